@@ -1,0 +1,8 @@
+"""evx: evidence extraction for oncology literature (HER2-targeted therapy first)."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("evx")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"

@@ -1,0 +1,79 @@
+"""What extractors yield: records with provenance, before they are stored.
+
+Field meanings and vocabularies follow the project's gold format (GOLD_FORMAT.md in the shared
+corpus): endpoints ORR, DCR, CBR, CR, PR, SD, PD, PFS, OS, TTP, DoR, DFS, EFS, RFS, iDFS, pCR, TTF;
+measures rate, median, hr, or, landmark, count; units "%", "months", "weeks", "days", "years".
+
+Offsets (``start``, ``end``) index the document text; ``sentence`` is the index of the sentence
+(in segmentation order) that holds the record; ``rule`` names the rule that produced it, so a
+wrong number can be traced back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RECORD_TYPES = ("outcome", "trial", "regimen", "her2", "biomarker")
+
+
+@dataclass(kw_only=True)
+class Record:
+    start: int
+    end: int
+    text: str
+    sentence: int
+    rule: str
+    confidence: float = 1.0
+    needs_review: bool = False
+
+    type: str = ""  # set by subclasses
+
+
+@dataclass(kw_only=True)
+class OutcomeRecord(Record):
+    type: str = "outcome"
+    endpoint: str
+    measure: str  # rate | median | hr | or | landmark | count
+    value: float
+    value_text: str  # the number exactly as written ("57.5", "95·3")
+    unit: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_text: str | None = None
+    count: int | None = None
+    total: int | None = None
+    p_value: str | None = None  # as written: "0.001", "<0.001"
+    trial: str | None = None
+    drugs: list[str] | None = None
+    arm: str | None = None
+    population: str | None = None
+
+
+@dataclass(kw_only=True)
+class TrialRecord(Record):
+    type: str = "trial"
+    name: str
+    nct: str | None = None
+
+
+@dataclass(kw_only=True)
+class RegimenRecord(Record):
+    type: str = "regimen"
+    drugs: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Her2Record(Record):
+    type: str = "her2"
+    method: str  # IHC, ISH, FISH, CISH, SISH, NGS, ddPCR, ctDNA, status
+    result: str | None = None  # 3+, 2+, positive, amplified, overexpression, negative, low
+    threshold: str | None = None
+
+
+@dataclass(kw_only=True)
+class BiomarkerRecord(Record):
+    type: str = "biomarker"
+    gene: str
+    status: str | None = None
+    detail: str | None = None
