@@ -1,23 +1,108 @@
-"""Extraction stage (being written): ``analyse(document) -> Analysis``.
+"""Extraction stage: ``analyse(document) -> Analysis``.
 
-Temporary stub so other stages can be built against the interface: one section, one sentence
-per line, no records.
+Segments the document (pipeline.segment), runs the NER (pipeline.extract.nlp), then the
+per-sentence extractors, and finally ties figures to trials and regimens across sentences:
+a figure belongs to the trial named in its sentence, else in the two sentences before it in the
+same section, else, in an abstract that names a single trial, to that trial.
 """
 
 from __future__ import annotations
 
-from pipeline.analysis import Analysis, Section, Sentence
+from pipeline.analysis import Analysis
 from pipeline.document import Document
+from pipeline.extract.context import SentenceView, sentence_views
+from pipeline.extract.lexicon import lexicon_fingerprint
+from pipeline.extract.markers import extract_biomarkers, extract_her2
+from pipeline.extract.nlp import build_nlp
+from pipeline.extract.outcomes import extract_outcomes
+from pipeline.extract.treatments import extract_regimens, extract_trials, regimen_drugs, regimen_groups
+from pipeline.records import OutcomeRecord, Record
+from pipeline.segment import extractable, segment
 
-EXTRACTOR_VERSION = "0.0-stub"
+RULES_VERSION = "1.0"
+EXTRACTOR_VERSION = f"{RULES_VERSION}+{lexicon_fingerprint()}"
+TRIAL_LOOKBACK = 2  # sentences
+ABSTRACT_LENGTH = 6000  # characters: below this a document is read as one abstract
 
 
 def analyse(document: Document) -> Analysis:
-    text = document.text
-    sections = [Section(0, None, 0, len(text))]
-    sentences, pos = [], 0
-    for line in text.split("\n"):
-        if line.strip():
-            sentences.append(Sentence(len(sentences), pos, pos + len(line), 0, document.page_at(pos), line))
-        pos += len(line) + 1
-    return Analysis(sections=sections, sentences=sentences)
+    nlp = build_nlp()
+    seg = segment(document, nlp)
+    views = sentence_views(seg.doc, seg.sentences)
+    usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
+    records: list[Record] = []
+    outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
+    for view in usable:
+        records.extend(extract_trials(view))
+        records.extend(extract_regimens(view))
+        records.extend(extract_her2(view))
+        records.extend(extract_biomarkers(view))
+        for outcome in extract_outcomes(view):
+            outcomes.append((view, outcome))
+    _attribute(document, views, usable, outcomes)
+    records.extend(o for _, o in outcomes)
+    records = _distinct(records)
+    records.sort(key=lambda r: (r.start, r.type))
+    return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
+
+
+def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes) -> None:
+    named = {t.canonical for v in usable for t in v.trials if t.label != "REGISTRY"}
+    registries = {t.canonical for v in usable for t in v.trials if t.label == "REGISTRY"}
+    single_trial = None
+    if len(document.text) < ABSTRACT_LENGTH:
+        if len(named) == 1:
+            single_trial = next(iter(named))
+        elif not named and len(registries) == 1:
+            single_trial = next(iter(registries))
+    for view, outcome in outcomes:
+        source = _trial_sentence(views, view)
+        if source is not None:
+            trials = [t for t in source.trials if t.label != "REGISTRY"] or source.trials
+            before = [t for t in trials if t.start <= outcome.start] if source is view else trials
+            outcome.trial = (before or trials)[-1].canonical
+        else:
+            outcome.trial = single_trial
+        groups = regimen_groups(view)
+        if len(groups) != 1 and source is not None and source is not view:
+            groups = regimen_groups(source)
+        if len(groups) == 1:
+            outcome.drugs = regimen_drugs(groups[0])
+
+
+def _trial_sentence(views: list[SentenceView], view: SentenceView) -> SentenceView | None:
+    """The sentence whose trial a figure in ``view`` belongs to, if any is close enough."""
+    i = view.sentence.index
+    for j in range(i, max(-1, i - TRIAL_LOOKBACK - 1), -1):
+        candidate = views[j]
+        if candidate.sentence.section != view.sentence.section:
+            break
+        if candidate.trials:
+            return candidate
+    return None
+
+
+def _distinct(records: list[Record]) -> list[Record]:
+    """One record per distinct fact for everything but outcomes (first mention kept)."""
+    seen = set()
+    kept = []
+    for r in sorted(records, key=lambda r: r.start):
+        key = _fact_key(r)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(r)
+    return kept
+
+
+def _fact_key(r: Record):
+    if r.type == "trial":
+        return ("trial", r.name.lower())
+    if r.type == "regimen":
+        return ("regimen", frozenset(r.drugs), frozenset(r.other))
+    if r.type == "her2":
+        return ("her2", r.method, r.result, r.threshold)
+    if r.type == "biomarker":
+        return ("biomarker", r.gene, r.status, r.detail)
+    return None

@@ -1,0 +1,205 @@
+"""Numbers in a sentence: candidate figures (percentages, durations, hazard/odds ratios) with
+their confidence intervals, counts (n/N) and p-values, found with regular expressions.
+
+Every figure keeps its text form and offsets relative to the sentence. Attaching a figure to an
+endpoint, trial or regimen is done in ``outcomes``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+NUM = r"\d+(?:[.·]\d+)?"
+DASH = r"(?:-|–|—|−|to)"
+UNIT_WORDS = {
+    "month": "months", "months": "months", "mo": "months", "mos": "months",
+    "week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks",
+    "day": "days", "days": "days", "year": "years", "years": "years", "yr": "years", "yrs": "years",
+}
+DURATION_UNIT = r"(?:months?|mos?|weeks?|wks?|days?|years?|yrs?)\b"
+
+PERCENT = re.compile(rf"(?<![\w.·])({NUM})\s?%")
+DURATION = re.compile(rf"(?<![\w.·-])({NUM})\s*({DURATION_UNIT})")
+# A value written before a coordinated one that carries the unit: "11.5 and 13%", "4.8 v 2.4 months".
+LEADING_VALUE = re.compile(rf"(?<![\w.·%-])({NUM})(?=\s*%?\s*(?:,|and|or|vs\.?|versus|v\.?|to|compared with)\s+(?:{NUM}\s*(?:and|,)\s*)?{NUM}\s*(?:%|{DURATION_UNIT}))")
+RATIO = re.compile(
+    rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*\[(?:HR|OR)\])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
+)
+CI = re.compile(
+    rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?%\s*(?:CI|C\.I\.|confidence intervals?|CrI)\s*[,:=]?\s*[(\[]?\s*"
+    rf"(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*(?:{DASH}|,)\s*(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*[)\]]?"
+)
+BARE_RANGE = re.compile(rf"^\s*[(\[]\s*({NUM})\s*%?\s*{DASH}\s*({NUM})\s*%?\s*(?=[;)\]])")
+P_VALUE = re.compile(r"\b(?:[Pp](?:[- ]?values?)?|log-rank [Pp])\s*(=|<|>|≤|≥|<=|>=|&lt;)\s*(0?[.·]\d+(?:\s*[x×]\s*10\s*[-−]\s*\d+)?|1(?:\.0+)?)")
+N_OF_N_AFTER = re.compile(rf"^\s*\)\s*of\s+(?:the\s+)?(\d+)\b")  # "8 (30%) of 27"
+N_BEFORE_PAREN = re.compile(r"(\d+)\s*\(\s*$")  # "8 (" before "30%)"
+N_OF_N_BEFORE = re.compile(r"(\d+)\s+of\s+(?:the\s+)?(\d+)\s+(?:[A-Za-z-]+\s+){0,3}\(\s*$")  # "10 of 36 patients (28%)"
+SLASH_COUNT = re.compile(r"^\s*%?\s*[(\[]\s*(\d+)\s*/\s*(\d+)\s*[)\]]")  # "61.2 (23/37)"
+TIME_POINT = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[- ](year|month|yr|week)s?\b", re.IGNORECASE
+)
+AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12,
+}
+
+
+def to_float(text: str) -> float:
+    """'95·3' (Lancet middle dot) and '95.3' both read as 95.3."""
+    return float(text.replace("·", "."))
+
+
+@dataclass
+class Figure:
+    kind: str  # "percent", "duration", "hr", "or"
+    value: float
+    value_text: str
+    start: int  # offsets within the sentence
+    end: int
+    unit: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_text: str | None = None
+    count: int | None = None
+    total: int | None = None
+    p_value: str | None = None
+    extent: list[int] = field(default_factory=list)  # [start, end] of value + CI + counts
+
+
+def find_figures(sentence: str) -> list[Figure]:
+    """All candidate figures of a sentence, in order, with CI, n/N and p attached."""
+    ci_spans = [(m.start(), m.end(), m) for m in CI.finditer(sentence)]
+
+    def inside_ci(pos: int) -> bool:
+        return any(a <= pos < b for a, b, _ in ci_spans)
+
+    figures: list[Figure] = []
+    taken: set[int] = set()
+    for m in RATIO.finditer(sentence):
+        kind = "hr" if m.group(1).lower().startswith(("h", "hr")) else "or"
+        if m.start(2) in taken or inside_ci(m.start(2)):
+            continue
+        figures.append(Figure(kind, to_float(m.group(2)), m.group(2), m.start(2), m.end(2)))
+        taken.add(m.start(2))
+    for m in PERCENT.finditer(sentence):
+        if inside_ci(m.start(1)) or _is_ci_level(sentence, m.end()) or m.start(1) in taken:
+            continue
+        figures.append(Figure("percent", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit="%"))
+        taken.add(m.start(1))
+    for m in DURATION.finditer(sentence):
+        if inside_ci(m.start(1)) or m.start(1) in taken or _is_time_point(sentence, m):
+            continue
+        unit = UNIT_WORDS.get(m.group(2).lower().rstrip("."), None)
+        figures.append(Figure("duration", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit=unit))
+        taken.add(m.start(1))
+    for m in LEADING_VALUE.finditer(sentence):
+        if m.start(1) in taken or inside_ci(m.start(1)):
+            continue
+        follower = _next_figure(figures, m.end())
+        if follower is None or follower.kind not in ("percent", "duration"):
+            continue
+        figures.append(Figure(follower.kind, to_float(m.group(1)), m.group(1), m.start(1), m.end(1), unit=follower.unit))
+        taken.add(m.start(1))
+    figures.sort(key=lambda f: f.start)
+    for figure in figures:
+        figure.extent = [figure.start, figure.end]
+        _attach_ci(sentence, figure, ci_spans)
+        if figure.kind == "percent":
+            _attach_counts(sentence, figure)
+    _attach_p_values(sentence, figures)
+    return figures
+
+
+def _next_figure(figures: list[Figure], pos: int) -> Figure | None:
+    after = [f for f in figures if f.start >= pos]
+    return min(after, key=lambda f: f.start) if after else None
+
+
+def _is_ci_level(sentence: str, end: int) -> bool:
+    """The 95 of '95% CI' is a confidence level, not a figure."""
+    return bool(re.match(r"\s*(?:CI|C\.I\.|confidence|CrI)\b", sentence[end:]))
+
+
+def _is_time_point(sentence: str, m: re.Match) -> bool:
+    """'at 24 months', 'follow-up of 36 months', '3-year': times that are not results."""
+    before = sentence[max(0, m.start() - 40) : m.start()].lower()
+    if re.search(r"(?:\bat|\bafter|\bwithin|\bfor|\bover|\bup to|\bevery|\bfollow-?up(?: of| was| time)?|\bq)\s*$", before):
+        return True
+    if re.search(r"follow[- ]?up\b[^.;]{0,25}$", before):
+        return True
+    after = sentence[m.end() : m.end() + 8]
+    return after.startswith(("-", " of age", " old"))
+
+
+def _attach_ci(sentence: str, figure: Figure, ci_spans) -> None:
+    rest_start = figure.end
+    for a, b, m in ci_spans:
+        gap = sentence[rest_start:a]
+        # The CI follows the value closely: "57.5% (95% CI 40.9–73.0)", "0.62; 95% CI, 0.48 to 0.80".
+        if a >= rest_start and len(gap) <= 25 and not re.search(rf"{NUM}", gap):
+            low, high = to_float(m.group(2)), to_float(m.group(3))
+            if low <= figure.value <= high or figure.kind in ("hr", "or"):
+                figure.ci_low, figure.ci_high, figure.ci_text = low, high, m.group(0).strip(" ,;([")
+                figure.extent[1] = max(figure.extent[1], b)
+            return
+    m = BARE_RANGE.match(sentence[rest_start:])
+    if m:  # "56% [46-65; ...": a bracketed range right after the value is its CI
+        low, high = to_float(m.group(1)), to_float(m.group(2))
+        if low <= figure.value <= high:
+            figure.ci_low, figure.ci_high, figure.ci_text = low, high, m.group(0).strip(" ([")
+            figure.extent[1] = rest_start + m.end()
+
+
+def _attach_counts(sentence: str, figure: Figure) -> None:
+    before = sentence[: figure.start]
+    after = sentence[figure.end :]
+    m = N_BEFORE_PAREN.search(before)
+    if m:
+        figure.count = int(m.group(1))
+        figure.extent[0] = m.start()
+        total = N_OF_N_AFTER.match(after)
+        if total:
+            figure.total = int(total.group(1))
+            figure.extent[1] = figure.end + total.end()
+        return
+    m = N_OF_N_BEFORE.search(before)
+    if m:
+        figure.count, figure.total = int(m.group(1)), int(m.group(2))
+        figure.extent[0] = m.start()
+        return
+    m = SLASH_COUNT.match(after)
+    if m:
+        figure.count, figure.total = int(m.group(1)), int(m.group(2))
+        figure.extent[1] = figure.end + m.end()
+    if figure.count is not None and figure.total is not None and figure.total:
+        # A count that does not give the percentage is not this figure's count.
+        if abs(100 * figure.count / figure.total - figure.value) > 1.5:
+            figure.count = figure.total = None
+
+
+def _attach_p_values(sentence: str, figures: list[Figure]) -> None:
+    """A p-value applies to the figures before it that no earlier p-value took."""
+    last = 0
+    for m in P_VALUE.finditer(sentence):
+        op = m.group(1).replace("&lt;", "<")
+        text = m.group(2) if op == "=" else op + m.group(2)
+        for figure in figures:
+            if last <= figure.start < m.start() and figure.p_value is None:
+                figure.p_value = text
+        last = m.end()
+
+
+def time_point(text: str) -> str | None:
+    """'3-year', 'Three-year', 'at 24 months' -> '3-year', '24-month'."""
+    m = TIME_POINT.search(text)
+    if m:
+        n = m.group(1).lower()
+        n = str(NUMBER_WORDS.get(n, n))
+        unit = {"yr": "year"}.get(m.group(2).lower(), m.group(2).lower())
+        return f"{n}-{unit}"
+    m = AT_TIME_POINT.search(text)
+    if m:
+        unit = UNIT_WORDS.get(m.group(2).lower(), "months").rstrip("s")
+        return f"{m.group(1)}-{unit}"
+    return None

@@ -1,0 +1,95 @@
+"""Trial mentions and regimens (drug combinations) of a sentence."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.extract.context import Mention, SentenceView
+from pipeline.records import RegimenRecord, TrialRecord
+
+# Words that join the drugs of one regimen: "trastuzumab plus pertuzumab", "tegafur, pyrotinib
+# combined with radiotherapy", "mXELIRI ... combined with trastuzumab".
+JOINER = re.compile(
+    r"^\s*(?:,|\+|/|-|–|plus|and|with|combined with|in combination with|in conjunction with|together with|"
+    r"followed by|then|or|and/or|,\s*and|,\s*followed by)\s*$",
+    re.IGNORECASE,
+)
+MODALITY = re.compile(
+    r"\b(?:(?:whole[- ]brain |stereotactic |external[- ]beam |hypofractionated |adjuvant |concurrent )?"
+    r"(?:radiotherapy|radiation therapy|irradiation|chemoradiotherapy|chemoradiation|WBRT|SBRT|surgery|"
+    r"resection|mastectomy|oophorectomy))\b(?:\s*\(?\d+(?:\.\d+)?\s*Gy(?:/\d+\s*f\w*)?\)?)?",
+    re.IGNORECASE,
+)
+MODALITY_NAMES = {"wbrt": "radiotherapy", "sbrt": "radiotherapy", "irradiation": "radiotherapy",
+                  "radiation therapy": "radiotherapy", "chemoradiation": "chemoradiotherapy",
+                  "resection": "surgery", "mastectomy": "surgery"}
+
+
+def extract_trials(view: SentenceView) -> list[TrialRecord]:
+    records = []
+    registry = [t for t in view.trials if t.label == "REGISTRY"]
+    named = [t for t in view.trials if t.label != "REGISTRY"]
+    for t in view.trials:
+        nct = t.canonical if t.label == "REGISTRY" else None
+        if t.label != "REGISTRY" and len(named) == 1 and len(registry) == 1:
+            nct = registry[0].canonical  # "the DESTINY-CRC02 trial (NCT04744831)"
+        records.append(
+            TrialRecord(start=t.start, end=t.end, text=t.text, sentence=view.sentence.index,
+                        rule=f"trial.{t.label.lower()}", name=t.canonical, nct=nct)
+        )
+    return records
+
+
+def regimen_groups(view: SentenceView) -> list[list[Mention]]:
+    """Drug and modality mentions grouped into regimens by the words between them."""
+    text, base = view.text, view.start
+    mentions = list(view.drugs)
+    for m in MODALITY.finditer(text):
+        name = m.group(0).lower()
+        canonical = next((v for k, v in MODALITY_NAMES.items() if k in name), None)
+        canonical = canonical or ("radiotherapy" if "radio" in name else "surgery" if "surg" in name else name.split()[-1])
+        mentions.append(Mention(base + m.start(), base + m.end(), m.group(0), "MODALITY", canonical))
+    mentions.sort(key=lambda m: m.start)
+    groups: list[list[Mention]] = []
+    for m in mentions:
+        if groups:
+            previous = groups[-1][-1]
+            between = text[previous.end - base : m.start - base]
+            # "mFOLFOX6 (oxaliplatin, leucovorin, and fluorouracil)": a backbone's components
+            # in parentheses belong to the backbone, not to the regimen a second time.
+            if previous.label == "BACKBONE" and between.strip().startswith("(") and m.label == "DRUG":
+                groups[-1].append(Mention(m.start, m.end, m.text, "COMPONENT", m.canonical))
+                continue
+            if groups[-1][-1].label == "COMPONENT" and re.match(r"^\s*(?:,|and|,\s*and)\s*$", between):
+                groups[-1].append(Mention(m.start, m.end, m.text, "COMPONENT", m.canonical))
+                continue
+            between = re.sub(r"^\s*\)\s*", " ", between) if groups[-1][-1].label == "COMPONENT" else between
+            if JOINER.match(between):
+                groups[-1].append(m)
+                continue
+        groups.append([m])
+    return [g for g in groups if any(m.label in ("DRUG", "BACKBONE") for m in g)]
+
+
+def regimen_drugs(group: list[Mention]) -> list[str]:
+    drugs = []
+    for m in group:
+        if m.label in ("DRUG", "BACKBONE") and m.canonical not in drugs:
+            drugs.append(m.canonical)
+    return drugs
+
+
+def extract_regimens(view: SentenceView) -> list[RegimenRecord]:
+    records = []
+    for group in regimen_groups(view):
+        other = []
+        for m in group:
+            if m.label == "MODALITY" and m.canonical not in other:
+                other.append(m.canonical)
+        start, end = group[0].start, group[-1].end
+        records.append(
+            RegimenRecord(start=start, end=end, text=view.text[start - view.start : end - view.start],
+                          sentence=view.sentence.index, rule="regimen.joined" if len(group) > 1 else "regimen.single",
+                          drugs=regimen_drugs(group), other=other)
+        )
+    return records

@@ -1,0 +1,175 @@
+"""Segmentation: sections, sentences and abbreviations of a document.
+
+Sections come from the reader when the source marks them (structured-abstract labels, JATS
+<sec> titles, PDF tables); otherwise from heading lines ("2 Case presentation", "RESULTS:").
+Sentences come from scispaCy's rule tokenizer plus boundaries set here: scispaCy keeps "vs.",
+"et al.", "Fig.", "i.e." and decimals as single tokens, so a boundary after a bare "." token
+does not split "95% CI 16–32 weeks", "p = 0.03" or "Fig. 1"; headings, blank lines and table
+rows always start a sentence. Abbreviations use scispaCy's Schwartz–Hearst detector so that
+"progression-free survival (PFS)" makes every later "PFS" known.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc
+
+from pipeline.analysis import Abbreviation, Section, Sentence
+from pipeline.document import Document
+
+HEADING_WORDS = (
+    r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
+    r"case (?:presentation|report|description|summary)s?|"
+    r"(?:patients|materials?|subjects)(?:,)? and methods|methods?|methodology|study design|design|"
+    r"statistical analys[ie]s|results?|findings|discussion|conclusions?|interpretation|"
+    r"limitations|references|bibliography|acknowledge?ments?|funding|"
+    r"conflicts? of interest|declaration of interests?|author contributions|trial registration|"
+    r"data availability|ethics statement|keywords"
+)
+# A heading line: optional numbering ("2", "3.1", "IV."), a known heading, optional colon.
+HEADING_LINE = re.compile(
+    rf"^[ \t]*(?:(?:\d+(?:\.\d+)*|[IVX]+)\.?[ \t]+)?({HEADING_WORDS})[ \t]*:?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A structured-abstract label that starts a paragraph: "RESULTS: Of 27 patients ..."
+INLINE_LABEL = re.compile(rf"(?:^|(?<=\n)|(?<=\.\s))((?:{HEADING_WORDS})):\s", re.IGNORECASE)
+CAPTION_LINE = re.compile(r"^[ \t]*(?:FIGURE|Figure|Fig\.|TABLE|Table)\s+\d+\b", re.MULTILINE)
+NO_EXTRACTION_SECTIONS = re.compile(
+    r"^(?:references|bibliography|acknowledge?ments?|funding|conflicts? of interest|"
+    r"declaration of interests?|author contributions)$",
+    re.IGNORECASE,
+)
+SENTENCE_END = {".", "!", "?"}
+
+
+@dataclass
+class Segmentation:
+    doc: Doc  # the spaCy doc over the whole document text, sentence boundaries set
+    sections: list[Section]
+    sentences: list[Sentence]
+    abbreviations: list[Abbreviation]
+
+
+def find_sections(document: Document) -> list[Section]:
+    """Sections covering the whole text, in order. Reader-marked sections win; text the
+    reader did not mark is searched for heading lines and structured-abstract labels."""
+    text = document.text
+    starts: dict[int, str] = {}
+    for span in document.sections:
+        starts[span.start] = span.title
+    marked = [(s.start, s.end) for s in document.sections]
+
+    def unmarked(pos: int) -> bool:
+        return not any(a <= pos < b for a, b in marked)
+
+    for m in HEADING_LINE.finditer(text):
+        if unmarked(m.start()):
+            starts.setdefault(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.group(1).strip())
+    for m in INLINE_LABEL.finditer(text):
+        label = m.group(1)
+        # Only upper-case labels inline ("RESULTS: ..."), so prose like "Results: a" at a line
+        # start must be a heading line; a lower-case "methods: " inside prose is not a section.
+        if label.isupper() and unmarked(m.start(1)):
+            starts.setdefault(m.start(1), label)
+    ordered = sorted(starts.items())
+    sections: list[Section] = []
+    if not ordered or ordered[0][0] > 0:
+        ordered.insert(0, (0, None))  # text before the first heading
+    for i, (start, title) in enumerate(ordered):
+        end = ordered[i + 1][0] if i + 1 < len(ordered) else len(text)
+        if end > start:
+            sections.append(Section(len(sections), title, start, end))
+    return sections
+
+
+def _forced_starts(document: Document, sections: list[Section]) -> set[int]:
+    """Character offsets where a sentence must start: section starts and the line after a
+    heading, paragraph breaks, figure/table captions and every row of a table."""
+    text = document.text
+    forced = {s.start for s in sections}
+    for s in sections:
+        if s.title is not None:
+            line_end = text.find("\n", s.start, s.end)
+            if line_end != -1:
+                forced.add(line_end + 1)
+    forced.update(m.end() for m in re.finditer(r"\n[ \t]*\n", text))
+    forced.update(m.start() for m in CAPTION_LINE.finditer(text))
+    for table in document.tables:
+        pos = table.start
+        while 0 <= pos < table.end:
+            forced.add(pos)
+            nl = text.find("\n", pos, table.end)
+            pos = nl + 1 if nl != -1 else -1
+    return forced
+
+
+def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
+    """Mark sentence starts on a freshly tokenised doc (no parser is used)."""
+    forced_sorted = sorted(forced)
+    previous = None  # last non-space token
+    starts_pending = True
+    for token in doc:
+        if token.is_space:
+            token.is_sent_start = token.i == 0
+            # A forced offset inside a run of white space starts the next word's sentence.
+            i = bisect.bisect_left(forced_sorted, token.idx)
+            if i < len(forced_sorted) and forced_sorted[i] <= token.idx + len(token.text):
+                starts_pending = True
+            continue
+        start = starts_pending or token.idx in forced
+        if not start and previous is not None and previous.text in SENTENCE_END:
+            # Only a capital, digit or opening bracket starts a new sentence: "Co., LTD., Chengdu"
+            # and "vs. placebo" do not.
+            first = token.text[0]
+            start = first.isupper() or first.isdigit() or first in "([\"“‘'"
+        token.is_sent_start = start or token.i == 0
+        starts_pending = False
+        previous = token
+
+
+def segment(document: Document, nlp) -> Segmentation:
+    """Tokenise and segment ``document`` with ``nlp`` (see pipeline.extract.nlp.build_nlp);
+    runs the rest of nlp's pipeline (abbreviations, entity rulers) on the segmented doc."""
+    sections = find_sections(document)
+    doc = nlp.make_doc(document.text)
+    set_sentence_starts(doc, _forced_starts(document, sections))
+    for _name, component in nlp.pipeline:
+        doc = component(doc)
+    sentences = _sentences(document, doc, sections)
+    return Segmentation(doc, sections, sentences, _abbreviations(doc))
+
+
+def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    section_i = 0
+    for sent in doc.sents:
+        # Trim surrounding white space so offsets point at the words themselves.
+        tokens = [t for t in sent if not t.is_space]
+        if not tokens:
+            continue
+        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+        while section_i + 1 < len(sections) and sections[section_i + 1].start <= start:
+            section_i += 1
+        sentences.append(
+            Sentence(len(sentences), start, end, section_i, document.page_at(start), document.text[start:end])
+        )
+    return sentences
+
+
+def _abbreviations(doc: Doc) -> list[Abbreviation]:
+    found: dict[str, Abbreviation] = {}
+    for short in getattr(doc._, "abbreviations", []):
+        long = short._.long_form
+        if long is None or short.text.lower() == long.text.lower() or len(short.text) < 2:
+            continue
+        if short.text not in found:
+            found[short.text] = Abbreviation(short.text, long.text, short.start_char, short.end_char)
+    return list(found.values())
+
+
+def extractable(section: Section) -> bool:
+    """False for back matter (references, funding...), where figures are not evidence."""
+    return section.title is None or not NO_EXTRACTION_SECTIONS.match(section.title.strip())
