@@ -1,0 +1,106 @@
+"""Readers: turn source files (PDF, plain text, PubMed XML, MEDLINE, RIS, PMC JATS) into Documents.
+
+    for path in iter_source_files([Path("corpus")]):
+        for doc in read_path(path):
+            ...
+
+``read_path`` raises ReaderError (short reason, no file name) when a file cannot be read; it parses
+the whole file before yielding, so a failure means no document of that file was yielded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from pipeline.document import Document
+from pipeline.errors import ReaderError
+from pipeline.readers.detect import detect_format
+from pipeline.readers.jats import read_jats
+from pipeline.readers.medline import read_medline
+from pipeline.readers.pubmed_xml import read_pubmed_xml
+from pipeline.readers.ris import read_ris
+from pipeline.readers.text import read_text
+
+__all__ = ["detect_format", "iter_source_files", "read_path"]
+
+# Files that sit next to documents but are not documents: annotations, notes, code, databases.
+SIDECAR_SUFFIXES = frozenset({".ann", ".json", ".md", ".py", ".pyc", ".db", ".sqlite", ".sqlite3"})
+HEAD_BYTES = 8192  # enough for detection: XML prolog, first RIS/MEDLINE lines, PDF header
+
+_PARSERS: dict[str, Callable[[bytes, str], list[Document]]] = {
+    "pubmed-xml": read_pubmed_xml,
+    "medline": read_medline,
+    "ris": read_ris,
+    "jats": read_jats,
+}
+
+
+def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Yield the files to read: files as given, directories walked recursively in sorted order.
+
+    In directories, hidden entries (".name") and sidecar files (SIDECAR_SUFFIXES) are skipped.
+    A file reached twice (given twice, or also inside a given directory) is yielded once.
+    """
+    seen: set[Path] = set()
+    for path in paths:
+        candidates = _walk(path) if path.is_dir() else iter([path])
+        for candidate in candidates:
+            key = Path(os.path.abspath(candidate))
+            if key not in seen:
+                seen.add(key)
+                yield candidate
+
+
+def _walk(directory: Path, visited: set[Path] | None = None) -> Iterator[Path]:
+    visited = set() if visited is None else visited
+    real = directory.resolve()
+    if real in visited:  # a symlink back up the tree would otherwise recurse forever
+        return
+    visited.add(real)
+    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(entry, visited)
+        elif entry.is_file() and entry.suffix.lower() not in SIDECAR_SUFFIXES:
+            yield entry
+
+
+def read_path(path: Path, source: str | None = None) -> Iterator[Document]:
+    """Detect the format of ``path`` and yield its documents (one, or one per record).
+
+    ``source`` names the documents (default ``str(path)``); multi-record formats append
+    ``#PMID`` or ``#n``. Raises ReaderError (UnknownFormat for unrecognised content).
+    """
+    source = str(path) if source is None else source
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        raise ReaderError(f"cannot open file: {exc.strerror or exc}") from None
+    fmt = detect_format(path, head)
+    if fmt == "pdf":
+        from pipeline.readers.pdf import read_pdf  # lazy: PDF engines are heavy to import
+
+        yield read_pdf(path, source)
+        return
+    yield from _read_parsed(path, fmt, source)
+
+
+def _read_parsed(path: Path, fmt: str, source: str) -> list[Document]:
+    """Read and parse the whole file before anything is yielded."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReaderError(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        if fmt == "text":
+            return read_text(data, source, stem=path.stem)
+        return _PARSERS[fmt](data, source)
+    except ReaderError:
+        raise
+    except (RecursionError, ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        # A reader bug or a shape we did not foresee: fail this file, keep the batch going.
+        raise ReaderError(f"could not parse {fmt} ({type(exc).__name__})") from exc
