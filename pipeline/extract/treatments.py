@@ -26,18 +26,28 @@ MODALITY_NAMES = {"wbrt": "radiotherapy", "sbrt": "radiotherapy", "irradiation":
 
 
 def extract_trials(view: SentenceView) -> list[TrialRecord]:
-    records = []
-    registry = [t for t in view.trials if t.label == "REGISTRY"]
     named = [t for t in view.trials if t.label != "REGISTRY"]
+    ids = {t.canonical: _registry_owner(view, t, named) for t in view.trials if t.label == "REGISTRY"}
+    records = []
     for t in view.trials:
-        nct = t.canonical if t.label == "REGISTRY" else None
-        if t.label != "REGISTRY" and len(named) == 1 and len(registry) == 1:
-            nct = registry[0].canonical  # "the DESTINY-CRC02 trial (NCT04744831)"
+        if t.label == "REGISTRY":
+            nct = t.canonical
+        else:
+            nct = next((rid for rid, owner in ids.items() if owner is t), None)
         records.append(
             TrialRecord(start=t.start, end=t.end, text=t.text, sentence=view.sentence.index,
                         rule=f"trial.{t.label.lower()}", name=t.canonical, nct=nct)
         )
     return records
+
+
+def _registry_owner(view: SentenceView, registry: Mention, named: list[Mention]) -> Mention | None:
+    """The named trial a registry id identifies: "DESTINY-CRC02 (NCT04744831)", or the only
+    trial named in the sentence."""
+    before = [t for t in named if t.end <= registry.start and registry.start - t.end <= 40]
+    if before:
+        return before[-1]
+    return named[0] if len(named) == 1 else None
 
 
 def regimen_groups(view: SentenceView) -> list[list[Mention]]:

@@ -1,0 +1,82 @@
+"""Segmenter: sections, sentences that survive the hard cases, abbreviations."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.document import Document, SectionSpan
+from pipeline.segment import segment
+
+
+def sentences(nlp, text: str) -> list[str]:
+    return [s.text for s in segment(Document(source="t.txt", format="text", text=text), nlp).sentences]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Median PFS was 21 weeks (95% CI 16–32 weeks) in the cohort.",
+        "Pertuzumab vs. placebo improved survival in this population.",
+        "As shown by Smith et al. in 2019, the regimen was active.",
+        "Responses are shown in Fig. 1 for every patient.",
+        "The difference was significant (p = 0.03) at the final analysis.",
+        "The hazard ratio was 0.62 and the ORR 57.5% overall.",
+        "Tumours were HER2-positive, i.e. IHC 3+ or IHC 2+ with ISH positive.",
+    ],
+)
+def test_no_split_inside(nlp, text):
+    assert sentences(nlp, text) == [text]
+
+
+def test_splits_between_sentences(nlp):
+    text = "The ORR was 30%. Median PFS was 4.8 months. Toxicity was mild!"
+    assert sentences(nlp, text) == ["The ORR was 30%.", "Median PFS was 4.8 months.", "Toxicity was mild!"]
+
+
+def test_heading_lines_make_sections_and_break_sentences(nlp):
+    text = "Abstract text here\n\n2 Case presentation\nIn 2019 a woman was admitted.\n3 Discussion\nHER2 matters."
+    seg = segment(Document(source="t.txt", format="text", text=text), nlp)
+    titles = [s.title for s in seg.sections]
+    assert titles == [None, "Case presentation", "Discussion"]
+    texts = [s.text for s in seg.sentences]
+    assert "In 2019 a woman was admitted." in texts
+    assert "HER2 matters." in texts
+    # every sentence knows its section
+    by_text = {s.text: seg.sections[s.section].title for s in seg.sentences}
+    assert by_text["HER2 matters."] == "Discussion"
+
+
+def test_reader_sections_are_kept(nlp):
+    text = "A title\n\nRESULTS\nThe ORR was 30%."
+    doc = Document(source="t.xml#1", format="pubmed-xml", text=text,
+                   sections=[SectionSpan("Title", 0, 7), SectionSpan("RESULTS", 9, len(text))])
+    seg = segment(doc, nlp)
+    assert [s.title for s in seg.sections] == ["Title", "RESULTS"]
+    assert seg.sentences[-1].text == "The ORR was 30%."
+
+
+def test_abbreviation_defines_later_mentions(nlp):
+    text = "The primary end point was progression-free survival (PFS). PFS was longer with the combination."
+    seg = segment(Document(source="t.txt", format="text", text=text), nlp)
+    assert [(a.short, a.long) for a in seg.abbreviations] == [("PFS", "progression-free survival")]
+
+
+def test_defined_abbreviation_becomes_an_endpoint(nlp):
+    from pipeline.extract import analyse
+
+    text = "We measured the duration of clinical benefit (DCB). The DCB was 41% in the experimental arm."
+    # DCB is not in the lexicon; its long form is not an endpoint either, so no outcome.
+    assert not [r for r in analyse(Document(source="t.txt", format="text", text=text)).records if r.type == "outcome"]
+    text = "Patients were assessed for objective tumour response (OTR). The OTR was 41% in the experimental arm."
+    outcomes = [r for r in analyse(Document(source="t.txt", format="text", text=text)).records if r.type == "outcome"]
+    assert [(o.endpoint, o.value) for o in outcomes] == [("ORR", 41.0)]
+
+
+def test_sentence_pages_follow_the_document(nlp):
+    from pipeline.document import PageSpan
+
+    text = "Page one says the ORR was 30%.\n\nPage two gives a median PFS of 5 months."
+    split = text.index("Page two")
+    doc = Document(source="x.pdf", format="pdf", text=text, pages=[PageSpan(1, 0, split), PageSpan(2, split, len(text))])
+    seg = segment(doc, nlp)
+    assert [s.page for s in seg.sentences] == [1, 2]
