@@ -63,11 +63,25 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
             outcome.trial = (before or trials)[-1].canonical
         else:
             outcome.trial = single_trial
-        groups = regimen_groups(view)
-        if len(groups) != 1 and source is not None and source is not view:
-            groups = regimen_groups(source)
+        outcome.drugs = _regimen_for(views, view, source)
+
+
+def _regimen_for(views: list[SentenceView], view: SentenceView, source: SentenceView | None) -> list[str] | None:
+    """The drugs of a figure: the one regimen of its sentence, else of the sentence naming its
+    trial, else of the closest of the previous sentences in its section that names one regimen."""
+    candidates = [view] + ([source] if source is not None and source is not view else [])
+    i = view.sentence.index
+    for j in range(i - 1, max(-1, i - TRIAL_LOOKBACK - 1), -1):
+        if views[j].sentence.section != view.sentence.section:
+            break
+        candidates.append(views[j])
+    for candidate in candidates:
+        groups = regimen_groups(candidate)
         if len(groups) == 1:
-            outcome.drugs = regimen_drugs(groups[0])
+            return regimen_drugs(groups[0])
+        if len(groups) > 1:
+            return None  # several regimens: which one the figure belongs to is not said here
+    return None
 
 
 def _trial_sentence(views: list[SentenceView], view: SentenceView) -> SentenceView | None:

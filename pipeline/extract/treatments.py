@@ -14,6 +14,13 @@ JOINER = re.compile(
     r"followed by|then|or|and/or|,\s*and|,\s*followed by)\s*$",
     re.IGNORECASE,
 )
+# A dose between two drugs does not separate them: "tucatinib 300 mg twice daily and trastuzumab".
+DOSE = re.compile(
+    r"\s*\(?\d+(?:\.\d+)?\s*(?:mg|µg|mcg|g|IU|AUC)(?:/(?:m2|m²|kg))?(?:/(?:day|d|week))?\)?"
+    r"(?:\s*(?:(?:once|twice|three times)\s+(?:daily|a day|weekly)|orally|intravenously|i\.v\.|p\.o\.|"
+    r"(?:every|each)\s+\d+\s+(?:weeks?|days?)|q\dw|on days? [\d, and-]+|daily|weekly))*",
+    re.IGNORECASE,
+)
 MODALITY = re.compile(
     r"\b(?:(?:whole[- ]brain |stereotactic |external[- ]beam |hypofractionated |adjuvant |concurrent )?"
     r"(?:radiotherapy|radiation therapy|irradiation|chemoradiotherapy|chemoradiation|WBRT|SBRT|surgery|"
@@ -74,6 +81,7 @@ def regimen_groups(view: SentenceView) -> list[list[Mention]]:
                 groups[-1].append(Mention(m.start, m.end, m.text, "COMPONENT", m.canonical))
                 continue
             between = re.sub(r"^\s*\)\s*", " ", between) if groups[-1][-1].label == "COMPONENT" else between
+            between = DOSE.sub(" ", between)
             if JOINER.match(between):
                 groups[-1].append(m)
                 continue
