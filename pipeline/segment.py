@@ -15,6 +15,8 @@ import bisect
 import re
 from dataclasses import dataclass
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
@@ -107,13 +109,14 @@ def _forced_starts(document: Document, sections: list[Section]) -> set[int]:
 
 
 def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
-    """Mark sentence starts on a freshly tokenised doc (no parser is used)."""
+    """Mark sentence starts on a freshly tokenised doc (no parser is used). Written in one
+    ``from_array`` call: setting ``token.is_sent_start`` one token at a time is quadratic."""
     forced_sorted = sorted(forced)
+    starts = numpy.full(len(doc), -1, dtype="int32")  # SENT_START: 1 start, -1 inside
     previous = None  # last non-space token
     starts_pending = True
     for token in doc:
         if token.is_space:
-            token.is_sent_start = token.i == 0
             # A forced offset inside a run of white space starts the next word's sentence.
             i = bisect.bisect_left(forced_sorted, token.idx)
             if i < len(forced_sorted) and forced_sorted[i] <= token.idx + len(token.text):
@@ -125,9 +128,13 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
             # and "vs. placebo" do not.
             first = token.text[0]
             start = first.isupper() or first.isdigit() or first in "([\"“‘'"
-        token.is_sent_start = start or token.i == 0
+        starts[token.i] = 1 if start else -1
         starts_pending = False
         previous = token
+    if len(doc):
+        starts[0] = 1
+        # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.
+        doc.from_array([SENT_START], starts.astype("int64").view("uint64").reshape(-1, 1))
 
 
 def segment(document: Document, nlp) -> Segmentation:

@@ -200,6 +200,8 @@ def build_nlp() -> Language:
 
     # scispaCy's abbreviation matcher warns (W036) on every text without a definition.
     warnings.filterwarnings("ignore", message=r".*\[W036\]")
+    # spaCy compiles scispaCy's tokenizer regexes with a harmless "possible set union" warning.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"spacy\.util")
     nlp = spacy.blank("en")
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     nlp.add_pipe("abbreviation_detector")
