@@ -1,0 +1,30 @@
+"""The evidence database: SQLModel tables, loading, views and read-only queries.
+
+``models`` defines record shapes once (tables and export models); ``db`` opens the database and
+loads analysed documents, one transaction per source file; ``query`` runs read-only SQL.
+"""
+
+from pipeline.store.db import (
+    DEFAULT_DB,
+    SCHEMA_VERSION,
+    LoadResult,
+    StoreError,
+    StoredFile,
+    StoreStatus,
+    clear_error,
+    ingest_errors,
+    load_document,
+    load_file,
+    open_store,
+    record_error,
+    store_status,
+    stored_file,
+)
+from pipeline.store.models import RECORD_KINDS, RecordKind
+from pipeline.store.query import QueryResult, ReadOnlyViolation, run_query
+
+__all__ = [
+    "DEFAULT_DB", "SCHEMA_VERSION", "RECORD_KINDS", "LoadResult", "QueryResult", "ReadOnlyViolation",
+    "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "ingest_errors",
+    "load_document", "load_file", "open_store", "record_error", "run_query", "store_status", "stored_file",
+]
