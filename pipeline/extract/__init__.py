@@ -39,16 +39,20 @@ def analyse(document: Document) -> Analysis:
         records.extend(extract_biomarkers(view))
         for outcome in extract_outcomes(view):
             outcomes.append((view, outcome))
-    _attribute(document, views, usable, outcomes)
+    _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"])
     records.extend(o for _, o in outcomes)
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
     return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
 
 
-def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes) -> None:
+def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes, trials) -> None:
     named = {t.canonical for v in usable for t in v.trials if t.label != "REGISTRY"}
     registries = {t.canonical for v in usable for t in v.trials if t.label == "REGISTRY"}
+    # A registry id stands for the named trial it identifies: "NOAH ... registered, ISRCTN...".
+    owner = {t.nct: t.name for t in trials if t.nct and t.nct != t.name}
+    if len(named) == 1:
+        owner.update({rid: next(iter(named)) for rid in registries if rid not in owner})
     single_trial = None
     if len(document.text) < ABSTRACT_LENGTH:
         if len(named) == 1:
@@ -61,6 +65,7 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
             trials = [t for t in source.trials if t.label != "REGISTRY"] or source.trials
             before = [t for t in trials if t.start <= outcome.start] if source is view else trials
             outcome.trial = (before or trials)[-1].canonical
+            outcome.trial = owner.get(outcome.trial, outcome.trial)
         else:
             outcome.trial = single_trial
         outcome.drugs = _regimen_for(views, view, source)

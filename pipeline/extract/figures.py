@@ -129,7 +129,8 @@ def _is_time_point(sentence: str, m: re.Match) -> bool:
     if re.search(r"follow[- ]?up\b[^.;]{0,25}$", before):
         return True
     after = sentence[m.end() : m.end() + 8]
-    return after.startswith(("-", " of age", " old"))
+    # "1 year of trastuzumab", "12 weeks of treatment": a treatment length, not a result.
+    return after.startswith(("-", " of age", " old")) or bool(re.match(r"\s+of\s+[A-Za-z]", after))
 
 
 def _attach_ci(sentence: str, figure: Figure, ci_spans) -> None:
@@ -179,14 +180,17 @@ def _attach_counts(sentence: str, figure: Figure) -> None:
 
 
 def _attach_p_values(sentence: str, figures: list[Figure]) -> None:
-    """A p-value applies to the figures before it that no earlier p-value took."""
+    """A p-value applies to the figures before it that no earlier p-value took; when a hazard
+    or odds ratio stands right before it, to that ratio alone ("71% vs 56%; HR 0.59; p=0.013")."""
     last = 0
     for m in P_VALUE.finditer(sentence):
         op = m.group(1).replace("&lt;", "<")
         text = m.group(2) if op == "=" else op + m.group(2)
-        for figure in figures:
-            if last <= figure.start < m.start() and figure.p_value is None:
-                figure.p_value = text
+        before = [f for f in figures if last <= f.start < m.start() and f.p_value is None]
+        if before and before[-1].kind in ("hr", "or"):
+            before = before[-1:]
+        for figure in before:
+            figure.p_value = text
         last = m.end()
 
 

@@ -51,9 +51,16 @@ HYPHEN_ACRONYM = re.compile(r"^[A-Z][A-Za-z]{3,}[A-Z]-(?:[A-Z]{0,4}\d{1,3}[A-Za-
 ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*$")
 
 
+STATUS_PART = re.compile(r"(?i)(?:positive|negative|amplified|mutant|mutated|wild|low|high|expressing|deficient)")
+
+
 def _is_acronym(text: str) -> bool:
-    """Trial-like: several capitals ("NOAH", "TAnDEM", "MyPathway", "GeparQuinto")."""
-    return bool(ACRONYM.match(text)) and len(text) >= 3 and text.upper() not in NOT_TRIALS
+    """Trial-like: several capitals ("NOAH", "TAnDEM", "MyPathway", "GeparQuinto"), and not a
+    marker status ("HER2-negative cohort")."""
+    return (
+        bool(ACRONYM.match(text)) and len(text) >= 3 and text.upper() not in NOT_TRIALS
+        and not STATUS_PART.search(text)
+    )
 
 
 @Language.factory("evx_lexicon_ner", default_config={})
