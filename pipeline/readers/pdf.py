@@ -1,0 +1,554 @@
+"""PDF reader: pypdfium2 text in column order, tables from pdfplumber on pages that have them.
+
+``Document.text`` layout:
+
+* pages are joined by a blank line ("\\n\\n"); ``Document.pages`` maps offsets to pages;
+* inside a page, lines are joined by "\\n" and paragraphs (a larger vertical gap) by "\\n\\n";
+  a column change inside a page is a plain "\\n", because it usually falls mid-sentence;
+* each table found on a page follows that page's text as a block: the caption line, then one
+  line per row with cells joined by " | ". It has a ``Table`` and a ``SectionSpan``
+  ("Table 2"), and its words are dropped from the page's flow text so figures appear once.
+
+Clean-up: running headers, footers and page numbers are dropped, line-end hyphen breaks are
+re-joined unless the hyphen is part of a compound ("HER2-positive"), ligatures and odd spaces
+are normalised. Numbers keep their text form: the middle dot of Lancet decimals ("0·45"),
+en dashes and minus signs are left as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import pypdfium2 as pdfium
+
+from pipeline.document import Document, PageSpan, SectionSpan, Table
+from pipeline.errors import ReaderError
+from pipeline.readers.pdf_layout import Line, page_lines, reading_order
+
+if TYPE_CHECKING:
+    from pdfplumber.page import Page as PlumberPage
+
+log = logging.getLogger(__name__)
+
+# Headers and footers live in the top and bottom tenth of the page.
+_MARGIN_SHARE = 0.10
+_PAGE_NUMBER = re.compile(
+    r"(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?"  # "3", "Page 3 of 10", "3/10"
+    r"|\d{1,4}\s*[|•·]\s*\S.*|.*\S\s*[|•·]\s*\d{1,4}",  # "3 | Journal", "Journal | 3"
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+# A caption line starts "Table 2." / "TABLE 2 Baseline..." / "Table 2—"; "Table 2 shows" is text.
+_CAPTION = re.compile(r"\s*(?:Table|TABLE)\s+(\d+|[IVX]+)\s*(?:[.:|—–-]|$|\s+[A-Z(])")
+
+_WORD = re.compile(r"[^\W_]+")  # a run of letters/digits
+_WORD_END = re.compile(r"[^\W_]+$")
+_TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word or a hyphenated compound
+# pdfium replaces a line-end hyphen by U+FFFE and merges the lines; a hyphen before a newline
+# is the same break when pdfium did not recognise it (a line-end soft hyphen becomes U+FFFE).
+_BREAK = re.compile(r"\ufffe\n?|[-\u2010]\n")
+# Ligature glyphs that some fonts map to "fi " with a spurious space ("fi ndings", "Th is").
+_LIGATURE_SPLIT = re.compile(r" (?<=(?:ff|fi|fl|Th) )(?=[a-z])")
+
+_DOI = re.compile(r"(?:doi(?:\.org)?\s*[:/]\s*|doi\s+)(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+_COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|copyright)\s*(?:by\s+)?((?:19|20)\d{2})\b", re.IGNORECASE)
+_BAD_TITLE = re.compile(
+    r"\.(?:pdf|docx?|rtf|tex|indd|qxd|xml)$|^(?:untitled|microsoft word|doi:|title)\b|^[\w.-]+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Page:
+    number: int
+    lines: list[Line]
+    bottom: float  # the media box in PDF space (not turned by the page's /Rotate)
+    top: float
+    rotated: bool
+    tables: list[_FoundTable] = field(default_factory=list)
+
+
+@dataclass
+class _FoundTable:
+    rows: list[list[str]]
+    bbox: tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF space
+    caption: str | None = None
+    title: str = "Table"
+    caption_line: Line | None = None  # dropped from the flow text: the table block repeats it
+
+
+def read_pdf(path: Path, source: str, *, tables: bool = True) -> Document:
+    """Read one PDF into a Document with its pages and tables.
+
+    ``tables=False`` skips the pdfplumber pass (about 0.2 s per table page), e.g. to measure
+    the text path alone. Raises ReaderError for empty, non-PDF, corrupt, encrypted and
+    text-less (scanned) files.
+    """
+    data = _read_bytes(path)
+    pages, title = _read_pages(data)
+    if not any(page.lines for page in pages):
+        raise ReaderError("no text layer (scanned?); OCR is not supported")
+    _drop_running_lines(pages)
+    if tables:
+        _find_tables(path, pages)
+    return _assemble(pages, source, title)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReaderError(f"cannot read file ({exc.strerror or exc.__class__.__name__})") from exc
+    if not data.strip():
+        raise ReaderError("empty file")
+    if b"%PDF-" not in data[:1024]:
+        raise ReaderError("not a PDF (no %PDF header)")
+    # pdfium rebuilds a truncated file from the objects it still finds, silently losing pages.
+    if b"%%EOF" not in data[-2048:]:
+        raise ReaderError("corrupt PDF: truncated (no %%EOF marker)")
+    return data
+
+
+def _read_pages(data: bytes) -> tuple[list[_Page], str | None]:
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise ReaderError(_open_error(str(exc))) from None
+    try:
+        pages = []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    lines = page_lines(textpage)
+                finally:
+                    textpage.close()
+                _, bottom, _, top = page.get_mediabox()
+                pages.append(_Page(index + 1, lines, bottom, top, page.get_rotation() != 0))
+            finally:
+                page.close()
+        if not pages:
+            raise ReaderError("corrupt PDF: no pages")
+        return pages, _sane_title(pdf.get_metadata_value("Title"))
+    except pdfium.PdfiumError as exc:
+        raise ReaderError(f"corrupt PDF: {exc}") from None
+    finally:
+        pdf.close()
+
+
+def _open_error(message: str) -> str:
+    lowered = message.lower()
+    if "password" in lowered:
+        return "encrypted PDF (password required)"
+    if "security" in lowered:
+        return "encrypted PDF (unsupported security handler)"
+    reason = re.search(r"PDFium: ([^)]*)\)", message)
+    return f"corrupt PDF: {(reason.group(1) if reason else message).strip().lower()}"
+
+
+def _sane_title(title: str) -> str | None:
+    title = _SPACES.sub(" ", normalize(title or "")).strip()
+    if not 8 <= len(title) <= 300 or _BAD_TITLE.search(title):
+        return None
+    return title if len(_WORD.findall(title)) >= 2 else None
+
+
+# --- running headers and footers ---------------------------------------------------------
+
+
+def _drop_running_lines(pages: list[_Page]) -> None:
+    """Drop margin lines that repeat across pages (digits ignored) and lone page numbers."""
+    keys_per_page: list[set[str]] = []
+    for page in pages:
+        keys_per_page.append({_margin_key(line) for line in page.lines if _in_margin(line, page)})
+    counts = Counter(key for keys in keys_per_page for key in keys)
+    needed = max(2, math.ceil(0.2 * len(pages)))
+    for page in pages:
+        page.lines = [
+            line
+            for line in page.lines
+            if _CAPTION.match(line.text)  # "TABLE 2" atop several pages is no running header
+            or not (
+                _in_margin(line, page)
+                and (counts[_margin_key(line)] >= needed or _PAGE_NUMBER.fullmatch(line.text.strip()))
+            )
+        ]
+
+
+def _in_margin(line: Line, page: _Page) -> bool:
+    band = _MARGIN_SHARE * (page.top - page.bottom)
+    middle = (line.y0 + line.y1) / 2
+    return middle > page.top - band or middle < page.bottom + band
+
+
+def _margin_key(line: Line) -> str:
+    return _SPACES.sub(" ", _DIGITS.sub("#", line.text.lower())).strip()
+
+
+# --- tables ------------------------------------------------------------------------------
+#
+# pdfplumber runs only on pages with a "Table N" caption line. Its table finder (ruling lines)
+# handles fully ruled tables. Most journal tables have horizontal rules only, which the finder
+# cannot cut into cells; for a caption without a finder table, the table is taken as the text
+# rows from the caption down to its last horizontal rule (plus closely following rows that
+# still have several cells), and a row is cut into cells where words are further apart than
+# about one character height.
+
+
+def _find_tables(path: Path, pages: list[_Page]) -> None:
+    candidates = [page for page in pages if any(_CAPTION.match(line.text) for line in page.lines)]
+    if not candidates:
+        return
+    import pdfplumber  # deferred: ~0.1 s to import and only needed for table pages
+
+    try:
+        plumber = pdfplumber.open(path)
+    except Exception as exc:  # pdfium read the file; a pdfminer failure only costs the tables
+        log.warning("table pass skipped: %s", exc)
+        return
+    with plumber:
+        try:
+            plumber_pages = plumber.pages
+        except Exception as exc:
+            log.warning("table pass skipped: %s", exc)
+            return
+        for page in candidates:
+            if page.number > len(plumber_pages):
+                break
+            plumber_page = plumber_pages[page.number - 1]
+            try:
+                page.tables = _page_tables(plumber_page, page)
+            except Exception as exc:  # a page pdfminer cannot lay out keeps its flow text
+                log.warning("table pass failed on page %d: %s", page.number, exc)
+                continue
+            finally:
+                plumber_page.close()  # drops the page's cached layout objects
+            captions = {id(table.caption_line) for table in page.tables}
+            page.lines = [
+                line
+                for line in page.lines
+                if id(line) not in captions and (page.rotated or not _inside_any(line, page.tables))
+            ]
+
+
+def _page_tables(plumber_page: PlumberPage, page: _Page) -> list[_FoundTable]:
+    height = plumber_page.height
+    tables = []
+    for table in plumber_page.find_tables():
+        rows = [[normalize(cell or "") for cell in row] for row in table.extract(x_tolerance=1)]
+        rows = [row for row in rows if any(cell.strip() for cell in row)]
+        if len(rows) >= 2 and max(map(len, rows)) >= 2:  # not a frame or a shaded row
+            x0, top, x1, bottom = table.bbox
+            tables.append(_FoundTable(rows, (x0, height - bottom, x1, height - top)))
+    captions = sorted((line for line in page.lines if _CAPTION.match(line.text)), key=lambda line: -line.y1)
+    word_rows: list[list[dict]] | None = None
+    for i, caption in enumerate(captions):
+        floor = captions[i + 1].y1 if i + 1 < len(captions) else 0.0  # the next caption's top
+        free = [t for t in tables if t.caption is None]
+        # A finder table under the caption and starting at its left edge (one that starts far
+        # to the right lacks its label column: the rules below then give the whole table),
+        # or one right above the caption, as some journals place it.
+        below = [t for t in free if floor - 2 <= t.bbox[3] <= caption.y0 + 30 and t.bbox[0] <= caption.x0 + 20]
+        above = [t for t in free if 0 <= t.bbox[1] - caption.y1 <= 30]
+        if below:
+            table = max(below, key=lambda t: t.bbox[3])
+        elif above:
+            table = min(above, key=lambda t: t.bbox[1])
+        else:
+            if word_rows is None:
+                word_rows = _word_rows(plumber_page.extract_words(x_tolerance=1.5))
+            table = _ruled_table(word_rows, plumber_page.edges, caption, floor, height)
+            if table is None:
+                continue
+            tables.append(table)
+        table.caption_line = caption
+        table.caption = _SPACES.sub(" ", normalize(caption.text)).strip()
+        table.title = f"Table {_CAPTION.match(caption.text).group(1)}"
+    # A finder table without caption inside a captioned one is a part of it (its ruled cells).
+    captioned = [t for t in tables if t.caption is not None]
+    tables = [t for t in tables if t.caption is not None or not any(_overlap(t.bbox, c.bbox) for c in captioned)]
+    return sorted(tables, key=lambda t: -t.bbox[3])
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _word_rows(words: list[dict]) -> list[list[dict]]:
+    """pdfplumber words grouped into text rows, top to bottom, each left to right."""
+    rows: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
+        if rows and word["top"] - rows[-1][0]["top"] < 2.5:
+            rows[-1].append(word)
+        else:
+            rows.append([word])
+    return [sorted(row, key=lambda w: w["x0"]) for row in rows]
+
+
+def _ruled_table(
+    word_rows: list[list[dict]], edges: list[dict], caption: Line, floor: float, height: float
+) -> _FoundTable | None:
+    """The rows under ``caption`` down to its last horizontal rule; None without rules."""
+    top = height - caption.y0  # pdfplumber measures from the page top
+    limit = min(height - floor, (1 - _MARGIN_SHARE) * height)  # footer boxes are not table rules
+    candidates = [e for e in edges if e["orientation"] == "h" and e["width"] >= 15 and top < e["top"] < limit]
+    # The table's rules start under the caption and may be drawn cell by cell: grow the
+    # x range by the rules that touch it.
+    x0, x1 = caption.x0, caption.x1
+    rules: list[dict] = []
+    while True:
+        touching = [e for e in candidates if e["x1"] > x0 - 2 and e["x0"] < x1 + 2]
+        if len(touching) == len(rules):
+            break
+        rules = touching
+        x0 = min(x0, *(e["x0"] for e in rules))
+        x1 = max(x1, *(e["x1"] for e in rules))
+    if not rules:
+        return None
+    x0, x1 = x0 - 2, x1 + 2
+    first_rule = min(e["top"] for e in rules)
+    last_rule = max(e["top"] for e in rules)
+    rows: list[list[str]] = []
+    box_top = box_bottom = None
+    for row in word_rows:
+        words = [w for w in row if w["x0"] >= x0 and w["x1"] <= x1]
+        if not words or words[0]["top"] < top:
+            continue
+        if words[0]["top"] >= limit:
+            break
+        cells = _cells(words)
+        row_top = min(w["top"] for w in words)
+        if row_top < first_rule and len(cells) < 2 and not rows:
+            continue  # the caption's second line
+        if row_top > last_rule and (
+            len(cells) < 2 or box_bottom is None or row_top - box_bottom > 1.5 * _row_height(words)
+        ):
+            break  # footnotes or running text after the table
+        rows.append(cells)
+        box_top = row_top if box_top is None else box_top
+        box_bottom = max(w["bottom"] for w in words)
+    if len(rows) < 2 or box_top is None or box_bottom is None:
+        return None
+    return _FoundTable(rows, (x0, height - box_bottom, x1, height - box_top))
+
+
+def _cells(words: list[dict]) -> list[str]:
+    """A text row cut into cells at gaps wider than most of a character height."""
+    cells = [[words[0]["text"]]]
+    for left, right in zip(words, words[1:]):
+        if right["x0"] - left["x1"] > 0.8 * min(_row_height([left]), _row_height([right])):
+            cells.append([])
+        cells[-1].append(right["text"])
+    return [normalize(" ".join(cell)) for cell in cells]
+
+
+def _row_height(words: list[dict]) -> float:
+    return max(w["bottom"] - w["top"] for w in words)
+
+
+def _inside_any(line: Line, tables: list[_FoundTable]) -> bool:
+    cx, cy = (line.x0 + line.x1) / 2, (line.y0 + line.y1) / 2
+    return any(x0 - 2 <= cx <= x1 + 2 and y0 - 2 <= cy <= y1 + 2 for x0, y0, x1, y1 in (t.bbox for t in tables))
+
+
+# --- text ------------------------------------------------------------------------------
+
+
+def _assemble(pages: list[_Page], source: str, title: str | None) -> Document:
+    flows = [normalize(_page_flow(page.lines)) for page in pages]
+    vocabulary = _Vocabulary.build(flows)
+    parts: list[str] = []
+    offset = 0
+    spans: list[PageSpan] = []
+    sections: list[SectionSpan] = []
+    tables: list[Table] = []
+
+    def add(text: str) -> tuple[int, int]:
+        nonlocal offset
+        start = offset
+        parts.append(text)
+        offset += len(text)
+        return start, offset
+
+    for page, flow in zip(pages, flows):
+        if parts:
+            add("\n\n")
+        page_start = offset
+        text = vocabulary.clean(flow)
+        add(text)
+        for found in page.tables:
+            found.rows = [[_SPACES.sub(" ", vocabulary.clean(cell)).strip() for cell in row] for row in found.rows]
+            if offset > page_start:
+                add("\n\n")
+            start, end = add(_render_table(found))
+            tables.append(Table(page.number, found.rows, start, end, found.caption))
+            sections.append(SectionSpan(found.title, start, end))
+        spans.append(PageSpan(page.number, page_start, offset))
+    text = "".join(parts)
+    first_page = text[spans[0].start : spans[0].end]
+    doi = _DOI.search(first_page)
+    year = _COPYRIGHT_YEAR.search(first_page)
+    return Document(
+        source=source,
+        format="pdf",
+        text=text,
+        title=title,
+        doi=doi.group(1).rstrip(".,;)]") if doi else None,
+        year=int(year.group(1)) if year else None,
+        pages=spans,
+        sections=sections,
+        tables=tables,
+    )
+
+
+def _page_flow(lines: list[Line]) -> str:
+    """The page's lines in reading order; a blank line where the vertical gap shows a new
+    paragraph or heading."""
+    blocks = reading_order(lines)
+    gaps = [
+        above.y0 - below.y1
+        for block in blocks
+        for above, below in zip(block, block[1:])
+        if above.y0 - below.y1 > -1
+    ]
+    heights = sorted(line.height for line in lines)
+    paragraph_gap = None
+    if len(gaps) >= 5:
+        # A line's box is its glyphs: a paragraph gap is the usual gap plus most of a line.
+        paragraph_gap = sorted(gaps)[len(gaps) // 2] + 0.6 * heights[len(heights) // 2]
+    out: list[str] = []
+    for block in blocks:
+        for i, line in enumerate(block):
+            if out:
+                above = block[i - 1] if i else None
+                wide = above is not None and paragraph_gap is not None and above.y0 - line.y1 > paragraph_gap
+                out.append("\n\n" if wide else "\n")
+            out.append(line.text.strip())
+    return "".join(out)
+
+
+def _render_table(table: _FoundTable) -> str:
+    lines = [table.caption] if table.caption else []
+    lines.extend(" | ".join(row) for row in table.rows)
+    return "\n".join(lines)
+
+
+@dataclass
+class _Vocabulary:
+    """Words of the whole document, to decide whether a line-end hyphen is real."""
+
+    words: Counter[str]
+    compounds: set[str]
+    split_lefts: Counter[str]
+
+    @classmethod
+    def build(cls, texts: list[str]) -> _Vocabulary:
+        words: Counter[str] = Counter()
+        compounds: set[str] = set()
+        split_lefts: Counter[str] = Counter()
+        for text in texts:
+            pieces = _BREAK.split(text)
+            for i, piece in enumerate(pieces):
+                tokens = _TOKEN.findall(piece.lower())
+                # The halves of a word cut by a line end are not words of their own.
+                if tokens and i + 1 < len(pieces) and piece.endswith(tokens[-1]):
+                    tokens.pop()
+                if tokens and i > 0 and piece.startswith(tokens[0]):
+                    tokens.pop(0)
+                compounds.update(token for token in tokens if "-" in token)
+                words.update(word for token in tokens for word in token.split("-"))
+                split_lefts.update(_word_before(piece, m.start()).lower() for m in _LIGATURE_SPLIT.finditer(piece))
+        return cls(words, compounds, split_lefts)
+
+    def clean(self, text: str) -> str:
+        text = self._rejoin(text, _BREAK, self._join_break)
+        text = text.replace("\ufffe", "-")  # a break marker not between two words
+        return self._rejoin(text, _LIGATURE_SPLIT, self._join_ligature)
+
+    @staticmethod
+    def _rejoin(text: str, mark: re.Pattern[str], decide: Callable[[str, str], str | None]) -> str:
+        """Replace ``left<mark>right`` by ``decide(left, right)`` unless it returns None.
+
+        The patterns match only the mark (fast: they start with a literal); the words on
+        either side are looked up around it.
+        """
+        out: list[str] = []
+        done = 0
+        for match in mark.finditer(text):
+            left = _word_before(text, match.start())
+            right = _WORD.match(text, match.end())
+            if not left or right is None or match.start() - len(left) < done:
+                continue
+            joined = decide(left, right.group())
+            if joined is not None:
+                out.append(text[done : match.start() - len(left)])
+                out.append(joined)
+                done = right.end()
+        out.append(text[done:])
+        return "".join(out)
+
+    def _join_break(self, left: str, right: str) -> str:
+        return f"{left}-{right}" if self.keeps_hyphen(left, right) else left + right
+
+    def keeps_hyphen(self, left: str, right: str) -> bool:
+        """Keep "HER2-positive", "anti-HER2", "placebo-controlled"; join "phos-phatidyl"."""
+        if f"{left}-{right}".lower() in self.compounds:
+            return True
+        if (left + right).lower() in self.words:
+            return False
+        if any(ch.isdigit() for ch in left + right) or right[0].isupper() or left[-1].isupper():
+            return True
+        # Two words of their own whose join is never seen: a compound written with a hyphen.
+        return len(left) > 2 and len(right) > 2 and left.lower() in self.words and right.lower() in self.words
+
+    def _join_ligature(self, left: str, right: str) -> str | None:
+        """"fi ndings" -> "findings", "Th is" -> "This"; "staff is" stays."""
+        if not right.islower() or self.words[left.lower()] > self.split_lefts[left.lower()]:
+            return None  # the left part is a word of its own elsewhere
+        known = (left + right).lower() in self.words
+        return left + right if known or right not in self.words else None
+
+
+def _word_before(text: str, end: int) -> str:
+    match = _WORD_END.search(text, max(0, end - 64), end)
+    return match.group() if match else ""
+
+
+# --- character normalisation --------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Ligatures, odd spaces and math letters made plain; "·", "–", "−" and digits untouched."""
+    return text.replace("\u00ad\n", "\ufffe").translate(_translation())
+
+
+@cache
+def _translation() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xFB00, 0xFB07):  # ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ
+        table[code] = unicodedata.normalize("NFKC", chr(code))
+    for code in (0x00A0, 0x1680, 0x202F, 0x205F, 0x3000, *range(0x2000, 0x200B)):
+        table[code] = " "  # no-break, thin, hair, en/em spaces
+    for code in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF):
+        table[code] = ""  # zero-width
+    table[0x2028] = table[0x2029] = "\n"
+    table[ord("\t")] = " "
+    for code in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F):
+        table[code] = ""  # control chars from fonts without a usable encoding
+    table[0x00AD] = ""  # soft hyphen inside a word; at a line end normalize() made it U+FFFE
+    for code in (*range(0xFF01, 0xFF5F), *range(0x1D400, 0x1D800)):  # full-width, math letters
+        plain = unicodedata.normalize("NFKC", chr(code))
+        if plain != chr(code) and len(plain) == 1:
+            table[code] = plain
+    return table

@@ -1,0 +1,265 @@
+"""Page geometry for the PDF reader: pdfium text lines with boxes, and their reading order.
+
+Coordinates are PDF user space (points, y grows upwards), as pdfium reports them.
+
+Reading order: a page is cut into vertical bands at lines that cross the column gutter
+(titles, full-width abstracts, wide tables); inside a band the left column is read before the
+right one. Each side is searched for a gutter again, so three columns, or a side bar plus two
+columns, also read column by column. pdfium joins text on one baseline into one line even
+across a gutter, so a line keeps its wide blank gaps and is cut at the gutter when one of
+them spans it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+# pdfium ends a text line with CRLF; a lone CR or LF can come from the PDF's own text.
+_LINE = re.compile(r"[^\r\n]+")
+
+# A column is at least this wide (points).
+_MIN_COLUMN_WIDTH = 90.0
+# Each side of a gutter needs this many lines at least _WIDE_LINE points (or half the side) wide.
+_MIN_SIDE_LINES = 3
+_WIDE_LINE = 100.0
+# A blank stretch inside a line at least this wide (points, or share of the line height) may
+# be a gutter; justified word spaces stay below it.
+_MIN_GAP = 8.0
+_MIN_GAP_HEIGHTS = 0.8
+
+
+@dataclass(slots=True)
+class Gap:
+    """A wide blank stretch inside a line; the text right of it starts at ``offset``."""
+
+    x0: float
+    x1: float
+    offset: int
+
+
+@dataclass(slots=True)
+class Line:
+    """One pdfium text line and its box (x0, y0) lower left, (x1, y1) upper right."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def pieces(self) -> list[tuple[float, float]]:
+        """x extents of the line's text between its wide gaps."""
+        edges = [self.x0, *(x for gap in self.gaps for x in (gap.x0, gap.x1)), self.x1]
+        return list(zip(edges[::2], edges[1::2]))
+
+    def split(self, x: float) -> tuple[Line, Line] | None:
+        """The line cut at the gap that spans ``x``, or None if no gap does."""
+        for i, gap in enumerate(self.gaps):
+            if gap.x0 <= x <= gap.x1:
+                left_text, right_text = self.text[: gap.offset], self.text[gap.offset :]
+                if not left_text.strip() or not right_text.strip():
+                    return None
+                right_gaps = [Gap(g.x0, g.x1, g.offset - gap.offset) for g in self.gaps[i + 1 :]]
+                left = Line(left_text, self.x0, self.y0, gap.x0, self.y1, self.gaps[:i])
+                right = Line(right_text, gap.x1, self.y0, self.x1, self.y1, right_gaps)
+                return left, right
+        return None
+
+
+def page_lines(textpage: pdfium.PdfTextPage) -> list[Line]:
+    """The page's text lines as pdfium emits them, each with the union box of its text rects
+    and its wide gaps.
+
+    pdfium's line breaks are kept (it already joins words and marks line-end hyphen breaks
+    with U+FFFE, merging the two physical lines into one). The text index is mapped back to
+    pdfium's char index because they differ when the page holds non-BMP or generated chars.
+    """
+    text = textpage.get_text_range()
+    left, top, right, bottom = (ctypes.c_double() for _ in range(4))
+    lines: list[Line] = []
+    for match in _LINE.finditer(text):
+        chunk = match.group()
+        if not chunk.strip():
+            continue
+        start, end = match.span()
+        first = _char_index(textpage, start, end, step=1)
+        last = _char_index(textpage, end - 1, start - 1, step=-1)
+        if first < 0 or last < first:
+            continue
+        rects = []
+        for k in range(pdfium_c.FPDFText_CountRects(textpage, first, last - first + 1)):
+            pdfium_c.FPDFText_GetRect(textpage, k, left, top, right, bottom)
+            rects.append((left.value, bottom.value, right.value, top.value))
+        if not rects:
+            continue  # only invisible or zero-size glyphs
+        x0 = min(r[0] for r in rects)
+        x1 = max(r[2] for r in rects)
+        y0 = min(r[1] for r in rects)
+        y1 = max(r[3] for r in rects)
+        if x1 <= x0:
+            continue
+        line = Line(chunk, x0, y0, x1, y1)
+        if len(rects) > 1:
+            line.gaps = _gaps(textpage, rects, start, len(chunk))
+        lines.append(line)
+    return lines
+
+
+def _gaps(textpage: pdfium.PdfTextPage, rects: list[tuple[float, ...]], start: int, length: int) -> list[Gap]:
+    """Wide gaps between the text rects of a one-row line, with the text offset after each."""
+    height = max(r[3] for r in rects) - min(r[1] for r in rects)
+    row_height = max(r[3] - r[1] for r in rects)
+    if height > 1.5 * row_height:
+        return []  # two physical lines joined at a hyphen break: not one row
+    gaps = []
+    ordered = sorted(rects)
+    reach = ordered[0][2]
+    for x0, y0, x1, y1 in ordered[1:]:
+        if x0 - reach >= max(_MIN_GAP, _MIN_GAP_HEIGHTS * row_height):
+            char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, x0 + 0.5, (y0 + y1) / 2, 1.0, 1.0)
+            offset = pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, char) - start if char >= 0 else -1
+            if 0 < offset < length:
+                gaps.append(Gap(reach, x0, offset))
+        reach = max(reach, x1)
+    gaps.sort(key=lambda gap: gap.offset)
+    # Text order and x order must agree, or the offsets cannot cut the line.
+    if [gap.x0 for gap in gaps] != sorted(gap.x0 for gap in gaps):
+        return []
+    return gaps
+
+
+def _char_index(textpage: pdfium.PdfTextPage, index: int, stop: int, step: int) -> int:
+    """pdfium's char index of text index ``index``, moving towards ``stop`` past inserted
+    chars that have no char of their own."""
+    for i in range(index, stop, step):
+        char = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, i)
+        if char >= 0:
+            return char
+    return -1
+
+
+def reading_order(lines: list[Line]) -> list[list[Line]]:
+    """Blocks of lines in reading order; each block is one column run of one band."""
+    if not lines:
+        return []
+    x0 = min(line.x0 for line in lines)
+    x1 = max(line.x1 for line in lines)
+    blocks: list[list[Line]] = []
+    _order(lines, x0, x1, blocks, depth=0)
+    return blocks
+
+
+def _order(lines: list[Line], x0: float, x1: float, out: list[list[Line]], depth: int) -> None:
+    gutter = _find_gutter(lines, x0, x1) if depth < 3 else None
+    if gutter is None:
+        out.append(_top_down(lines))
+        return
+    band: list[Line] = []
+
+    def flush() -> None:
+        if not band:
+            return
+        left = [line for line in band if line.x1 <= gutter]
+        right = [line for line in band if line.x0 >= gutter]
+        for side, lo, hi in ((left, x0, gutter), (right, gutter, x1)):
+            if side:
+                _order(side, lo, hi, out, depth + 1)
+        band.clear()
+
+    full: list[Line] = []
+    for line in _top_down(lines):
+        halves = line.split(gutter) if line.x0 < gutter < line.x1 else (line,)
+        if halves is None:  # a full-width line closes the band above it
+            flush()
+            full.append(line)
+            continue
+        if full:
+            out.append(full)
+            full = []
+        band.extend(halves)
+    flush()
+    if full:
+        out.append(full)
+
+
+def _find_gutter(lines: list[Line], x0: float, x1: float) -> float | None:
+    """x of a column gutter: the middle of the widest strip crossed by the fewest lines, with
+    text columns on both sides; None for a single column.
+
+    Two candidates: the strip least covered by whole lines (a wide table, whose rows have
+    gaps everywhere, then counts as crossing) and the one least covered by lines cut at their
+    wide gaps (for pages where pdfium joined the two columns' lines). The one with more wide
+    lines on its weaker side wins.
+    """
+    if x1 - x0 < 2 * _MIN_COLUMN_WIDTH or len(lines) < 2:
+        return None
+    lo = int(x0 + _MIN_COLUMN_WIDTH)
+    hi = int(x1 - _MIN_COLUMN_WIDTH)
+    if hi <= lo:
+        return None
+    pieces = [piece for line in lines for piece in line.pieces()]
+    candidates = {_least_covered([(line.x0, line.x1) for line in lines], lo, hi), _least_covered(pieces, lo, hi)}
+    best, best_support = None, _MIN_SIDE_LINES - 1
+    for gutter in sorted(candidates):
+        # Columns hold running text: wide lines on each side. This keeps table cells from
+        # looking like columns. A side may hold further columns.
+        support = min(
+            sum(b - a >= min(0.5 * (right - left), _WIDE_LINE) for a, b in pieces if left <= a and b <= right)
+            for left, right in ((x0, gutter), (gutter, x1))
+        )
+        if support > best_support:
+            best, best_support = gutter, support
+    return best
+
+
+def _least_covered(spans: list[tuple[float, float]], lo: int, hi: int) -> float:
+    """Middle of the widest run of x in [lo, hi] that the fewest spans cover."""
+    diff = [0] * (hi - lo + 2)  # difference array of coverage per integer x
+    for a, b in spans:
+        a = max(lo, int(a) + 1)
+        b = min(hi, int(b))
+        if a <= b:
+            diff[a - lo] += 1
+            diff[b - lo + 1] -= 1
+    coverage = []
+    running = 0
+    for value in diff[:-1]:
+        running += value
+        coverage.append(running)
+    fewest = min(coverage)
+    best_start = best_len = run_start = run_len = 0
+    for i, value in enumerate(coverage):
+        if value == fewest:
+            if run_len == 0:
+                run_start = i
+            run_len += 1
+            if run_len > best_len:
+                best_start, best_len = run_start, run_len
+        else:
+            run_len = 0
+    return lo + best_start + best_len / 2
+
+
+def _top_down(lines: list[Line]) -> list[Line]:
+    """Lines sorted top to bottom; lines sharing a baseline row are read left to right."""
+    ordered = sorted(lines, key=lambda line: -line.y1)
+    rows: list[list[Line]] = []
+    for line in ordered:
+        if rows:
+            last = rows[-1][-1]
+            overlap = min(last.y1, line.y1) - max(last.y0, line.y0)
+            if overlap > 0.5 * min(last.height, line.height):
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda line: line.x0)]

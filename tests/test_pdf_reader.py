@@ -1,0 +1,299 @@
+"""PDF reader: column order, clean-up, tables and bad inputs.
+
+Most PDFs are drawn here with reportlab so each test controls the layout it checks; the
+example article is corpus/her2-crc-example.pdf, and the real trial PDFs in ../shared are
+read when present.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from pipeline.errors import ReaderError
+from pipeline.readers.pdf import normalize, read_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "corpus" / "her2-crc-example.pdf"
+REAL_PDFS = ROOT.parent / "shared" / "corpus" / "pdf-rct"
+WIDTH, HEIGHT = A4
+
+
+def _example_module():
+    spec = importlib.util.spec_from_file_location("make_example_pdf", ROOT / "corpus" / "make_example_pdf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _vera() -> str:
+    pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))  # ships with reportlab; has ﬁ ﬂ · − ≥
+    return "Vera"
+
+
+# --- the example article -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example():
+    return read_pdf(EXAMPLE, str(EXAMPLE))
+
+
+def test_example_paragraphs_come_out_whole_and_in_column_order(example) -> None:
+    source = _example_module()
+    paragraphs = [source.ABSTRACT, *source.INTRODUCTION, *source.METHODS, *source.RESULTS]
+    paragraphs += [*source.DISCUSSION, source.CONCLUSION]
+    text = _flat(example.text)
+    position = 0
+    for paragraph in paragraphs:
+        # The forced line breaks: a word split by a hyphen is joined, a compound keeps it.
+        expected = _flat(paragraph.replace("phos-<br/>", "phos").replace("-<br/>", "-").replace("ﬁ", "fi"))
+        found = text.find(expected)
+        assert found >= 0, f"paragraph not found whole: {expected[:60]}"
+        assert found > position, f"paragraph out of order: {expected[:60]}"
+        position = found
+
+
+def test_example_drops_running_header_and_page_numbers(example) -> None:
+    assert "evx example corpus" not in example.text
+    lines = {line.strip() for line in example.text.splitlines()}
+    assert not lines & {"1", "2", "2024"}
+    assert example.text.startswith("HER2-targeted therapy in metastatic colorectal")
+
+
+def test_example_table_is_kept_as_rows(example) -> None:
+    source = _example_module()
+    [table] = example.tables
+    assert table.page == 2
+    assert table.rows == source.TABLE_ROWS
+    assert table.caption == source.TABLE_CAPTION
+    block = example.text[table.start : table.end]
+    assert block.splitlines()[0] == source.TABLE_CAPTION
+    assert "DESTINY-CRC01 cohort A | trastuzumab deruxtecan | 53 | 45.3 (31.6–59.6) | 6.9" in block
+    assert [(s.title, s.start, s.end) for s in example.sections] == [("Table 1", table.start, table.end)]
+    # The table's words were taken out of the page flow, so its figures appear once.
+    assert example.text.count("30 (8/27)") == 1
+    assert example.text.count(source.TABLE_CAPTION) == 1
+
+
+def test_example_pages_and_metadata(example) -> None:
+    assert [page.number for page in example.pages] == [1, 2]
+    assert example.pages[0].start == 0 and example.pages[-1].end == len(example.text)
+    assert example.pages[0].end + 2 == example.pages[1].start  # pages joined by "\n\n"
+    assert example.page_at(example.text.index("Introduction")) == 1
+    assert example.page_at(example.text.index("Conclusion")) == 2
+    assert example.page_at(example.tables[0].start) == 2
+    assert example.format == "pdf"
+    assert example.title == "HER2-targeted therapy in metastatic colorectal cancer: an example summary"
+    assert example.doi == "10.5555/evx.example.2024"
+    assert example.year == 2024
+
+
+def test_example_pdf_matches_its_script(tmp_path: Path, example) -> None:
+    rebuilt = _example_module().build(tmp_path / "example.pdf")
+    assert read_pdf(rebuilt, "rebuilt").text == example.text
+
+
+# --- layouts drawn here --------------------------------------------------------------------
+
+
+def _two_columns(path: Path, right_first: bool) -> tuple[list[str], list[str]]:
+    """A full-width title, two columns of numbered sentences on shared baselines and a
+    full-width closing line. The content stream draws each right line before (or after) the
+    left line of the same baseline, so stream order alone would interleave them."""
+    left = [f"Left sentence {i} about the first column text here." for i in range(25)]
+    right = [f"Right sentence {i} about the second column text." for i in range(25)]
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(56, 790, "A full width title line that spans across both of the columns below")
+    for i, (a, b) in enumerate(zip(left, right)):
+        y = 750 - 14 * i
+        if right_first:
+            canvas.drawString(310, y, b)
+            canvas.drawString(56, y, a)
+        else:
+            canvas.drawString(56, y, a)
+            canvas.drawString(310, y, b)
+    canvas.drawString(56, 360, "A closing full width line that follows the two columns of this page")
+    canvas.save()
+    return left, right
+
+
+@pytest.mark.parametrize("right_first", [True, False])
+def test_two_columns_read_left_then_right(tmp_path: Path, right_first: bool) -> None:
+    pdf = tmp_path / "columns.pdf"
+    left, right = _two_columns(pdf, right_first)
+    text = read_pdf(pdf, "columns").text
+    positions = [text.index(sentence) for sentence in left + right]
+    assert positions == sorted(positions), "columns interleaved"
+    assert text.index("A full width title") < positions[0]
+    assert text.index("A closing full width line") > positions[-1]
+    # The end of column 1 comes right before the start of column 2.
+    assert text.index(left[-1]) < text.index(right[0]) < text.index(right[1])
+
+
+def test_line_end_hyphens_joined_unless_compound(tmp_path: Path) -> None:
+    pdf = tmp_path / "hyphens.pdf"
+    canvas = Canvas(str(pdf), pagesize=A4)
+    canvas.setFont("Helvetica", 11)
+    lines = [
+        "The kinase activates the phos-",
+        "phatidylinositol pathway in tumour cells. All HER2-",
+        "positive tumours were treated with anti-",
+        "HER2 therapy for a long-",
+        "term benefit, and long-term follow-up is ongoing in each random-",
+        "ized trial.",
+    ]
+    for i, line in enumerate(lines):
+        canvas.drawString(72, 700 - 15 * i, line)
+    canvas.save()
+    text = _flat(read_pdf(pdf, "hyphens").text)
+    assert "phosphatidylinositol pathway" in text
+    assert "HER2-positive tumours" in text
+    assert "anti-HER2 therapy" in text
+    assert "long-term benefit" in text  # the hyphenated form occurs elsewhere
+    assert "randomized trial" in text
+
+
+def test_ligatures_spaces_and_number_forms(tmp_path: Path) -> None:
+    pdf = tmp_path / "glyphs.pdf"
+    canvas = Canvas(str(pdf), pagesize=A4)
+    canvas.setFont(_vera(), 11)
+    canvas.drawString(72, 700, "The ﬁrst ﬂow of patients received 10\u00a0mg/kg.")
+    canvas.drawString(72, 680, "Hazard ratio 0·45 (95% CI 0·30–0·68); change −1.2 kg; ratio ≥ 2.0.")
+    canvas.save()
+    text = read_pdf(pdf, "glyphs").text
+    assert "The first flow of patients received 10 mg/kg." in text
+    assert "Hazard ratio 0·45 (95% CI 0·30–0·68); change −1.2 kg; ratio ≥ 2.0." in text
+
+
+def test_normalize_keeps_number_forms() -> None:
+    assert normalize("eﬃcacy ﬀ ﬄ ﬁ ﬂ") == "efficacy ff ffl fi fl"
+    assert normalize("10\u00a0mg 5\u2009%\u202fx\u200by\ufeffz") == "10 mg 5 % xyz"
+    assert normalize("sig\u00adnificant") == "significant"
+    assert normalize("0·45 31.6–59.6 −1.2 ≥ 2.0 10⁹/L") == "0·45 31.6–59.6 −1.2 ≥ 2.0 10⁹/L"
+    assert normalize("𝑛 = 17") == "n = 17"
+
+
+def test_running_headers_footers_and_page_numbers_removed(tmp_path: Path) -> None:
+    pdf = tmp_path / "pages.pdf"
+    canvas = Canvas(str(pdf), pagesize=A4)
+    bodies = ["alpha body text of the first page.", "beta body text of page two.", "gamma body text of page three."]
+    for number, body in enumerate(bodies, start=1):
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(56, HEIGHT - 36, "Journal of Examples · 2024; 12: 345–356")
+        canvas.drawString(56, 30, f"Page {number} of 3")
+        canvas.drawRightString(WIDTH - 56, 30, f"{number} | Journal of Examples")
+        canvas.setFont("Helvetica", 11)
+        for i in range(10):
+            canvas.drawString(72, 700 - 15 * i, f"Line {i} of the {body}")
+        canvas.showPage()
+    canvas.save()
+    doc = read_pdf(pdf, "pages")
+    assert "Journal of Examples" not in doc.text
+    assert "Page 2 of 3" not in doc.text
+    assert [page.number for page in doc.pages] == [1, 2, 3]
+    for number, body in enumerate(bodies, start=1):
+        assert doc.page_at(doc.text.index(f"Line 9 of the {body}")) == number
+        span = doc.pages[number - 1]
+        assert doc.text[span.start : span.end].startswith(f"Line 0 of the {body}")
+
+
+# --- bad inputs ----------------------------------------------------------------------------
+
+
+def _pdf_bytes(tmp_path: Path, **canvas_options) -> bytes:
+    path = tmp_path / "source.pdf"
+    canvas = Canvas(str(path), pagesize=A4, **canvas_options)
+    canvas.setFont("Helvetica", 11)
+    canvas.drawString(72, 700, "Some text on the page.")
+    canvas.save()
+    return path.read_bytes()
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ReaderError) as caught:
+        read_pdf(path, str(path))
+    message = str(caught.value)
+    assert path.name not in message  # the caller adds the file name
+    return message
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    assert _error(path) == "empty file"
+
+
+def test_truncated_pdf(tmp_path: Path) -> None:
+    data = _pdf_bytes(tmp_path)
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(data[: len(data) // 2])
+    assert _error(path).startswith("corrupt PDF")
+
+
+def test_corrupt_pdf_body(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b"\x00garbage" * 200 + b"\n%%EOF\n")
+    assert _error(path).startswith("corrupt PDF")
+
+
+def test_not_a_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "notes.pdf"
+    path.write_text("Just some plain text, not a PDF at all.\n", encoding="utf-8")
+    assert _error(path) == "not a PDF (no %PDF header)"
+
+
+def test_encrypted_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(_pdf_bytes(tmp_path, encrypt="secret"))
+    assert _error(path) == "encrypted PDF (password required)"
+
+
+def test_pdf_without_text_layer(tmp_path: Path) -> None:
+    path = tmp_path / "scan.pdf"
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.rect(72, 400, 300, 200, fill=1)  # a page that is only a picture
+    canvas.save()
+    assert _error(path) == "no text layer (scanned?); OCR is not supported"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert _error(tmp_path / "absent.pdf").startswith("cannot read file")
+
+
+# --- the real trial PDFs -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not REAL_PDFS.is_dir(), reason="../shared/corpus/pdf-rct not present")
+def test_real_trial_pdfs_read() -> None:
+    pdfs = sorted(REAL_PDFS.glob("*.pdf"))
+    assert len(pdfs) == 33
+    for pdf in pdfs:
+        doc = read_pdf(pdf, str(pdf), tables=False)  # the table pass is tested below
+        texts = [doc.text[page.start : page.end] for page in doc.pages]
+        filled = sum(len(text.strip()) >= 200 for text in texts)
+        assert filled >= 0.8 * len(texts), pdf.name
+        assert doc.pages[-1].end == len(doc.text)
+
+
+@pytest.mark.skipif(not REAL_PDFS.is_dir(), reason="../shared/corpus/pdf-rct not present")
+def test_real_trial_pdf_tables() -> None:
+    doc = read_pdf(REAL_PDFS / "3309311.pdf", "3309311.pdf")
+    titles = [section.title for section in doc.sections]
+    assert titles == ["Table 1", "Table 2", "Table 3"]
+    table2 = doc.tables[1]
+    assert table2.page == 4
+    assert ["Disc herniation", "0", "0", "2 (7.7%)", "11 (42.3%)", "13 (50%)"] in table2.rows
+    assert doc.text[table2.start : table2.end].startswith("Table 2. Distribution of MR Findings")
