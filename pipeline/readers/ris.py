@@ -52,51 +52,36 @@ def read_ris(data: bytes, source: str) -> list[Document]:
 
 
 def parse_ris(text: str) -> list[Record]:
-    """Split RIS text into records; lines outside TY..ER (numbering, blank lines) are ignored."""
-    records: list[Record] = []
-    current: Record | None = None
-    last_tag = ""
-    for line in text.split("\n"):
-        match = _RIS_TAG.match(line)
-        if match:
-            tag, value = match.group(1), (match.group(2) or "").strip()
-            if tag == "TY":
-                if current is not None:  # previous record lacked its ER line
-                    records.append(current)
-                current = {}
-            if current is None:
-                continue
-            if tag == "ER":
-                records.append(current)
-                current, last_tag = None, ""
-                continue
-            current.setdefault(tag, []).append(value)
-            last_tag = tag
-        elif current is not None and last_tag and line.strip():
-            _continue(current, last_tag, line)
-    if current is not None:
-        records.append(current)
-    return records
+    """Split RIS text into records; lines outside TY..ER (numbering, blank lines) are ignored.
+    A line without a tag continues the previous value."""
+    return _split_records(text, _RIS_TAG, "TY", lambda line: bool(line.strip()))
 
 
 def parse_wos(text: str) -> list[Record]:
-    """Split a Web of Science tagged export into records (PT ... ER)."""
+    """Split a Web of Science tagged export into records (PT ... ER); continuation lines are
+    indented by three spaces; the file header (FN, VR) and end (EF) are outside records."""
+    return _split_records(text, _WOS_TAG, "PT", lambda line: line.startswith("   "))
+
+
+def _split_records(text: str, tag_re: re.Pattern, start_tag: str, continues) -> list[Record]:
+    """Records from a tagged export: ``start_tag`` opens one (closing any left open), ``ER``
+    closes it, other tags append a value, and lines for which ``continues(line)`` is true
+    extend the last value."""
     records: list[Record] = []
     current: Record | None = None
     last_tag = ""
     for line in text.split("\n"):
-        if line.startswith("   ") and current is not None and last_tag:
-            _continue(current, last_tag, line)
-            continue
-        match = _WOS_TAG.match(line)
+        match = tag_re.match(line)
         if not match:
+            if current is not None and last_tag and continues(line):
+                _continue(current, last_tag, line)
             continue
         tag, value = match.group(1), (match.group(2) or "").strip()
-        if tag == "PT":
-            if current is not None:
+        if tag == start_tag:
+            if current is not None:  # the previous record lacked its ER line
                 records.append(current)
             current = {}
-        if current is None:  # file header (FN, VR) or end of file (EF)
+        if current is None:
             continue
         if tag == "ER":
             records.append(current)
