@@ -30,27 +30,30 @@ def analyse(document: Document) -> Analysis:
     seg = segment(document, nlp)
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
+    # Regimens of each sentence, grouped once: records and figure attribution both use them.
+    groups = {v.sentence.index: regimen_groups(v) for v in usable}
     records: list[Record] = []
     outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
     for view in usable:
         records.extend(extract_trials(view))
-        records.extend(extract_regimens(view))
+        records.extend(extract_regimens(view, groups[view.sentence.index]))
         records.extend(extract_her2(view))
         records.extend(extract_biomarkers(view))
         for outcome in extract_outcomes(view):
             outcomes.append((view, outcome))
-    _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"])
+    _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups)
     records.extend(o for _, o in outcomes)
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
     return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
 
 
-def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes, trials) -> None:
+def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes,
+               trial_records, groups: dict[int, list]) -> None:
     named = {t.canonical for v in usable for t in v.trials if t.label != "REGISTRY"}
     registries = {t.canonical for v in usable for t in v.trials if t.label == "REGISTRY"}
     # A registry id stands for the named trial it identifies: "NOAH ... registered, ISRCTN...".
-    owner = {t.nct: t.name for t in trials if t.nct and t.nct != t.name}
+    owner = {t.nct: t.name for t in trial_records if t.nct and t.nct != t.name}
     if len(named) == 1:
         owner.update({rid: next(iter(named)) for rid in registries if rid not in owner})
     single_trial = None
@@ -60,44 +63,38 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
         elif not named and len(registries) == 1:
             single_trial = next(iter(registries))
     for view, outcome in outcomes:
-        source = _trial_sentence(views, view)
+        source = next((v for v in _recent(views, view) if v.trials), None)
         if source is not None:
-            trials = [t for t in source.trials if t.label != "REGISTRY"] or source.trials
-            before = [t for t in trials if t.start <= outcome.start] if source is view else trials
-            outcome.trial = (before or trials)[-1].canonical
-            outcome.trial = owner.get(outcome.trial, outcome.trial)
+            mentions = [t for t in source.trials if t.label != "REGISTRY"] or source.trials
+            before = [t for t in mentions if t.start <= outcome.start] if source is view else mentions
+            name = (before or mentions)[-1].canonical
+            outcome.trial = owner.get(name, name)
         else:
             outcome.trial = single_trial
-        outcome.drugs = _regimen_for(views, view, source)
+        outcome.drugs = _regimen_for(views, view, source, groups)
 
 
-def _regimen_for(views: list[SentenceView], view: SentenceView, source: SentenceView | None) -> list[str] | None:
-    """The drugs of a figure: the one regimen of its sentence, else of the sentence naming its
-    trial, else of the closest of the previous sentences in its section that names one regimen."""
-    candidates = [view] + ([source] if source is not None and source is not view else [])
-    i = view.sentence.index
-    for j in range(i - 1, max(-1, i - TRIAL_LOOKBACK - 1), -1):
-        if views[j].sentence.section != view.sentence.section:
-            break
-        candidates.append(views[j])
-    for candidate in candidates:
-        groups = regimen_groups(candidate)
-        if len(groups) == 1:
-            return regimen_drugs(groups[0])
-        if len(groups) > 1:
-            return None  # several regimens: which one the figure belongs to is not said here
-    return None
-
-
-def _trial_sentence(views: list[SentenceView], view: SentenceView) -> SentenceView | None:
-    """The sentence whose trial a figure in ``view`` belongs to, if any is close enough."""
+def _recent(views: list[SentenceView], view: SentenceView):
+    """``view``, then the sentences before it in its section, at most TRIAL_LOOKBACK back."""
     i = view.sentence.index
     for j in range(i, max(-1, i - TRIAL_LOOKBACK - 1), -1):
-        candidate = views[j]
-        if candidate.sentence.section != view.sentence.section:
-            break
-        if candidate.trials:
-            return candidate
+        if views[j].sentence.section != view.sentence.section:
+            return
+        yield views[j]
+
+
+def _regimen_for(views: list[SentenceView], view: SentenceView, source: SentenceView | None,
+                 groups: dict[int, list]) -> list[str] | None:
+    """The drugs of a figure: the one regimen of its sentence, else of the sentence naming its
+    trial, else of the closest of the previous sentences in its section that names one regimen."""
+    recent = list(_recent(views, view))
+    candidates = recent[:1] + ([source] if source is not None and source is not view else []) + recent[1:]
+    for candidate in candidates:
+        found = groups[candidate.sentence.index]
+        if len(found) == 1:
+            return regimen_drugs(found[0])
+        if len(found) > 1:
+            return None  # several regimens: which one the figure belongs to is not said here
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
@@ -50,7 +51,5 @@ def sentence_views(doc: Doc, sentences: list[Sentence]) -> list[SentenceView]:
 
 
 def _sentence_of(starts: list[int], offset: int) -> int | None:
-    import bisect
-
     i = bisect.bisect_right(starts, offset) - 1
     return i if i >= 0 else None

@@ -8,6 +8,7 @@ cancer (IHC 3+ in > 50% of cells, or IHC 2+ with HER2:CEP17 >= 2 in > 50% of cel
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.extract.context import SentenceView
 from pipeline.extract.lexicon import load_lexicons
@@ -73,8 +74,8 @@ def extract_her2(view: SentenceView) -> list[Her2Record]:
             cn = COPY_NUMBER.search(text, m.end(), min(len(text), m.end() + 60))
             if cn:
                 threshold = f"copy number {cn.group(1) or ''}{cn.group(2)}".replace("number ≥", "number >=")
-        elif word == "diffuse positive" or (word in ("positive", "+") and IHC_CONTEXT.search(text[: m.start()]) and "IHC" not in m.group(0)):
-            method = "IHC" if IHC_CONTEXT.search(text) and word == "diffuse positive" else "status"
+        elif word == "diffuse positive" and IHC_CONTEXT.search(text):
+            method = "IHC"  # "immunohistochemistry showed ... HER2 diffuse positive"
         found.append((m.start(), m.end(), method, result, threshold, "her2.status"))
         if m.group(2):
             found.append((m.start(), m.end(), "status", RESULT_WORDS[m.group(2).lower()], None, "her2.status"))
@@ -102,6 +103,7 @@ BIOMARKER_STATUS = {
 SPECIAL_MARKERS = {"MSI-H": ("MSI", "high"), "MSS": ("MSI", "stable"), "dMMR": ("MMR", "deficient"), "pMMR": ("MMR", "proficient")}
 
 
+@lru_cache(maxsize=1)
 def _gene_pattern() -> re.Pattern:
     genes = load_lexicons().genes
     surfaces = sorted((s for s in genes if s not in SPECIAL_MARKERS), key=len, reverse=True)
@@ -115,16 +117,11 @@ def _gene_pattern() -> re.Pattern:
     )
 
 
-_GENE_RE: list[re.Pattern] = []
-
-
 def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
-    if not _GENE_RE:
-        _GENE_RE.append(_gene_pattern())
     genes = load_lexicons().genes
     text = view.text
     records = []
-    for m in _GENE_RE[0].finditer(text):
+    for m in _gene_pattern().finditer(text):
         status = BIOMARKER_STATUS.get(m.group("status").lower())
         if status is None:
             continue

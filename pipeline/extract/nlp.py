@@ -73,6 +73,7 @@ class LexiconNER:
 
     def __init__(self, nlp: Language, lexicons: Lexicons):
         self.lex = lexicons
+        self.endpoint_by_lower = {k.lower(): v for k, v in lexicons.endpoints.items()}
         self.endpoint_matcher = Matcher(nlp.vocab)
         for surface, canonical in lexicons.endpoints.items():
             # Short forms are case-sensitive ("OS" yes, "os" no); phrases are not.
@@ -95,9 +96,8 @@ class LexiconNER:
         for match_id, start, end in self.endpoint_matcher(doc):
             canonical = doc.vocab.strings[match_id]
             spans.append(Span(doc, start, end, label="ENDPOINT", kb_id=canonical))
-        lower_map = {k.lower(): v for k, v in self.lex.endpoints.items()}
         for short, long in abbreviations.items():
-            canonical = lower_map.get(long)
+            canonical = self.endpoint_by_lower.get(long)
             if canonical and short not in self.lex.endpoints:
                 for token in doc:
                     if token.text == short:

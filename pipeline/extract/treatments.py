@@ -97,9 +97,10 @@ def regimen_drugs(group: list[Mention]) -> list[str]:
     return drugs
 
 
-def extract_regimens(view: SentenceView) -> list[RegimenRecord]:
+def extract_regimens(view: SentenceView, groups: list[list[Mention]]) -> list[RegimenRecord]:
+    """One record per regimen group of the sentence (``groups`` from ``regimen_groups(view)``)."""
     records = []
-    for group in regimen_groups(view):
+    for group in groups:
         other = []
         for m in group:
             if m.label == "MODALITY" and m.canonical not in other:
