@@ -49,6 +49,11 @@ class QueryFormat(str, Enum):
     jsonl = "jsonl"
 
 
+class EvalFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
 class ExportFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
@@ -273,6 +278,61 @@ def status_command(
         f"errors: {status.errors}" + (' (see: evx query "SELECT * FROM ingest_error")' if status.errors else ""),
         "extractor: " + (", ".join(status.extractor_versions) or "-"),
     ]))
+
+
+# ----------------------------------------------------------------------------- eval
+
+
+@app.command("eval")
+def eval_command(
+    gold: Annotated[Path | None, typer.Option("--gold", help="Folder of gold JSON files (one per document).", file_okay=False, exists=True)] = None,
+    brat: Annotated[Path | None, typer.Option("--brat", help="Folder of PICO BRAT .txt/.ann files; scores figure recall.", file_okay=False, exists=True)] = None,
+    db: DbOption = DEFAULT_DB,
+    pred: Annotated[Path | None, typer.Option("--pred", help="Score this JSONL export instead of the database.", dir_okay=False, exists=True)] = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="Extract the scored documents found here in memory instead of reading the database.", exists=True)] = None,
+    findings: Annotated[int, typer.Option("--findings", help="How many misses and false positives to list (0: all, -1: none).")] = 40,
+    kind: Annotated[str | None, typer.Option("--kind", help="List findings of these types only, e.g. outcome,regimen,brat.")] = None,
+    fmt: Annotated[EvalFormat, typer.Option("--format", help="table: figures then findings; json: everything.")] = EvalFormat.table,
+) -> None:
+    """Score extracted evidence against gold annotations, as the shared scorer does.
+
+    Prints precision, recall and F1 per record type, the accuracy of CI, trial, N and drugs on
+    matched figures, BRAT figure recall, then the misses, false positives and wrong attributes.
+    Records come from the database, a JSONL export (--pred) or an in-memory run (--corpus).
+
+    **Example:**
+
+        evx eval --gold ../shared/corpus/gold --brat ../shared/corpus/pico-breast --corpus ../shared/corpus/pico-breast
+    """
+    from pipeline import evaluate as ev
+    from pipeline.readers import iter_source_files
+
+    if gold is None and brat is None:
+        raise typer.BadParameter("give --gold, --brat or both", param_hint="--gold")
+    with _errors_to_exit():
+        if corpus is not None:
+            wanted = set(ev.load_gold(gold)) if gold else set()
+            wanted |= {p.stem for p in brat.glob("*.ann")} if brat else set()
+            files = [f for f in iter_source_files([corpus]) if ev.document_stem(str(f)) in wanted]
+            records = ev.records_from_documents(files)
+        elif pred is not None:
+            records = ev.read_jsonl(pred)
+        else:
+            records = ev.records_from_store(db)
+        try:
+            result = ev.evaluate(ev.group_records(records), gold, brat)
+        except (OSError, ValueError) as exc:
+            raise EvxError(str(exc)) from None
+    if kind:
+        chosen = {k.strip() for k in kind.split(",")}
+        result.findings = [f for f in result.findings if f.type in chosen]
+    if fmt is EvalFormat.json:
+        typer.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        return
+    typer.echo(result.table())
+    if findings >= 0 and result.findings:
+        typer.echo(f"\nfindings ({len(result.findings)}):")
+        typer.echo(result.findings_text(None if findings == 0 else findings))
 
 
 @app.command("schema")
