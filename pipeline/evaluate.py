@@ -474,6 +474,7 @@ def records_from_documents(paths: Iterable[Path]) -> Iterator[dict]:
 
     for path in paths:
         for document in readers.read_path(path):
-            records = sorted(analyse(document).records, key=lambda r: r.start)
-            for record in records:
-                yield {**asdict(record), "doc": document.source}
+            analysis = analyse(document)
+            for record in sorted(analysis.records, key=lambda r: r.start):
+                sentence = analysis.sentences[record.sentence].text if record.sentence is not None else None
+                yield {**asdict(record), "doc": document.source, "sentence": sentence}

@@ -41,7 +41,7 @@ def db(tmp_path: Path, corpus: Path, fake_extractor: None) -> Path:
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["export", "ingest", "query", "schema", "status"]
+    assert COMMANDS == ["eval", "export", "ingest", "query", "schema", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

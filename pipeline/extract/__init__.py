@@ -34,12 +34,13 @@ def analyse(document: Document) -> Analysis:
     groups = {v.sentence.index: regimen_groups(v) for v in usable}
     records: list[Record] = []
     outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
-    for view in usable:
+    for i, view in enumerate(usable):
+        previous = usable[i - 1] if i and usable[i - 1].sentence.section == view.sentence.section else None
         records.extend(extract_trials(view))
         records.extend(extract_regimens(view, groups[view.sentence.index]))
         records.extend(extract_her2(view))
         records.extend(extract_biomarkers(view))
-        for outcome in extract_outcomes(view):
+        for outcome in extract_outcomes(view, previous):
             outcomes.append((view, outcome))
     _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups)
     records.extend(o for _, o in outcomes)

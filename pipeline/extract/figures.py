@@ -19,7 +19,7 @@ UNIT_WORDS = {
 }
 DURATION_UNIT = r"(?:months?|mos?|weeks?|wks?|days?|years?|yrs?)\b"
 
-PERCENT = re.compile(rf"(?<![\w.·])({NUM})\s?%")
+PERCENT = re.compile(rf"(?<![\w.·])({NUM})\s?(?:%|percent\b)")
 DURATION = re.compile(rf"(?<![\w.·-])({NUM})\s*({DURATION_UNIT})")
 # A value written before a coordinated one that carries the unit: "11.5 and 13%", "4.8 v 2.4 months".
 LEADING_VALUE = re.compile(rf"(?<![\w.·%-])({NUM})(?=\s*%?\s*(?:,|and|or|vs\.?|versus|v\.?|to|compared with)\s+(?:{NUM}\s*(?:and|,)\s*)?{NUM}\s*(?:%|{DURATION_UNIT}))")
@@ -27,7 +27,8 @@ RATIO = re.compile(
     rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*\[(?:HR|OR)\])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
 )
 CI = re.compile(
-    rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?%\s*(?:CI|C\.I\.|confidence intervals?|CrI)\s*[,:=]?\s*[(\[]?\s*"
+    rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|confidence intervals?(?:\s*[(\[]CI[)\]])?|CrI)"
+    rf"\s*[,:=]?\s*[(\[]?\s*"
     rf"(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*(?:{DASH}|,)\s*(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*[)\]]?"
 )
 BARE_RANGE = re.compile(rf"^\s*[(\[]\s*({NUM})\s*%?\s*{DASH}\s*({NUM})\s*%?\s*(?=[;)\]])")
@@ -40,6 +41,25 @@ TIME_POINT = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[- ](year|month|yr|week)s?\b", re.IGNORECASE
 )
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
+# A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
+THRESHOLD_BEFORE = re.compile(
+    r"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b(?:more|less|greater|longer|shorter|fewer) than|\bat least|\bat most|\bbeyond)\s*$",
+    re.IGNORECASE,
+)
+# A relative change or a difference between arms is not an arm's figure: "reduced the risk by 38%",
+# "a 14% reduction", "an improvement of 9.4 months", "about 12 months longer".
+CHANGE_BEFORE = re.compile(r"(?:\bby|(?:improvement|prolongation|gain|difference|increase|reduction)\s*(?:of|,|:|=))\s*[~∼≈]?\s*$", re.IGNORECASE)
+CHANGE_AFTER = re.compile(
+    r"^\s*(?:%\s*)?(?:relative\s+|absolute\s+)?(?:reduction|decrease|increase|improvement|lower|higher|greater|"
+    r"longer|shorter|gain|prolongation|difference|relative risk)\b",
+    re.IGNORECASE,
+)
+# "(73-92%)": the upper end of a range is not a figure of its own.
+RANGE_END_BEFORE = re.compile(r"\d\s*[-–—−]\s*$")
+# "n = 42, 23.5%": a group size, not a figure.
+SIZE_BEFORE = re.compile(r"\b[nN]\s*=\s*$")
+# "a 34 month median follow-up", "at 64% data maturity".
+FOLLOW_UP_AFTER = re.compile(r"^\s*(?:-?\s*(?:months?|years?)\s+)?(?:median\s+)?(?:follow[- ]?up|data maturity|maturity)\b", re.IGNORECASE)
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12,
 }
@@ -85,10 +105,14 @@ def find_figures(sentence: str) -> list[Figure]:
     for m in PERCENT.finditer(sentence):
         if inside_ci(m.start(1)) or _is_ci_level(sentence, m.end()) or m.start(1) in taken:
             continue
+        if not _reads_as_result(sentence, m.start(1), m.end()):
+            continue
         figures.append(Figure("percent", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit="%"))
         taken.add(m.start(1))
     for m in DURATION.finditer(sentence):
         if inside_ci(m.start(1)) or m.start(1) in taken or _is_time_point(sentence, m):
+            continue
+        if not _reads_as_result(sentence, m.start(1), m.end()):
             continue
         unit = UNIT_WORDS.get(m.group(2).lower().rstrip("."), None)
         figures.append(Figure("duration", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit=unit))
@@ -97,7 +121,10 @@ def find_figures(sentence: str) -> list[Figure]:
         if m.start(1) in taken or inside_ci(m.start(1)):
             continue
         follower = _next_figure(figures, m.end())
-        if follower is None or follower.kind not in ("percent", "duration"):
+        # The value whose unit this one borrows must be the one right after it, still a figure.
+        if follower is None or follower.kind not in ("percent", "duration") or follower.start - m.end(1) > 30:
+            continue
+        if SIZE_BEFORE.search(sentence[: m.start(1)]) or THRESHOLD_BEFORE.search(sentence[: m.start(1)]):
             continue
         figures.append(Figure(follower.kind, to_float(m.group(1)), m.group(1), m.start(1), m.end(1), unit=follower.unit))
         taken.add(m.start(1))
@@ -116,6 +143,16 @@ def _next_figure(figures: list[Figure], pos: int) -> Figure | None:
     return min(after, key=lambda f: f.start) if after else None
 
 
+def _reads_as_result(sentence: str, start: int, end: int) -> bool:
+    """False for thresholds, relative changes, differences, group sizes and follow-up times."""
+    before, after = sentence[:start], sentence[end:]
+    return not (
+        THRESHOLD_BEFORE.search(before) or CHANGE_BEFORE.search(before) or SIZE_BEFORE.search(before)
+        or RANGE_END_BEFORE.search(before)
+        or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after)
+    )
+
+
 def _is_ci_level(sentence: str, end: int) -> bool:
     """The 95 of '95% CI' is a confidence level, not a figure."""
     return bool(re.match(r"\s*(?:CI|C\.I\.|confidence|CrI)\b", sentence[end:]))
@@ -126,7 +163,7 @@ def _is_time_point(sentence: str, m: re.Match) -> bool:
     before = sentence[max(0, m.start() - 40) : m.start()].lower()
     if re.search(r"(?:\bat|\bafter|\bwithin|\bfor|\bover|\bup to|\bevery|\bfollow-?up(?: of| was| time)?|\bq)\s*$", before):
         return True
-    if re.search(r"follow[- ]?up\b[^.;]{0,25}$", before):
+    if re.search(r"follow[- ]?up\b(?:[^.;]|\.\d){0,25}$", before):
         return True
     after = sentence[m.end() : m.end() + 8]
     # "1 year of trastuzumab", "12 weeks of treatment": a treatment length, not a result.

@@ -24,26 +24,60 @@ SAFETY = re.compile(
     r"thrombocytopeni\w*|febrile|leukopeni\w*|baseline|prevalence|incidence)\b",
     re.IGNORECASE,
 )
+# Other measured outcomes that take over the figures after them: "breast conservation surgery
+# (BCS; 67% vs 68%)", "70% of patients crossed over".
+OTHER_MEASURE = re.compile(
+    r"\b(?:breast[- ]conserv\w*|conservation surgery|surgery rates?|cross(?:ed)?[- ]?over|compliance|adherence)\b",
+    re.IGNORECASE,
+)
+# A new clause that turns away from the endpoint: "...; however, 70% of patients ...".
+CLAUSE_TURN = re.compile(r";\s*(?:however|but|whereas|although|while|in contrast)\b", re.IGNORECASE)
+# What a hazard or odds ratio is of, when its own words say so: "hazard ratio for death, 0.81",
+# "a 20% lower risk of death (HR 0.80)". Relapse and recurrence are disease-free survival events.
+RATIO_EVENT = [
+    ("PFS", re.compile(r"\b(?:(?:risk of|for)\s+(?:disease\s+)?progression|progression or death)\b", re.IGNORECASE)),
+    ("DFS", re.compile(r"\b(?:(?:risk of|for)\s+(?:an?\s+)?(?:relapse|recurrence|event)|(?:relapse|recurrence) or death)\b",
+                       re.IGNORECASE)),
+    ("OS", re.compile(r"\b(?:death|dying|mortality)\b", re.IGNORECASE)),
+]
+# A sentence measuring something else, whose ratios are not the previous sentence's endpoint.
+OTHER_QUANTITY = re.compile(r"\b(?:time to|scores?|index|duration of)\b", re.IGNORECASE)
+RATIO_EVENT_REACH = 80  # characters before a ratio searched for its event
+VERSUS = re.compile(r"\b(?:vs\.?|versus|v\.?|compared with)\s", re.IGNORECASE)
 COORDINATION = re.compile(r"^\s*(?:,|and|or|/|,\s*and|and/or)\s*$")
 MAX_GAP = 160  # characters between an endpoint and its figure
 
 
-def extract_outcomes(view: SentenceView) -> list[OutcomeRecord]:
+def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -> list[OutcomeRecord]:
+    """The outcome figures of ``view``; ``previous`` is the sentence before it in its section,
+    whose one endpoint a ratio standing alone may belong to ("... OS ... . HR, 0.68; 95% CI")."""
     text, base = view.text, view.start
     endpoints = [_relative(e, base) for e in view.endpoints]
     figures = find_figures(text)
-    if not endpoints or not figures:
+    if not figures or not (endpoints or any(f.kind in ("hr", "or") for f in figures)):
         return []
+    earlier = {e.canonical for e in previous.endpoints} if previous is not None and not endpoints else set()
     governed: dict[tuple, list[Figure]] = {}
     following: list[tuple[Figure, Mention]] = []
+    last_governed: dict[tuple, int] = {}
     for figure in figures:
-        group = _governing_group(text, endpoints, figure)
+        group = _governing_group(text, endpoints, figure, last_governed)
         if group:
             governed.setdefault(tuple(group), []).append(figure)
+            last_governed[tuple(group)] = figure.extent[1]
+            continue
+        if not endpoints and figure.kind in ("hr", "or") and len(earlier) == 1 and not OTHER_QUANTITY.search(text):
+            event = _ratio_event(text, [], figure)
+            name = event.canonical if event else next(iter(earlier))
+            following.append((figure, Mention(figure.start, figure.start, "", "UNSURE", name)))
             continue
         after = _following_endpoint(text, endpoints, figure)
         if after:
             following.append((figure, after))
+        elif figure.kind in ("hr", "or"):
+            event = _ratio_event(text, endpoints, figure)
+            if event:
+                following.append((figure, event))
     records = []
     for group, group_figures in governed.items():
         # Figures of different kinds under one group ("ORR 30% ... 95% CI") are assigned per kind.
@@ -52,15 +86,22 @@ def extract_outcomes(view: SentenceView) -> list[OutcomeRecord]:
             by_kind.setdefault(f.kind, []).append(f)
         for kind_figures in by_kind.values():
             k = len(group)
-            cyclic = k > 1 and len(kind_figures) % k == 0
+            shared = k > 1 and len(kind_figures) % k == 0
+            # "OS and PFS were 46 and 21 weeks" takes turns; "RFS and DDFS were 98% vs 81% and
+            # 98% vs 83%" gives each endpoint a run of arm-by-arm figures.
+            per_endpoint = len(kind_figures) // k if shared else 1
+            runs = shared and per_endpoint > 1 and _paired_by_versus(text, kind_figures, per_endpoint)
             for i, figure in enumerate(kind_figures):
-                endpoint = group[i % k] if cyclic else group[-1]
-                unsure = k > 1 and not cyclic
+                if not shared:
+                    endpoint = group[-1]
+                else:
+                    endpoint = group[i // per_endpoint] if runs else group[i % k]
+                unsure = k > 1 and not shared
                 record = _record(view, figure, endpoint, unsure)
                 if record:
                     records.append(record)
     for figure, endpoint in following:
-        record = _record(view, figure, endpoint, unsure=False)
+        record = _record(view, figure, endpoint, unsure=endpoint.label in ("EVENT", "UNSURE"))
         if record:
             records.append(record)
     records.sort(key=lambda r: r.start)
@@ -71,14 +112,21 @@ def _relative(m: Mention, base: int) -> Mention:
     return Mention(m.start - base, m.end - base, m.text, m.label, m.canonical)
 
 
-def _governing_group(text: str, endpoints: list[Mention], figure: Figure) -> list[Mention] | None:
+def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
+                     last_governed: dict[tuple, int]) -> list[Mention] | None:
+    """The endpoint (or coordinated endpoints) before ``figure`` that it belongs to. The distance
+    counts from the endpoint's previous figure, so a list of figures can run on after it."""
     before = [e for e in endpoints if e.end <= figure.extent[0]]
     if not before:
         return None
     last = before[-1]
     gap = text[last.end : figure.start]
-    if len(gap) > MAX_GAP or SAFETY.search(gap):
+    if SAFETY.search(gap) or OTHER_MEASURE.search(gap) or CLAUSE_TURN.search(gap):
         return None
+    if len(gap) > MAX_GAP:
+        previous_end = max((end for g, end in last_governed.items() if g[-1] is last), default=None)
+        if previous_end is None or figure.start - previous_end > MAX_GAP:
+            return None
     group = [last]
     for e in reversed(before[:-1]):
         if COORDINATION.match(text[e.end : group[0].start]) and e.canonical != group[0].canonical:
@@ -86,6 +134,30 @@ def _governing_group(text: str, endpoints: list[Mention], figure: Figure) -> lis
         else:
             break
     return group
+
+
+def _paired_by_versus(text: str, figures: list[Figure], run: int) -> bool:
+    """Whether figures come in runs of ``run`` joined by "vs" ("98% vs 81% and 98% vs 83%")."""
+    return all(VERSUS.search(text[figures[i].end : figures[i + 1].start])
+               for i in range(len(figures) - 1) if (i + 1) % run)
+
+
+def _ratio_event(text: str, endpoints: list[Mention], figure: Figure) -> Mention | None:
+    """A ratio no endpoint governs: the event its words name ("risk of death" -> OS), else the
+    one endpoint its sentence names. Both are readings, so the record is marked for review."""
+    window = text[max(0, figure.start - RATIO_EVENT_REACH) : figure.start]
+    for name, pattern in RATIO_EVENT:
+        m = None
+        for m in pattern.finditer(window):
+            pass
+        if m is not None:
+            start = figure.start - len(window) + m.start()
+            return Mention(start, start + len(m.group(0)), m.group(0), "EVENT", name)
+    names = {e.canonical for e in endpoints}
+    if len(names) == 1:
+        e = endpoints[0]
+        return Mention(e.start, e.end, e.text, "UNSURE", e.canonical)
+    return None
 
 
 def _following_endpoint(text: str, endpoints: list[Mention], figure: Figure) -> Mention | None:
