@@ -15,6 +15,7 @@ from pipeline.extract.lexicon import lexicon_fingerprint
 from pipeline.extract.markers import extract_biomarkers, extract_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes
+from pipeline.extract.trials import trial_names
 from pipeline.extract.treatments import extract_regimens, extract_trials, regimen_drugs, regimen_groups
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
@@ -51,7 +52,10 @@ def analyse(document: Document) -> Analysis:
 
 def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes,
                trial_records, groups: dict[int, list]) -> None:
-    named = {t.canonical for v in usable for t in v.trials if t.label != "REGISTRY"}
+    names = trial_names(usable)
+    for record in trial_records:
+        record.name = names.display.get(record.name, record.name)
+    named = names.trials(t.canonical for v in usable for t in v.trials if t.label != "REGISTRY")
     registries = {t.canonical for v in usable for t in v.trials if t.label == "REGISTRY"}
     # A registry id stands for the named trial it identifies: "NOAH ... registered, ISRCTN...".
     owner = {t.nct: t.name for t in trial_records if t.nct and t.nct != t.name}
@@ -69,9 +73,9 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
             mentions = [t for t in source.trials if t.label != "REGISTRY"] or source.trials
             before = [t for t in mentions if t.start <= outcome.start] if source is view else mentions
             name = (before or mentions)[-1].canonical
-            outcome.trial = owner.get(name, name)
+            outcome.trial = owner.get(name) or names.name_of(name)
         else:
-            outcome.trial = single_trial
+            outcome.trial = single_trial and names.name_of(single_trial)
         outcome.drugs = _regimen_for(views, view, source, groups)
 
 

@@ -24,6 +24,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.extract.lexicon import Lexicons, load_lexicons
+from pipeline.extract.trials import find_trials
 
 MAX_DRUG_TOKENS = 4
 TRIAL_WORDS = {"trial", "trail", "trials", "study", "studies", "cohort", "program", "programme", "registry"}
@@ -87,7 +88,7 @@ class LexiconNER:
         }
         doc.spans["evx_endpoints"] = self._endpoints(doc, abbreviations)
         doc.spans["evx_drugs"] = self._drugs(doc, abbreviations)
-        doc.spans["evx_trials"] = self._trials(doc, doc.spans["evx_drugs"])
+        doc.spans["evx_trials"] = find_trials(doc, self.lex, doc.spans["evx_drugs"])
         return doc
 
     # ------------------------------------------------------------------ endpoints
