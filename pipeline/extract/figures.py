@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 NUM = r"\d+(?:[.·]\d+)?"
-DASH = r"(?:-|–|—|−|to)"
+DASH = r"(?:-|‐|‑|‒|–|—|−|to)"  # hyphen, the Unicode dashes, minus, "to"
 UNIT_WORDS = {
     "month": "months", "months": "months", "mo": "months", "mos": "months",
     "week": "weeks", "weeks": "weeks", "wk": "weeks", "wks": "weeks",
@@ -24,7 +24,7 @@ DURATION = re.compile(rf"(?<![\w.·-])({NUM})\s*({DURATION_UNIT})")
 # A value written before a coordinated one that carries the unit: "11.5 and 13%", "4.8 v 2.4 months".
 LEADING_VALUE = re.compile(rf"(?<![\w.·%-])({NUM})(?=\s*%?\s*(?:,|and|or|vs\.?|versus|v\.?|to|compared with)\s+(?:{NUM}\s*(?:and|,)\s*)?{NUM}\s*(?:%|{DURATION_UNIT}))")
 RATIO = re.compile(
-    rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*\[(?:HR|OR)\])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
+    rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*[\[(](?:HR|OR)[\])])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
 )
 CI = re.compile(
     rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|confidence intervals?(?:\s*[(\[]CI[)\]])?|CrI)"
@@ -55,7 +55,10 @@ CHANGE_AFTER = re.compile(
     re.IGNORECASE,
 )
 # "(73-92%)": the upper end of a range is not a figure of its own.
-RANGE_END_BEFORE = re.compile(r"\d\s*[-–—−]\s*$")
+RANGE_END_BEFORE = re.compile(r"\d\s*[-‐‑‒–—−]\s*$")
+# A group size written "(n = 76)" or "(N=124)": the total of the figure it follows.
+GROUP_SIZE = re.compile(r"[(\[]\s*[nN]\s*=\s*(\d+)\s*[)\],;]")
+GROUP_SIZE_REACH = 60  # characters after a figure
 # "n = 42, 23.5%": a group size, not a figure.
 SIZE_BEFORE = re.compile(r"\b[nN]\s*=\s*$")
 # "a 34 month median follow-up", "at 64% data maturity".
@@ -135,6 +138,7 @@ def find_figures(sentence: str) -> list[Figure]:
         if figure.kind == "percent":
             _attach_counts(sentence, figure)
     _attach_p_values(sentence, figures)
+    _attach_group_sizes(sentence, figures)
     return figures
 
 
@@ -214,6 +218,27 @@ def _attach_counts(sentence: str, figure: Figure) -> None:
         # A count that does not give the percentage is not this figure's count.
         if abs(100 * figure.count / figure.total - figure.value) > 1.5:
             figure.count = figure.total = None
+
+
+def _attach_group_sizes(sentence: str, figures: list[Figure]) -> None:
+    """Totals from group sizes: the "(n = 76)" right after a figure ("77.2% in vaccinated
+    patients (n = 76)"), or, when the arms' sizes are all given before their figures ("A (n = 72)
+    versus B (n = 36) was 9.5 versus 5.6 months"), one size per figure in order."""
+    sizes = list(GROUP_SIZE.finditer(sentence))
+    if not sizes or not figures:
+        return
+    for i, figure in enumerate(figures):
+        if figure.total is not None:
+            continue
+        stop = min(figure.extent[1] + GROUP_SIZE_REACH, figures[i + 1].start if i + 1 < len(figures) else len(sentence))
+        size = next((m for m in sizes if figure.extent[1] <= m.start() < stop), None)
+        if size is not None:
+            figure.total = int(size.group(1))
+    leading = [m for m in sizes if m.end() <= figures[0].start]
+    run = [f for f in figures if f.kind == figures[0].kind]
+    if len(leading) == len(run) > 1 and all(f.total is None for f in run) and len(leading) == len(sizes):
+        for figure, size in zip(run, leading):
+            figure.total = int(size.group(1))
 
 
 def _attach_p_values(sentence: str, figures: list[Figure]) -> None:
