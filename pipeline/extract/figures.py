@@ -26,6 +26,11 @@ LEADING_VALUE = re.compile(rf"(?<![\w.·%-])({NUM})(?=\s*%?\s*(?:,|and|or|vs\.?|
 RATIO = re.compile(
     rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*[\[(](?:HR|OR)[\])])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
 )
+# "The hazard ratio for an event in the X group, as compared with Y, was 0.54": a longer reach
+# when a verb introduces the value.
+RATIO_STATED = re.compile(rf"\b(hazard ratio|odds ratio)s?\b[^\d%;()\[\]]{{0,100}}?\b(?:was|were|is|of)\s+({NUM})(?!\s*%)")
+# Further ratios of a list, each with its CI: "were 2.36 (95% CI, 1.49-3.75), 1.20 (...) and 0.61".
+NEXT_RATIO = re.compile(rf"^\s*[(\[][^()\[\]]*[)\]]\s*(?:,|;|and|,\s*and)\s+({NUM})(?=\s*[(\[]\s*\d{{2}}\s?%)")
 CI = re.compile(
     rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|confidence intervals?(?:\s*[(\[]CI[)\]])?|CrI)"
     rf"\s*[,:=]?\s*[(\[]?\s*"
@@ -48,7 +53,7 @@ THRESHOLD_BEFORE = re.compile(
 )
 # A relative change or a difference between arms is not an arm's figure: "reduced the risk by 38%",
 # "a 14% reduction", "an improvement of 9.4 months", "about 12 months longer".
-CHANGE_BEFORE = re.compile(r"(?:\bby|(?:improvement|prolongation|gain|difference|increase|reduction)\s*(?:of|,|:|=))\s*[~∼≈]?\s*$", re.IGNORECASE)
+CHANGE_BEFORE = re.compile(r"(?:\bby|(?:improvement|prolongation|gain|difference|increase|reduction)\s*(?:of|,|:|=)?)\s*[~∼≈]?\s*$", re.IGNORECASE)
 CHANGE_AFTER = re.compile(
     r"^\s*(?:%\s*)?(?:relative\s+|absolute\s+)?(?:reduction|decrease|increase|improvement|lower|higher|greater|"
     r"longer|shorter|gain|prolongation|difference|relative risk)\b",
@@ -99,12 +104,16 @@ def find_figures(sentence: str) -> list[Figure]:
 
     figures: list[Figure] = []
     taken: set[int] = set()
-    for m in RATIO.finditer(sentence):
+    for m in [*RATIO.finditer(sentence), *RATIO_STATED.finditer(sentence)]:
         kind = "hr" if m.group(1).lower().startswith(("h", "hr")) else "or"
-        if m.start(2) in taken or inside_ci(m.start(2)):
-            continue
-        figures.append(Figure(kind, to_float(m.group(2)), m.group(2), m.start(2), m.end(2)))
-        taken.add(m.start(2))
+        start, end = m.start(2), m.end(2)
+        while start not in taken and not inside_ci(start):
+            figures.append(Figure(kind, to_float(sentence[start:end]), sentence[start:end], start, end))
+            taken.add(start)
+            following = NEXT_RATIO.match(sentence[end:])
+            if not following:
+                break
+            start, end = end + following.start(1), end + following.end(1)
     for m in PERCENT.finditer(sentence):
         if inside_ci(m.start(1)) or _is_ci_level(sentence, m.end()) or m.start(1) in taken:
             continue

@@ -42,8 +42,9 @@ RATIO_EVENT = [
 ]
 # A sentence measuring something else, whose ratios are not the previous sentence's endpoint.
 OTHER_QUANTITY = re.compile(r"\b(?:time to|scores?|index|duration of)\b", re.IGNORECASE)
-RATIO_EVENT_REACH = 80  # characters before a ratio searched for its event
+RATIO_EVENT_REACH = 120  # characters before a ratio searched for its event
 VERSUS = re.compile(r"\b(?:vs\.?|versus|v\.?|compared with)\s", re.IGNORECASE)
+DEFINITION = re.compile(r"^\s*\([^()]*\)")
 COORDINATION = re.compile(r"^\s*(?:,|and|or|/|,\s*and|and/or)\s*$")
 MAX_GAP = 160  # characters between an endpoint and its figure
 
@@ -120,7 +121,9 @@ def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
     if not before:
         return None
     last = before[-1]
-    gap = text[last.end : figure.start]
+    # A definition in brackets right after the endpoint is not a new subject: "pCR (grade 1 and 2
+    # of Chevallier's classification) was observed in 11.5 and 13%".
+    gap = DEFINITION.sub("", text[last.end : figure.start], count=1)
     if SAFETY.search(gap) or OTHER_MEASURE.search(gap) or CLAUSE_TURN.search(gap):
         return None
     if len(gap) > MAX_GAP:
