@@ -22,7 +22,15 @@ DURATION_UNIT = r"(?:months?|mos?|weeks?|wks?|days?|years?|yrs?)\b"
 PERCENT = re.compile(rf"(?<![\w.·])({NUM})\s?(?:%|percent\b)")
 DURATION = re.compile(rf"(?<![\w.·-])({NUM})\s*({DURATION_UNIT})")
 # A value written before a coordinated one that carries the unit: "11.5 and 13%", "4.8 v 2.4 months".
-LEADING_VALUE = re.compile(rf"(?<![\w.·%-])({NUM})(?=\s*%?\s*(?:,|and|or|vs\.?|versus|v\.?|to|compared with)\s+(?:{NUM}\s*(?:and|,)\s*)?{NUM}\s*(?:%|{DURATION_UNIT}))")
+LIST_JOIN = r"(?:,\s*and|,|and|or|vs\.?|versus|v\.?|compared with)"
+# An optional bracket after a value: its count "(23/37)" or arm "(ribociclib)".
+AFTER_VALUE = r"(?:\s*[(\[][^()\[\]]{1,30}[)\]])?"
+LEADING_VALUE = re.compile(
+    rf"(?<![\w.·%-])({NUM})(?={AFTER_VALUE}\s*%?\s*(?:{LIST_JOIN}|to)\s+(?:{NUM}{AFTER_VALUE}\s*%?\s*{LIST_JOIN}\s*)*"
+    rf"{NUM}\s*(?:%|{DURATION_UNIT}))"
+)
+# "2.8 (2.1-4.6) months": a median with its CI between the value and the unit.
+DURATION_WITH_RANGE = re.compile(rf"(?<![\w.·-])({NUM})\s*[(\[]\s*({NUM})\s*{DASH}\s*({NUM})\s*[)\]]\s*({DURATION_UNIT})")
 RATIO = re.compile(
     rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*[\[(](?:HR|OR)[\])])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
 )
@@ -32,7 +40,7 @@ RATIO_STATED = re.compile(rf"\b(hazard ratio|odds ratio)s?\b[^\d%;()\[\]]{{0,100
 # Further ratios of a list, each with its CI: "were 2.36 (95% CI, 1.49-3.75), 1.20 (...) and 0.61".
 NEXT_RATIO = re.compile(rf"^\s*[(\[][^()\[\]]*[)\]]\s*(?:,|;|and|,\s*and)\s+({NUM})(?=\s*[(\[]\s*\d{{2}}\s?%)")
 CI = re.compile(
-    rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|confidence intervals?(?:\s*[(\[]CI[)\]])?|CrI)"
+    rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|[Cc]onfidence [Ii]ntervals?(?:\s*[(\[]CI[)\]])?|CrI)"
     rf"\s*[,:=]?\s*[(\[]?\s*"
     rf"(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*(?:{DASH}|,)\s*(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*[)\]]?"
 )
@@ -48,7 +56,8 @@ TIME_POINT = re.compile(
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
 # A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
 THRESHOLD_BEFORE = re.compile(
-    r"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b(?:more|less|greater|longer|shorter|fewer) than|\bat least|\bat most|\bbeyond)\s*$",
+    r"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b(?:more|less|greater|longer|shorter|fewer) than|\bat least|\bat most|\bbeyond|"
+    r"\babove|\bbelow|\bexceed(?:ing|ed|s)?|\bunder|\bover)\s*-?\s*$",
     re.IGNORECASE,
 )
 # A relative change or a difference between arms is not an arm's figure: "reduced the risk by 38%",
@@ -64,6 +73,8 @@ RANGE_END_BEFORE = re.compile(r"\d\s*[-‐‑‒–—−]\s*$")
 # A group size written "(n = 76)" or "(N=124)": the total of the figure it follows.
 GROUP_SIZE = re.compile(r"[(\[]\s*[nN]\s*=\s*(\d+)\s*[)\],;]")
 GROUP_SIZE_REACH = 60  # characters after a figure
+# "group 1, 74%": a label's number, not a value sharing the unit of the next one.
+LABEL_BEFORE = re.compile(r"\b(?:group|arm|cohort|grade|stage|phase|day|cycle|type|level|step|part|dose)\s*$", re.IGNORECASE)
 # "n = 42, 23.5%": a group size, not a figure.
 SIZE_BEFORE = re.compile(r"\b[nN]\s*=\s*$")
 # "a 34 month median follow-up", "at 64% data maturity".
@@ -121,6 +132,15 @@ def find_figures(sentence: str) -> list[Figure]:
             continue
         figures.append(Figure("percent", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit="%"))
         taken.add(m.start(1))
+    for m in DURATION_WITH_RANGE.finditer(sentence):
+        if inside_ci(m.start(1)) or not _reads_as_result(sentence, m.start(1), m.end()):
+            continue
+        low, high, value = to_float(m.group(2)), to_float(m.group(3)), to_float(m.group(1))
+        if low <= value <= high:
+            unit = UNIT_WORDS.get(m.group(4).lower().rstrip("."), None)
+            figures.append(Figure("duration", value, m.group(1), m.start(1), m.end(), unit=unit, ci_low=low,
+                                  ci_high=high, ci_text=sentence[m.end(1) : m.start(4)].strip(" ([])")))
+            taken.update((m.start(1), m.start(2), m.start(3)))
     for m in DURATION.finditer(sentence):
         if inside_ci(m.start(1)) or m.start(1) in taken or _is_time_point(sentence, m):
             continue
@@ -136,7 +156,8 @@ def find_figures(sentence: str) -> list[Figure]:
         # The value whose unit this one borrows must be the one right after it, still a figure.
         if follower is None or follower.kind not in ("percent", "duration") or follower.start - m.end(1) > 30:
             continue
-        if SIZE_BEFORE.search(sentence[: m.start(1)]) or THRESHOLD_BEFORE.search(sentence[: m.start(1)]):
+        before = sentence[: m.start(1)]
+        if SIZE_BEFORE.search(before) or THRESHOLD_BEFORE.search(before) or LABEL_BEFORE.search(before):
             continue
         figures.append(Figure(follower.kind, to_float(m.group(1)), m.group(1), m.start(1), m.end(1), unit=follower.unit))
         taken.add(m.start(1))
@@ -168,7 +189,7 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
 
 def _is_ci_level(sentence: str, end: int) -> bool:
     """The 95 of '95% CI' is a confidence level, not a figure."""
-    return bool(re.match(r"\s*(?:CI|C\.I\.|confidence|CrI)\b", sentence[end:]))
+    return bool(re.match(r"\s*(?:CI|C\.I\.|[Cc]onfidence|CrI)\b", sentence[end:]))
 
 
 def _is_time_point(sentence: str, m: re.Match) -> bool:
@@ -184,6 +205,8 @@ def _is_time_point(sentence: str, m: re.Match) -> bool:
 
 
 def _attach_ci(sentence: str, figure: Figure, ci_spans) -> None:
+    if figure.ci_low is not None:
+        return  # read with the value ("2.8 (2.1-4.6) months")
     rest_start = figure.end
     for a, b, m in ci_spans:
         gap = sentence[rest_start:a]

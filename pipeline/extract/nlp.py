@@ -27,6 +27,15 @@ from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
 
 MAX_DRUG_TOKENS = 4
+ENDPOINT_WORDS = re.compile(
+    r"respon|surviv|progress|control|benefit|remission|failure|recurren|relapse|event|"
+    r"\b(?:os|pfs|dfs|efs|rfs|orr|dcr|cbr|pcr|ttp|ttf|dor)\b"
+)
+# "time to disease progression", "after disease progression": progression as an event, not PD.
+PROGRESSION_AS_EVENT = {"of", "to", "after", "on", "at", "until", "before", "second", "first", "from", "prior", "upon"}
+# Words before "survival" that make it another endpoint than overall survival.
+QUALIFIED_SURVIVAL = {"-", "free", "specific", "relative", "net", "distant", "metastasis", "disease", "event",
+                      "progression", "recurrence", "relapse", "failure", "cause", "cancer"}
 TRIAL_WORDS = {"trial", "trail", "trials", "study", "studies", "cohort", "program", "programme", "registry"}
 # Acronyms that sit before "trial"/"study" but are not trial names.
 NOT_TRIALS = {
@@ -96,6 +105,14 @@ class LexiconNER:
         spans = []
         for match_id, start, end in self.endpoint_matcher(doc):
             canonical = doc.vocab.strings[match_id]
+            if end - start == 1 and doc[start].lower_ == "survival" and not _plain_survival(doc, start):
+                continue
+            if canonical == "PD" and start and doc[start].lower_ == "disease" and doc[start - 1].lower_ in PROGRESSION_AS_EVENT:
+                continue
+            # "risk ratio (RR)": a short form the document defines as something else.
+            long = abbreviations.get(doc[start].text) if end - start == 1 else None
+            if long and not ENDPOINT_WORDS.search(long):
+                continue
             spans.append(Span(doc, start, end, label="ENDPOINT", kb_id=canonical))
         for short, long in abbreviations.items():
             canonical = self.endpoint_by_lower.get(long)
@@ -182,6 +199,15 @@ class LexiconNER:
                 continue
             return Span(doc, span.start, span.end, label="TRIAL", kb_id=canonical)
         return None
+
+
+def _plain_survival(doc: Doc, i: int) -> bool:
+    """"Survival" alone means overall survival, but not in "cancer-specific survival",
+    "chemotherapy-free survival" or "survival follow-up"."""
+    before = doc[i - 1].lower_ if i else ""
+    after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    return not (before in QUALIFIED_SURVIVAL or before.endswith(("-free", "-specific", "-"))
+                or after.startswith(("follow", "analys", "curve", "data")))
 
 
 def _looks_like_noise(surface: str, size: int) -> bool:

@@ -44,6 +44,12 @@ RATIO_EVENT = [
 OTHER_QUANTITY = re.compile(r"\b(?:time to|scores?|index|duration of)\b", re.IGNORECASE)
 RATIO_EVENT_REACH = 120  # characters before a ratio searched for its event
 VERSUS = re.compile(r"\b(?:vs\.?|versus|v\.?|compared with)\s", re.IGNORECASE)
+# A new subject after a closed group of figures: "clinical responses (58.6% ... C) and decrease
+# in tumor area (61.8% ...": the figures after it are not the endpoint's.
+NEW_SUBJECT = re.compile(r"[)\]]\s*,?\s*(?:and|while|whereas|but)\s+(?:the\s+)?[a-z][a-z-]+(?:\s+[a-z][a-z-]+)+\s*[(\[]?\s*$")
+VERB_LIKE = re.compile(r"\b(?:\w+(?:ed|ly)|with|was|were|is|are|than|for|by)\b")
+# "Mean PFS was 5.4 months": a mean is not one of the measures evx reports.
+MEAN_BEFORE = re.compile(r"\b(?:mean|average)\s*$", re.IGNORECASE)
 DEFINITION = re.compile(r"^\s*\([^()]*\)")
 COORDINATION = re.compile(r"^\s*(?:,|and|or|/|,\s*and|and/or)\s*$")
 MAX_GAP = 160  # characters between an endpoint and its figure
@@ -124,7 +130,9 @@ def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
     # A definition in brackets right after the endpoint is not a new subject: "pCR (grade 1 and 2
     # of Chevallier's classification) was observed in 11.5 and 13%".
     gap = DEFINITION.sub("", text[last.end : figure.start], count=1)
-    if SAFETY.search(gap) or OTHER_MEASURE.search(gap) or CLAUSE_TURN.search(gap):
+    if SAFETY.search(gap) or OTHER_MEASURE.search(gap) or CLAUSE_TURN.search(gap) or _new_subject(gap):
+        return None
+    if figure.kind == "duration" and MEAN_BEFORE.search(text[max(0, last.start - 12) : last.start]):
         return None
     if len(gap) > MAX_GAP:
         previous_end = max((end for g, end in last_governed.items() if g[-1] is last), default=None)
@@ -137,6 +145,13 @@ def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
         else:
             break
     return group
+
+
+def _new_subject(gap: str) -> bool:
+    """A noun phrase after a closed group of figures ("...) and decrease in tumor area ("), not
+    a clause going on about the same endpoint ("...) and further increased with X (")."""
+    m = NEW_SUBJECT.search(gap)
+    return bool(m) and not VERB_LIKE.search(m.group(0))
 
 
 def _paired_by_versus(text: str, figures: list[Figure], run: int) -> bool:
