@@ -86,12 +86,12 @@ METHOD_OF_SENTENCE = re.compile(
 RESULT_WORD = (
     r"positive|positivity|co-?positive|negative|negativity|ultra-?low|low"
     r"|over-?express(?:ed|ing|ion|or|ers?)|amplified|amplification|non-?amplified|un-?amplified"
-    r"|non-?over-?express(?:ed|ing|ion)|diffuse positive"
+    r"|non-?over-?express(?:ed|ing|ion)|diffuse positive|zero|null"
 )
 RESULT_WORDS = {
     "positive": "positive", "positivity": "positive", "copositive": "positive", "co-positive": "positive",
     "+": "positive", "diffuse positive": "positive",
-    "negative": "negative", "negativity": "negative", "-": "negative",
+    "negative": "negative", "negativity": "negative", "-": "negative", "zero": "negative", "null": "negative",
     "low": "low", "ultralow": "low", "ultra-low": "low",
     "amplified": "amplified", "amplification": "amplified",
 }
@@ -113,13 +113,16 @@ SPACED = r"[ \u2009\u202f\u00a0]"
 DISEASE_NEXT = (rf"(?={SPACED}+(?:metastatic|advanced|early|locally|breast|gastric|BC|MBC|mBC|EBC|ABC|disease"
                 r"|tumou?rs?|cancers?|patients|subtypes?)\b)")
 PLUS = rf"(?:\+|\s?\(\+\))(?![\w+])|{SPACED}\+{DISEASE_NEXT}"
-MINUS = rf"(?:-|−|–|\s?\([-−]\))(?=[\s,;:/)(\]&]|$)|{SPACED}[−-]{DISEASE_NEXT}"  # "HER2-", "HER2(-)"; not "HER2-targeted"
+# a minus ends the word: "HER2-", "HER2(-)"; not "HER2-targeted", nor a hyphen broken over a line ("HER2-\namplified")
+# nor a suspended hyphen, whose word comes later: "ER- and PR-positive", "HER2- and HER3-targeted"
+SIGN_END = r"(?=[,;:/)(\]&]|[^\S\n]|\n(?![a-z])|$)(?!\s+(?:and/or|and|or)\s+\S{1,40}?-[a-z])"
+MINUS = rf"(?:-|−|–|\s?\([-−]\)){SIGN_END}|{SPACED}[−-]{DISEASE_NEXT}"
 # "HER2-positive", "HER2 gene amplification", "HER2 status was negative", "HER2+", "HER2(-)",
 # "HER2-positive or -negative"
 STATUS = re.compile(
     rf"{HER2_NAME}(?:(?P<sign>{PLUS}|{MINUS})"
     r"|(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:\s+(?:status|expression))?"
-    r"(?:\s+(?:is|was|were|are|being))?[\s-]*"
+    r"(?:\s+(?:is|was|were|are|being))?(?P<not>\s+not)?[\s-]*"
     rf"(?P<word>{RESULT_WORD})(?![A-Za-z]))"
     rf"(?:\s*(?:or|and|and/or|vs\.?|versus|/)\s*-?\s*(?P<second>{RESULT_WORD})(?![A-Za-z]))?",
 )
@@ -127,12 +130,13 @@ STATUS = re.compile(
 # "low HER2 expression", "negative for HER2"
 STATUS_BEFORE = re.compile(
     r"(?<![A-Za-z])(?P<word>over-?express(?:ion|es|ing|ed)?|amplification|amplified|(?i:positive|negative)\s+for|low)"
+    r"(?:\s+(?:and|or|and/or)\s+(?P<second>over-?expression|amplification))?"
     rf"\s+(?:of\s+)?(?:the\s+)?{HER2_NAME}"
     r"(?P<tail>(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:[\s-]+(?:expression|expressing))?)",
 )
 # "without HER2 overexpression", "no HER2 amplification", "non-HER2-positive" -> negative
 NEGATION_BEFORE = re.compile(
-    r"(?:(?<!or )\bwithout|\bno|\bnot|\black(?:ing)?\s+(?:of\s+)?|\babsence\s+of|\bnon)[\s-]*(?:\w+[\s-]+)?$",
+    r"(?:(?<!or )\bwithout|\bno|\bnot|\black(?:ing)?\s+of|\bnon|\babsence\s+of)\b[\s-]*(?:\w+[\s-]+)?$",
     re.IGNORECASE,
 )
 NEGATION_AFTER = re.compile(
@@ -161,7 +165,7 @@ IHC_ISH = re.compile(rf"\bIHC\s*2\s?\+\s*(?:/|and|with|plus|&)?\s*(?:{ISH_ACRONY
 # "FISH-positive", "ISH+", "FISH non-amplified", "ISH-", "fluorescence in situ hybridization (FISH)-positive"
 ISH_RESULT = re.compile(
     rf"(?P<method>{ISH_LONG}(?:\s*\({ISH_ACRONYM}\))?|\b{ISH_ACRONYM})"
-    r"(?:[\s-]*(?P<word>(?i:positive|negative|amplified|non-?amplified|unamplified))(?![A-Za-z])"
+    r"(?:[\s-]*(?P<word>(?i:positive|negative|amplified|amplification|non-?amplified|unamplified))(?![A-Za-z])"
     rf"|(?P<sign>{PLUS}|{MINUS}))"
 )
 # "... or positive by FISH" (the result word, then the method), in a sentence about HER2
@@ -170,7 +174,9 @@ RESULT_BY_METHOD = re.compile(
 )
 HER2_ANYWHERE = re.compile(rf"{HER2_AT}|{HER2_FULL}")
 RATIO = re.compile(
-    rf"{HER2_AT}\s*[:/]\s*CEP\s*17\s*(?:ratio\s*)?(?:of\s*)?(≥|>=|>|≤|<|=)?\s*(\d+(?:\.\d+)?)", re.IGNORECASE
+    rf"{HER2_AT}\s*[:/]\s*CEP\s*17\s*(?:ratio\s*)?(?:of\s*)?(≥|>=|>|≤|<|=|at\s+least|above)?\s*(\d+(?:\.\d+)?)"
+    r"(\s*or\s+(?:more|greater|higher|above))?",
+    re.IGNORECASE,
 )
 COPY_NUMBER = re.compile(
     r"\b(?:copy number|gene copy number|GCN|CN)\s*(?:\([A-Z]+\)\s*)?[:=]?\s*(?:of\s*)?(≥|>=|>|≤|<)?\s*(\d+(?:\.\d+)?)",
@@ -198,7 +204,8 @@ def extract_her2(view: SentenceView) -> list[Her2Record]:
             found.append((m.start(), m.end(), _method_name(m.group("method")), _result_of(m.group("word")), None,
                           "her2.ish"))
     for m in RATIO.finditer(text):
-        op = {">=": "≥", "=": ""}.get(m.group(1) or "", m.group(1) or "")
+        op = "≥" if m.group(3) or re.match(r"at|above", m.group(1) or "", re.I) else m.group(1) or ""
+        op = {">=": "≥", "=": ""}.get(op, op)
         threshold = f"HER2:CEP17 {op} {m.group(2)}".replace("  ", " ")
         method = next((g for g in ("FISH", "CISH", "SISH") if g in text), "ISH")
         found.append((m.start(), m.end(), method, "amplified", threshold.replace("≥", ">="), "her2.ratio"))
@@ -255,9 +262,9 @@ def _statuses(text: str) -> list[Found]:
         if word == "low" and "express" not in m.group("tail"):
             continue  # "low" before HER2 only in "low HER2 expression"
         hits.append((m, ["negative" if word.startswith("negative") else "positive" if word.startswith("positive")
-                         else word]))
+                         else word] + ([m.group("second")] if m.group("second") else [])))
     for m, words in hits:
-        negated = NEGATION_BEFORE.search(text[max(0, m.start() - 25): m.start()]) or NEGATION_AFTER.match(text, m.end())
+        negated = (m.re is STATUS and m.group("not")) or NEGATION_BEFORE.search(text[max(0, m.start() - 25): m.start()]) or NEGATION_AFTER.match(text, m.end())
         method = _method_near(text, m) or sentence_method or "status"
         for word in words:
             result = _result_of(word)
@@ -305,7 +312,8 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
         for r in her2:
             if r.method == "status":
                 r.method = method
-    tested = {r.result for r in her2 if r.method != "status"}
+    # a negative result is left alone: "ISH-negative" inside a HER2-low definition is not "HER2-negative"
+    tested = {r.result for r in her2 if r.method != "status"} - {"negative"}
     if "3+" in tested:
         tested.add("overexpression")
     return [r for r in records if not (r.type == "her2" and r.method == "status" and r.result in tested)]
@@ -324,7 +332,7 @@ STATUS_WORDS = (
     r"|deficient|deficiency|proficient|stable|unstable|instability[- ]high|instability"
     r"|not\s+(?:detected|found|identified)|absent|undetectable"
 )
-SIGN_STATUS = rf"\+(?![\w+])|\s?\(\+\)|(?:-|−)(?=[\s,;:/)&]|$)|\s?\([-−]\)|{SPACED}[+−-]{DISEASE_NEXT}"
+SIGN_STATUS = rf"\+(?![\w+])|\s?\(\+\)|(?:-|−){SIGN_END}|\s?\([-−]\)|{SPACED}[+−-]{DISEASE_NEXT}"
 BIOMARKER_STATUS = {
     "wild-type": "wild-type", "wildtype": "wild-type", "wild type": "wild-type", "wt": "wild-type",
     "non-mutated": "wild-type", "nonmutated": "wild-type", "unmutated": "wild-type", "un-mutated": "wild-type",
@@ -346,11 +354,13 @@ SPECIAL_MARKERS = {"MSI-H": ("MSI", "high"), "MSI-L": ("MSI", "low"), "MSS": ("M
 PREFIX_STATUS = {"high": PROLIFERATION | {"MSI", "TMB", "PD-L1"}, "elevated": PROLIFERATION | {"TMB"},
                  "low": PROLIFERATION | {"MSI", "TMB", "PD-L1"},
                  "wild-type": MUTABLE, "wild type": MUTABLE, "wildtype": MUTABLE,
-                 "mutant": MUTABLE, "mutated": MUTABLE, "deficient": {"MMR"}, "proficient": {"MMR"}}
+                 "mutant": MUTABLE, "mutated": MUTABLE, "deficient": {"MMR"}, "proficient": {"MMR"},
+                 "positive for": RECEPTORS, "negative for": RECEPTORS}
 MUTATION_NEGATED = re.compile(r"(?:\bno|\bwithout|\babsence\s+of|\black\s+of|\bnegative\s+for)\s+(?:\w+\s+)?$",
                               re.IGNORECASE)
-THRESHOLD = re.compile(r"\s*(?:labell?ing\s+index|index|expression|levels?|score)?\s*(?:of\s*)?"
-                       r"(?P<op>≥|>=|>|≤|<=|<)\s*(?P<num>\d+(?:\.\d+)?)\s*%")
+THRESHOLD = (r"\s*(?:labell?ing\s+index|index|expression|levels?|score|staining)?\s*(?:of\s*)?"
+             r"(?:(?P<op>≥|>=|>|≤|<=|<)\s*\d+(?:\.\d+)?\s*%"
+             r"|\d+(?:\.\d+)?\s*%\s*or\s+(?P<dir>higher|more|greater|above|less|lower|below))")
 
 
 @lru_cache(maxsize=1)
@@ -362,7 +372,7 @@ def _gene_names() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     surfaces = sorted((s for s in _gene_names() if s not in SPECIAL_MARKERS), key=len, reverse=True)
     # spelled-out names also start sentences and titles ("Hormone Receptor-Positive"); acronyms keep their case
     alternation = "|".join(rf"(?i:{re.escape(s)})" if s.islower() else re.escape(s) for s in surfaces)
@@ -370,7 +380,8 @@ def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     alternation += "|" + HER2_AT
     # a marker, maybe with its acronym in brackets: "estrogen receptor (ER)", "hormone receptor (HR)"
     gene = rf"(?<![A-Za-z0-9-])(?:{alternation})(?![A-Za-z0-9])(?:\s*\([A-Za-z0-9-]{{1,10}}\)(?=[\s-]))?"
-    join = r"(?:\s*,\s*(?:and/or\s+|and\s+|or\s+)?|\s+(?:and/or|and|or)\s+|\s*/\s*|\s*&\s*)"
+    # items joined by commas, slashes and words; "ER- and PR-positive" shares the later word
+    join = r"(?:\s*,\s*(?:and/or\s+|and\s+|or\s+)?|-?\s+(?:and/or|and|or)\s+|\s*/\s*|\s*&\s*)"
     genes_group = rf"(?P<genes>{gene}(?:{join}{gene})*)"
     detail = (r"(?P<detail>\s*(?:exon\s*\d+(?:\s*(?:,|and)\s*\d+)*|codon\s*\d+|V600E|[A-Z]\d{2,4}[A-Z](?![a-z])"
               r"|gene|status|expression|protein))?")
@@ -383,13 +394,13 @@ def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     prefix = re.compile(
         rf"(?<![A-Za-z-])(?P<status>(?i:{'|'.join(PREFIX_STATUS)}))[\s-]+(?:\([^()]{{1,15}}\)\s*)?{genes_group}"
     )
-    threshold = re.compile(rf"{genes_group}(?={THRESHOLD.pattern})")
-    return suffix, prefix, threshold
+    threshold = re.compile(rf"{genes_group}{THRESHOLD}")
+    return suffix, prefix, threshold, re.compile(gene)
 
 
 def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
     text = view.text
-    suffix, prefix, threshold = _gene_patterns()
+    suffix, prefix, threshold, _ = _gene_patterns()
     records = []
     for m in suffix.finditer(text):
         word = (m.group("sign") or m.group("status")).lower().strip()
@@ -413,10 +424,9 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
         word = re.sub(r"\s+", " ", m.group("status").lower())
         for gene in _genes_of(m):
             if gene in PREFIX_STATUS[word]:
-                records.append(_biomarker(view, m, gene, BIOMARKER_STATUS.get(word, word), None))
+                records.append(_biomarker(view, m, gene, BIOMARKER_STATUS.get(word.split()[0], word), None))
     for m in threshold.finditer(text):
-        t = THRESHOLD.match(text, m.end())
-        above = t.group("op") in ("≥", ">=", ">")
+        above = m.group("op") in ("≥", ">=", ">") or m.group("dir") in ("higher", "more", "greater", "above")
         for gene in _genes_of(m):
             if gene in PROLIFERATION:
                 records.append(_biomarker(view, m, gene, "high" if above else "low", None))
@@ -432,8 +442,9 @@ def _genes_of(m: re.Match) -> list[str]:
     """The canonical markers a matched list names, read the way breast and colorectal abstracts mean them."""
     genes = _gene_names()
     names = []
-    for surface in re.split(r"\s*(?:,|\band/or\b|\band\b|\bor\b|/|&)\s*", m.group("genes")):
-        surface = re.sub(r"\s*\([^()]*\)$", "", surface.strip())  # drop a bracketed acronym
+    # the list's items, read with the same pattern that found them ("BRCA1/2" and "HER2/neu" are one item)
+    for item in _gene_patterns()[3].finditer(m.group("genes")):
+        surface = re.sub(r"\s*\([^()]*\)$", "", item.group(0))  # drop a bracketed acronym
         gene = genes.get(surface) or genes.get(surface.lower())
         if gene and gene not in names:
             names.append(gene)
