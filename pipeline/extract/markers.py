@@ -65,7 +65,8 @@ def _method_name(surface: str) -> str:
 # "HER2-positive patients confirmed by FISH", "HER2 amplification (by NGS)", "HER2 overexpression on IHC"
 METHOD_AFTER = re.compile(
     r"\s*\(?\s*(?:\w+\s+){0,2}?"
-    r"(?:(?:as\s+)?(?:confirmed|determined|assessed|defined|tested|measured|detected|evaluated|documented|scored)\s+)?"
+    r"(?:(?:as\s+)?(?:confirmed|determined|assessed|defined|tested|measured|detected|evaluated|documented|scored)\s+"
+    r"(?:\w+ly\s+)?)?"
     r"(?:by|using|via|on|per)\s+(?:(?:central(?:ly)?|local(?:ly)?|a|an|the)\s+)*"
     rf"(?P<method>{METHOD_WORD})"
 )
@@ -348,8 +349,10 @@ BIOMARKER_STATUS = {
     "unstable": "high", "instability-high": "high", "instability high": "high", "instability": "high",
     "absent": "absent", "undetectable": "absent",
 }
+# markers whose name carries the status
 SPECIAL_MARKERS = {"MSI-H": ("MSI", "high"), "MSI-L": ("MSI", "low"), "MSS": ("MSI", "stable"),
-                   "dMMR": ("MMR", "deficient"), "pMMR": ("MMR", "proficient")}
+                   "dMMR": ("MMR", "deficient"), "pMMR": ("MMR", "proficient"),
+                   "BRCAm": ("BRCA1/2", "mutated"), "gBRCAm": ("BRCA1/2", "mutated")}
 # the status word before the marker: "high Ki67", "wild-type KRAS", "deficient mismatch repair"
 PREFIX_STATUS = {"high": PROLIFERATION | {"MSI", "TMB", "PD-L1"}, "elevated": PROLIFERATION | {"TMB"},
                  "low": PROLIFERATION | {"MSI", "TMB", "PD-L1"},
