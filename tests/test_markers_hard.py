@@ -82,6 +82,12 @@ def test_declared_test_method_carries_to_later_sentences():
     assert her2(text) == {("IHC", "negative")}
 
 
+def test_declared_method_only_takes_results_it_can_show():
+    text = ("HER2 expression was assessed by immunohistochemistry. "
+            "Tumours were HER2-amplified in 12 cases and HER2-positive in 30.")
+    assert her2(text) == {("status", "amplified"), ("IHC", "positive")}
+
+
 def test_two_declared_methods_leave_bare_statuses_alone():
     text = ("HER2 was assessed by IHC and by FISH in a central laboratory. "
             "Of these, 40 tumours were HER2-negative.")
@@ -178,6 +184,11 @@ def test_proliferation_cut_offs(text, expected):
 
 def test_partial_response_is_not_a_progesterone_receptor():
     assert markers("A high PR rate and a low CR rate were seen; the HR for death was 0.7.") == set()
+    assert markers("CR and PR were low in both arms, but ER-low tumours responded.") == {("ER", "low")}
+
+
+def test_mutation_status_shared_with_her2_reaches_every_gene():
+    assert markers("All tumours were RAS/BRAF/HER2 wild-type.") == {("RAS", "wild-type"), ("BRAF", "wild-type")}
 
 
 def test_every_marker_record_points_at_its_text():

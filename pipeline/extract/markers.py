@@ -294,6 +294,10 @@ def _method_near(text: str, m: re.Match) -> str | None:
     return None
 
 
+# results a method does not give: IHC sees protein, not gene copies; ISH and sequencing see copies
+CANNOT_SHOW = {"IHC": {"amplified"}, **{m: {"overexpression"} for m in ("FISH", "CISH", "SISH", "DISH", "ISH", "NGS", "ddPCR", "ctDNA")}}
+
+
 def settle_her2(views: list[SentenceView], records: list) -> list:
     """Document-level view of the HER2 criteria.
 
@@ -311,7 +315,7 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
     if len(declared) == 1:
         method = declared.pop()
         for r in her2:
-            if r.method == "status":
+            if r.method == "status" and r.result not in CANNOT_SHOW.get(method, ()):
                 r.method = method
     # a negative result is left alone: "ISH-negative" inside a HER2-low definition is not "HER2-negative"
     tested = {r.result for r in her2 if r.method != "status"} - {"negative"}
@@ -322,7 +326,8 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
 
 # ---------------------------------------------------------------------------- biomarkers
 # how a status is read depends on what kind of marker it is
-RECEPTORS = {"ER", "PR", "HR", "PD-L1", "AR", "HLA-A2"}  # expressed or not: positive / negative
+HORMONE_RECEPTORS = {"ER", "PR", "HR"}
+RECEPTORS = HORMONE_RECEPTORS | {"PD-L1", "AR", "HLA-A2"}  # expressed or not: positive / negative
 PROLIFERATION = {"Ki67"}  # high / low, or a percentage cut-off
 MUTABLE = {"RAS", "KRAS", "NRAS", "BRAF", "PIK3CA", "PTEN", "BRCA1/2", "BRCA1", "BRCA2", "EGFR", "FGFR1", "MET",
            "NTRK", "ESR1", "TP53"}
@@ -418,7 +423,12 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
         detail = (m.group("detail") or "").strip() or None
         if detail in ("gene", "status", "expression", "protein"):
             detail = None
+        attached = m.group("status") is None or text[m.start("status") - 1] == "-"  # "ER-low", "ER+"
         for gene in _genes_of(m):
+            if re.search(HER2_AT, m.group("genes")) and status in ("positive", "negative") and gene not in RECEPTORS:
+                continue  # a receptor status shared with HER2: "ER, PR and HER2 negative", not "KRAS and HER2-negative"
+            if gene in HORMONE_RECEPTORS and status in ("high", "low") and not attached:
+                continue  # "PR was high" is a partial-response rate; "ER-low" is a receptor status
             gene_status = status
             if status == "absent":
                 gene_status = "wild-type" if gene in MUTABLE else "negative"
@@ -433,7 +443,7 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
         for gene in _genes_of(m):
             if gene in PROLIFERATION:
                 records.append(_biomarker(view, m, gene, "high" if above else "low", None))
-            elif gene in {"ER", "PR", "HR"}:
+            elif gene in HORMONE_RECEPTORS:
                 records.append(_biomarker(view, m, gene, "positive" if above else "negative", None))
     for surface, (gene, status) in SPECIAL_MARKERS.items():
         for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(surface)}(?![A-Za-z0-9])", text):
@@ -451,10 +461,6 @@ def _genes_of(m: re.Match) -> list[str]:
         gene = genes.get(surface) or genes.get(surface.lower())
         if gene and gene not in names:
             names.append(gene)
-    # a status shared with HER2 is shared only by the other receptors: "ER, PR and HER2 negative",
-    # but not "BRCAm and HER2-negative"
-    if re.search(HER2_AT, m.group("genes")):
-        names = [g for g in names if g in RECEPTORS]
     # "BRCA1 and/or BRCA2 mutation": one fact about BRCA1/2
     if "BRCA1" in names and "BRCA2" in names:
         names = [g for g in names if g not in ("BRCA1", "BRCA2")] + ["BRCA1/2"]
