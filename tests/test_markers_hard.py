@@ -96,7 +96,8 @@ def test_two_declared_methods_leave_bare_statuses_alone():
 
 def test_bare_status_covered_by_a_method_is_dropped_but_negatives_stay():
     text = ("Eligibility required HER2-positive disease, that is IHC 3+ or ISH-positive. "
-            "The HER2-low cohort required IHC 1+ or IHC 2+ with ISH-negative results; HER2-negative tumours were excluded.")
+            "The HER2-low cohort required IHC 1+ or IHC 2+ with ISH-negative results; "
+            "HER2-negative tumours were excluded.")
     found = her2(text)
     assert ("ISH", "positive") in found and ("status", "positive") not in found
     assert ("IHC", "low") in found and ("status", "low") not in found
@@ -143,7 +144,8 @@ def test_ratio_wording_gives_ish_amplification_with_threshold():
     ("A hormone receptor (HR)-negative status predicted response.", {("HR", "negative")}),
     ("Tumours were ER/PR-negative.", {("ER", "negative"), ("PR", "negative")}),
     ("Tumours were ER- and PR-positive.", {("ER", "positive"), ("PR", "positive")}),
-    ("Triple-negative tumours (ER, PR and HER2 negative) were analysed apart.", {("ER", "negative"), ("PR", "negative")}),
+    ("Triple-negative tumours (ER, PR and HER2 negative) were analysed apart.",
+     {("ER", "negative"), ("PR", "negative")}),
     ("Luminal tumours were ER or PR positive.", {("HR", "positive")}),
     ("A HER2/hormone receptor-copositive cohort was enrolled.", {("HR", "positive")}),
 ])
@@ -157,7 +159,8 @@ def test_brca1_and_brca2_together_are_one_fact():
 
 
 def test_a_status_shared_with_her2_reaches_receptors_only():
-    assert markers("Patients with a germline BRCAm and HER2-negative disease were eligible.") == {("BRCA1/2", "mutated")}
+    text = "Patients with a germline BRCAm and HER2-negative disease were eligible."
+    assert markers(text) == {("BRCA1/2", "mutated")}
 
 
 @pytest.mark.parametrize("text, expected", [

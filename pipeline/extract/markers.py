@@ -77,10 +77,10 @@ METHOD_BEFORE = re.compile(
 # the sentence itself says HER2 was tested with one method:
 # "immunohistochemistry was used to identify ... HER2 overexpression", "HER2 was assessed by IHC"
 METHOD_OF_SENTENCE = re.compile(
-    rf"(?P<method>{METHOD_WORD})\w*\s+(?:\w+\s+){{0,2}}(?:was|were)\s+(?:used|performed)\s+to\s+"
+    rf"{METHOD_WORD}\w*\s+(?:\w+\s+){{0,2}}(?:was|were)\s+(?:used|performed)\s+to\s+"
     r"(?:identify|detect|determine|assess|evaluate|measure)"
     rf"|(?:assessed|determined|detected|measured|evaluated|examined|analy[sz]ed|tested)\s+"
-    rf"(?:(?:centrally|locally)\s+)?(?:by|using|with)\s+(?P<method2>{METHOD_WORD})",
+    rf"(?:(?:centrally|locally)\s+)?(?:by|using|with)\s+{METHOD_WORD}",
 )
 
 # ---------------------------------------------------------------------------- HER2 results
@@ -171,7 +171,8 @@ ISH_RESULT = re.compile(
 )
 # "... or positive by FISH" (the result word, then the method), in a sentence about HER2
 RESULT_BY_METHOD = re.compile(
-    rf"(?<![\w-])(?P<word>positive|negative|amplified|non-?amplified)\s+(?:by|on)\s+(?P<method>{ISH_LONG}|{ISH_ACRONYM})"
+    r"(?<![\w-])(?P<word>positive|negative|amplified|non-?amplified)\s+(?:by|on)\s+"
+    rf"(?P<method>{ISH_LONG}|{ISH_ACRONYM})"
 )
 HER2_ANYWHERE = re.compile(rf"{HER2_AT}|{HER2_FULL}")
 RATIO = re.compile(
@@ -198,7 +199,10 @@ def extract_her2(view: SentenceView) -> list[Her2Record]:
         found.append((m.start(), m.end(), _method_name(re.search(ISH_ACRONYM, m.group(0)).group(0)), "positive",
                       None, "her2.ihc_ish"))
     for m in ISH_RESULT.finditer(text):
-        result = _result_of(m.group("word")) if m.group("word") else ("positive" if "+" in m.group("sign") else "negative")
+        if m.group("word"):
+            result = _result_of(m.group("word"))
+        else:
+            result = "positive" if "+" in m.group("sign") else "negative"
         found.append((m.start(), m.end(), _method_name(m.group("method")), result, None, "her2.ish"))
     if HER2_ANYWHERE.search(text):
         for m in RESULT_BY_METHOD.finditer(text):
@@ -251,21 +255,23 @@ def _statuses(text: str) -> list[Found]:
         names = {_method_name(m.group(0)) for m in re.finditer(METHOD_WORD, text)}
         sentence_method = names.pop() if len(names) == 1 else None  # several methods: which one is unclear
     found: list[Found] = []
-    hits = []  # (match, result words)
+    hits = []  # (match, result words, rule)
     for m in STATUS.finditer(text):
         if m.group("sign"):
             words = ["+" if "+" in m.group("sign") else "-"]
         else:
             words = [m.group("word")] + ([m.group("second")] if m.group("second") else [])
-        hits.append((m, words))
+        hits.append((m, words, "her2.status"))
     for m in STATUS_BEFORE.finditer(text):
         word = m.group("word").lower()
         if word == "low" and "express" not in m.group("tail"):
             continue  # "low" before HER2 only in "low HER2 expression"
-        hits.append((m, ["negative" if word.startswith("negative") else "positive" if word.startswith("positive")
-                         else word] + ([m.group("second")] if m.group("second") else [])))
-    for m, words in hits:
-        negated = (m.re is STATUS and m.group("not")) or NEGATION_BEFORE.search(text[max(0, m.start() - 25): m.start()]) or NEGATION_AFTER.match(text, m.end())
+        first = "negative" if word.startswith("negative") else "positive" if word.startswith("positive") else word
+        hits.append((m, [first] + ([m.group("second")] if m.group("second") else []), "her2.status_before"))
+    for m, words, rule in hits:
+        negated = ((m.re is STATUS and m.group("not"))
+                   or NEGATION_BEFORE.search(text[max(0, m.start() - 25): m.start()])
+                   or NEGATION_AFTER.match(text, m.end()))
         method = _method_near(text, m) or sentence_method or "status"
         for word in words:
             result = _result_of(word)
@@ -280,7 +286,7 @@ def _statuses(text: str) -> list[Found]:
                     threshold = f"copy number {cn.group(1) or ''}{cn.group(2)}".replace("number ≥", "number >=")
             if method == "status" and word.lower() == "diffuse positive" and IHC_CONTEXT.search(text):
                 method = "IHC"  # "immunohistochemistry showed ... HER2 diffuse positive"
-            found.append((m.start(), m.end(), method, result, threshold, "her2.status"))
+            found.append((m.start(), m.end(), method, result, threshold, rule))
     return found
 
 
@@ -295,7 +301,8 @@ def _method_near(text: str, m: re.Match) -> str | None:
 
 
 # results a method does not give: IHC sees protein, not gene copies; ISH and sequencing see copies
-CANNOT_SHOW = {"IHC": {"amplified"}, **{m: {"overexpression"} for m in ("FISH", "CISH", "SISH", "DISH", "ISH", "NGS", "ddPCR", "ctDNA")}}
+CANNOT_SHOW = {"IHC": {"amplified"},
+               **{m: {"overexpression"} for m in ("FISH", "CISH", "SISH", "DISH", "ISH", "NGS", "ddPCR", "ctDNA")}}
 
 
 def settle_her2(views: list[SentenceView], records: list) -> list:
@@ -437,17 +444,18 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
         word = re.sub(r"\s+", " ", m.group("status").lower())
         for gene in _genes_of(m):
             if gene in PREFIX_STATUS[word]:
-                records.append(_biomarker(view, m, gene, BIOMARKER_STATUS.get(word.split()[0], word), None))
+                records.append(_biomarker(view, m, gene, BIOMARKER_STATUS.get(word.split()[0], word), None,
+                                          "biomarker.prefix"))
     for m in threshold.finditer(text):
         above = m.group("op") in ("≥", ">=", ">") or m.group("dir") in ("higher", "more", "greater", "above")
         for gene in _genes_of(m):
             if gene in PROLIFERATION:
-                records.append(_biomarker(view, m, gene, "high" if above else "low", None))
+                records.append(_biomarker(view, m, gene, "high" if above else "low", None, "biomarker.cutoff"))
             elif gene in HORMONE_RECEPTORS:
-                records.append(_biomarker(view, m, gene, "positive" if above else "negative", None))
+                records.append(_biomarker(view, m, gene, "positive" if above else "negative", None, "biomarker.cutoff"))
     for surface, (gene, status) in SPECIAL_MARKERS.items():
         for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(surface)}(?![A-Za-z0-9])", text):
-            records.append(_biomarker(view, m, gene, status, None))
+            records.append(_biomarker(view, m, gene, status, None, "biomarker.named"))
     return records
 
 
@@ -470,6 +478,7 @@ def _genes_of(m: re.Match) -> list[str]:
     return names
 
 
-def _biomarker(view: SentenceView, m: re.Match, gene: str, status: str, detail: str | None) -> BiomarkerRecord:
+def _biomarker(view: SentenceView, m: re.Match, gene: str, status: str, detail: str | None,
+               rule: str = "biomarker.status") -> BiomarkerRecord:
     return BiomarkerRecord(start=view.start + m.start(), end=view.start + m.end(), text=m.group(0),
-                           sentence=view.sentence.index, rule="biomarker.status", gene=gene, status=status, detail=detail)
+                           sentence=view.sentence.index, rule=rule, gene=gene, status=status, detail=detail)
