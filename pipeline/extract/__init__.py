@@ -12,7 +12,7 @@ from pipeline.analysis import Analysis
 from pipeline.document import Document
 from pipeline.extract.context import SentenceView, sentence_views
 from pipeline.extract.lexicon import lexicon_fingerprint
-from pipeline.extract.markers import extract_biomarkers, extract_her2
+from pipeline.extract.markers import extract_biomarkers, extract_her2, settle_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes
 from pipeline.extract.trials import trial_names
@@ -43,6 +43,7 @@ def analyse(document: Document) -> Analysis:
         records.extend(extract_biomarkers(view))
         for outcome in extract_outcomes(view, previous):
             outcomes.append((view, outcome))
+    records = settle_her2(usable, records)
     _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups)
     records.extend(o for _, o in outcomes)
     records = _distinct(records)
