@@ -32,11 +32,11 @@ LEADING_VALUE = re.compile(
 # "2.8 (2.1-4.6) months": a median with its CI between the value and the unit.
 DURATION_WITH_RANGE = re.compile(rf"(?<![\w.·-])({NUM})\s*[(\[]\s*({NUM})\s*{DASH}\s*({NUM})\s*[)\]]\s*({DURATION_UNIT})")
 RATIO = re.compile(
-    rf"\b(hazard ratios?|HRs?|odds ratios?|ORs?)\b(?:\s*[\[(](?:HR|OR)[\])])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
+    rf"\b((?i:hazard|odds) ratios?|HRs?|ORs?)\b(?:\s*[\[(](?:HR|OR)[\])])?[^\d%;()\[\]]{{0,30}}?(?:[=:,]\s*|\bof\s+|\bwas\s+|\s)\(?({NUM})(?!\s*%)"
 )
 # "The hazard ratio for an event in the X group, as compared with Y, was 0.54": a longer reach
 # when a verb introduces the value.
-RATIO_STATED = re.compile(rf"\b(hazard ratio|odds ratio)s?\b[^\d%;()\[\]]{{0,100}}?\b(?:was|were|is|of)\s+({NUM})(?!\s*%)")
+RATIO_STATED = re.compile(rf"\b((?i:hazard|odds) ratio)s?\b(?:[^\d%;()\[\]]|\B\d){{0,100}}?\b(?:was|were|is|of)\s+({NUM})(?!\s*%)")
 # Further ratios of a list, each with its CI: "were 2.36 (95% CI, 1.49-3.75), 1.20 (...) and 0.61".
 NEXT_RATIO = re.compile(rf"^\s*[(\[][^()\[\]]*[)\]]\s*(?:,|;|and|,\s*and)\s+({NUM})(?=\s*[(\[]\s*\d{{2}}\s?%)")
 CI = re.compile(

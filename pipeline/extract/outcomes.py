@@ -46,11 +46,11 @@ RATIO_EVENT_REACH = 120  # characters before a ratio searched for its event
 VERSUS = re.compile(r"\b(?:vs\.?|versus|v\.?|compared with)\s", re.IGNORECASE)
 # A new subject after a closed group of figures: "clinical responses (58.6% ... C) and decrease
 # in tumor area (61.8% ...": the figures after it are not the endpoint's.
-NEW_SUBJECT = re.compile(r"[)\]]\s*,?\s*(?:and|while|whereas|but)\s+(?:the\s+)?[a-z][a-z-]+(?:\s+[a-z][a-z-]+)+\s*[(\[]?\s*$")
+NEW_SUBJECT = re.compile(r"[)\]]\s*,?\s*(?:and|while|whereas|but)\s+(?:the\s+)?[a-z][a-z-]+(?:\s+[a-z][a-z-]+)+\s*(?:[(\[]|$)")
 VERB_LIKE = re.compile(r"\b(?:\w+(?:ed|ly)|with|was|were|is|are|than|for|by)\b")
 # "Mean PFS was 5.4 months": a mean is not one of the measures evx reports.
 MEAN_BEFORE = re.compile(r"\b(?:mean|average)\s*$", re.IGNORECASE)
-DEFINITION = re.compile(r"^\s*\([^()]*\)")
+DEFINITION = re.compile(r"^\s*\((?![^()]*(?:%|\d\s*(?:months?|weeks?|years?)))[^()]*\)")  # holds no figure
 COORDINATION = re.compile(r"^\s*(?:,|and|or|/|,\s*and|and/or)\s*$")
 MAX_GAP = 160  # characters between an endpoint and its figure
 
@@ -150,8 +150,7 @@ def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
 def _new_subject(gap: str) -> bool:
     """A noun phrase after a closed group of figures ("...) and decrease in tumor area ("), not
     a clause going on about the same endpoint ("...) and further increased with X (")."""
-    m = NEW_SUBJECT.search(gap)
-    return bool(m) and not VERB_LIKE.search(m.group(0))
+    return any(not VERB_LIKE.search(m.group(0)) for m in NEW_SUBJECT.finditer(gap))
 
 
 def _paired_by_versus(text: str, figures: list[Figure], run: int) -> bool:
