@@ -42,7 +42,7 @@ NEXT_RATIO = re.compile(rf"^\s*[(\[][^()\[\]]*[)\]]\s*(?:,|;|and|,\s*and)\s+({NU
 CI = re.compile(
     rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|[Cc]onfidence [Ii]ntervals?(?:\s*[(\[]CI[)\]])?|CrI)"
     rf"\s*[,:=]?\s*[(\[]?\s*"
-    rf"(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*(?:{DASH}|,)\s*(-?{NUM})\s*(?:%|{DURATION_UNIT})?\s*[)\]]?"
+    rf"([-−+]?{NUM})\s*(?:%|{DURATION_UNIT})?\s*(?:{DASH}|,)\s*([-−+]?{NUM})\s*(?:%|{DURATION_UNIT})?\s*[)\]]?"
 )
 BARE_RANGE = re.compile(rf"^\s*[(\[]\s*({NUM})\s*%?\s*{DASH}\s*({NUM})\s*%?\s*(?=[;)\]])")
 P_VALUE = re.compile(r"\b(?:[Pp](?:[- ]?values?)?|log-rank [Pp])\s*(=|<|>|≤|≥|<=|>=|&lt;)\s*(0?[.·]\d+(?:\s*[x×]\s*10\s*[-−]\s*\d+)?|1(?:\.0+)?)")
@@ -56,7 +56,7 @@ TIME_POINT = re.compile(
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
 # A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
 THRESHOLD_BEFORE = re.compile(
-    r"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b(?:more|less|greater|longer|shorter|fewer) than|\bat least|\bat most|\bbeyond|"
+    r"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b(?:more|less|greater|longer|shorter|fewer|older|younger) than|\baged|\bat least|\bat most|\bbeyond|"
     r"\babove|\bbelow|\bexceed(?:ing|ed|s)?|\bunder|\bover)\s*-?\s*$",
     re.IGNORECASE,
 )
@@ -77,6 +77,8 @@ GROUP_SIZE_REACH = 60  # characters after a figure
 LABEL_BEFORE = re.compile(r"\b(?:group|arm|cohort|grade|stage|phase|day|cycle|type|level|step|part|dose)\s*$", re.IGNORECASE)
 # "n = 42, 23.5%": a group size, not a figure.
 SIZE_BEFORE = re.compile(r"\b[nN]\s*=\s*$")
+# "2/48 (4%) and 10/49 (20%) deaths": counts of events, not rates of an endpoint.
+EVENTS_AFTER = re.compile(r"^[^.;%]{0,3}(?:\s*and\s+[\d/]+\s*\(\s*\d+(?:\.\d+)?\s*%\s*\))?\s*(?:deaths|events|relapses|recurrences)\b")
 # "a 34 month median follow-up", "at 64% data maturity".
 FOLLOW_UP_AFTER = re.compile(r"^\s*(?:-?\s*(?:months?|years?)\s+)?(?:median\s+)?(?:follow[- ]?up|data maturity|maturity)\b", re.IGNORECASE)
 NUMBER_WORDS = {
@@ -85,8 +87,8 @@ NUMBER_WORDS = {
 
 
 def to_float(text: str) -> float:
-    """'95·3' (Lancet middle dot) and '95.3' both read as 95.3."""
-    return float(text.replace("·", "."))
+    """'95·3' (Lancet middle dot) and '95.3' both read as 95.3; '−5.5' (minus sign) as -5.5."""
+    return float(text.replace("·", ".").replace("−", "-"))
 
 
 @dataclass
@@ -183,7 +185,7 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
     return not (
         THRESHOLD_BEFORE.search(before) or CHANGE_BEFORE.search(before) or SIZE_BEFORE.search(before)
         or RANGE_END_BEFORE.search(before)
-        or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after)
+        or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after) or EVENTS_AFTER.match(after)
     )
 
 

@@ -27,7 +27,8 @@ SAFETY = re.compile(
 # Other measured outcomes that take over the figures after them: "breast conservation surgery
 # (BCS; 67% vs 68%)", "70% of patients crossed over".
 OTHER_MEASURE = re.compile(
-    r"\b(?:breast[- ]conserv\w*|conservation surgery|surgery rates?|cross(?:ed)?[- ]?over|compliance|adherence)\b",
+    r"\b(?:breast[- ]conserv\w*|conservation surgery|surgery rates?|cross(?:ed)?[- ]?over|compliance|adherence|"
+    r"number of (?:patients|women|cases))\b",
     re.IGNORECASE,
 )
 # A new clause that turns away from the endpoint: "...; however, 70% of patients ...".
