@@ -13,7 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from test_store import VERSION, count, fake_extractor, write  # noqa: F401 - fake_extractor is a fixture
+from conftest import VERSION, count, write
 
 runner = CliRunner()
 COMMANDS = sorted(typer.main.get_command(app).commands)

@@ -15,7 +15,7 @@ from pipeline.cli import app
 from pipeline.export import csv_columns, json_schema, schema_text
 from pipeline.records import RECORD_TYPES
 from pipeline.store import load_document, open_store
-from test_store import VERSION, fake_extractor, sample, write  # noqa: F401 - fake_extractor is a fixture
+from conftest import VERSION, sample, write
 
 SCHEMA_FILE = Path(__file__).parent.parent / "schemas" / "evidence.schema.json"
 runner = CliRunner()

@@ -1,14 +1,12 @@
 """The evidence store: idempotent loading, one transaction per file, ingest of good and bad files.
 
 Records are built here directly (or by ``fake_analyse``), not by the real extractor, so these
-tests say what the store does with any analysis. test_cli.py and test_export.py import the
-helpers below.
+tests say what the store does with any analysis (the stand-in extractor is in conftest.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import sqlite3
 import time
 from pathlib import Path
@@ -18,8 +16,6 @@ import pytest
 import pipeline.extract
 import pipeline.readers
 import pipeline.store.db
-from pipeline.analysis import Abbreviation, Analysis, Section, Sentence
-from pipeline.document import Document, PageSpan
 from pipeline.ingest import ingest
 from pipeline.records import (
     RECORD_TYPES,
@@ -33,90 +29,7 @@ from pipeline.records import (
 from pipeline.store import RECORD_KINDS, StoreError, load_document, load_file, open_store, stored_file
 from pipeline.store.models import Evidence
 
-VERSION = "test-1"
-ORR = re.compile(r"ORR (?:was |of )?(\d+(?:\.\d+)?)%")
-TRIAL = re.compile(r"\b[A-Z]{4,}-[A-Z0-9]+\b")
-
-
-def fake_analyse(document: Document) -> Analysis:
-    """A stand-in extractor: one sentence per line, an outcome per "ORR n%", a trial per
-    "NAME-X"; "CRASH" raises, "SLOW" sleeps."""
-    if "CRASH" in document.text:
-        raise RuntimeError("extractor fell over")
-    if "SLOW" in document.text:
-        time.sleep(5)
-    sentences, records, pos = [], [], 0
-    for line in document.text.split("\n"):
-        if line.strip():
-            index = len(sentences)
-            sentences.append(Sentence(index, pos, pos + len(line), 0, document.page_at(pos), line))
-            for m in ORR.finditer(line):
-                records.append(OutcomeRecord(
-                    start=pos + m.start(), end=pos + m.end(), text=m.group(), sentence=index, rule="test.orr",
-                    endpoint="ORR", measure="rate", value=float(m.group(1)), value_text=m.group(1), unit="%",
-                ))
-            for m in TRIAL.finditer(line):
-                records.append(TrialRecord(
-                    start=pos + m.start(), end=pos + m.end(), text=m.group(), sentence=index, rule="test.trial",
-                    name=m.group(),
-                ))
-        pos += len(line) + 1
-    return Analysis(sections=[Section(0, "Results", 0, len(document.text))], sentences=sentences, records=records)
-
-
-@pytest.fixture
-def fake_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline.extract, "analyse", fake_analyse)
-    monkeypatch.setattr(pipeline.extract, "EXTRACTOR_VERSION", VERSION)
-
-
-def count(db: Path, table: str, where: str = "1") -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
-
-
-def all_counts(db: Path) -> dict[str, int]:
-    tables = ["document", "section", "sentence", "abbreviation", "ingest_error", *(k.table.__tablename__ for k in RECORD_KINDS.values())]
-    return {t: count(db, t) for t in tables}
-
-
-# ----------------------------------------------------------------------------- one document, built by hand
-
-TEXT = (
-    "In the HERACLES-A trial, trastuzumab plus lapatinib (TL) gave an ORR of 30% (95% CI 14-50).\n"
-    "Tumours were HER2 3+ by IHC and KRAS exon 2 wild-type."
-)
-
-
-def sample() -> tuple[Document, Analysis]:
-    """A document with two pages and one record of every type."""
-    doc = Document(source="papers/heracles.txt", format="text", text=TEXT, title="HERACLES-A",
-                   pages=[PageSpan(1, 0, 92), PageSpan(2, 92, len(TEXT))])
-    first, second = TEXT.split("\n")
-    s2 = len(first) + 1
-
-    def at(phrase: str) -> dict:
-        start = TEXT.index(phrase)
-        sentence = 0 if start < s2 else 1
-        return dict(start=start, end=start + len(phrase), text=phrase, sentence=sentence)
-
-    records: list[Record] = [
-        TrialRecord(**at("HERACLES-A"), rule="trial.name", name="HERACLES-A"),
-        RegimenRecord(**at("trastuzumab plus lapatinib"), rule="regimen.plus", drugs=["trastuzumab", "lapatinib"]),
-        OutcomeRecord(**at("ORR of 30% (95% CI 14-50)"), rule="outcome.rate", endpoint="ORR", measure="rate",
-                      value=30.0, value_text="30", unit="%", ci_low=14.0, ci_high=50.0, ci_text="14-50",
-                      trial="HERACLES-A", drugs=["trastuzumab", "lapatinib"], confidence=0.9),
-        Her2Record(**at("HER2 3+ by IHC"), rule="her2.ihc", method="IHC", result="3+"),
-        BiomarkerRecord(**at("KRAS exon 2 wild-type"), rule="biomarker.ras", gene="KRAS", status="wild-type",
-                        detail="exon 2", needs_review=True),
-    ]
-    analysis = Analysis(
-        sections=[Section(0, "Results", 0, len(TEXT))],
-        sentences=[Sentence(0, 0, len(first), 0, 1, first), Sentence(1, s2, len(TEXT), 0, 2, second)],
-        abbreviations=[Abbreviation("TL", "trastuzumab plus lapatinib", TEXT.index("TL"), TEXT.index("TL") + 2)],
-        records=records,
-    )
-    return doc, analysis
+from conftest import TEXT, VERSION, all_counts, count, sample, write
 
 
 @pytest.fixture
@@ -233,12 +146,6 @@ def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- ingest of files
-
-
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    path = folder / name
-    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    return path
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ CI = re.compile(
 )
 BARE_RANGE = re.compile(rf"^\s*[(\[]\s*({NUM})\s*%?\s*{DASH}\s*({NUM})\s*%?\s*(?=[;)\]])")
 P_VALUE = re.compile(r"\b(?:[Pp](?:[- ]?values?)?|log-rank [Pp])\s*(=|<|>|≤|≥|<=|>=|&lt;)\s*(0?[.·]\d+(?:\s*[x×]\s*10\s*[-−]\s*\d+)?|1(?:\.0+)?)")
-N_OF_N_AFTER = re.compile(rf"^\s*\)\s*of\s+(?:the\s+)?(\d+)\b")  # "8 (30%) of 27"
+N_OF_N_AFTER = re.compile(r"^\s*\)\s*of\s+(?:the\s+)?(\d+)\b")  # "8 (30%) of 27"
 N_BEFORE_PAREN = re.compile(r"(\d+)\s*\(\s*$")  # "8 (" before "30%)"
 N_OF_N_BEFORE = re.compile(r"(\d+)\s+of\s+(?:the\s+)?(\d+)\s+(?:[A-Za-z-]+\s+){0,3}\(\s*$")  # "10 of 36 patients (28%)"
 SLASH_COUNT = re.compile(r"^\s*%?\s*[(\[]\s*(\d+)\s*/\s*(\d+)\s*[)\]]")  # "61.2 (23/37)"
