@@ -88,7 +88,7 @@ def _drug_dictionary(stoplist: frozenset[str], aliases: dict[str, str]) -> dict[
             continue
         # Combination products ("abacavir, dolutegravir, and lamivudine") are not single drugs.
         canonical = canonicals[0]
-        if "," in canonical or " and " in canonical:
+        if "," in canonical or " and " in canonical or canonical.lower() in stoplist:
             continue
         # MeSH-only entries are drug classes, proteins and enzymes ("protein kinases",
         # "cyclin d1"); a drug has a DrugBank or MedlinePlus entry.

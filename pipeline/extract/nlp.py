@@ -9,6 +9,10 @@ rather than doc.ents because mentions may overlap (a trial named after its drug)
 
 Abbreviations defined in the document extend the lexicons for that document: after
 "everolimus (EVE)", "EVE" is a drug; after "clinical benefit rate (CBR)", "CBR" an endpoint.
+
+The tokenizer keeps hyphen- and slash-joined words whole ("lapatinib-capecitabine",
+"epirubicin/cyclophosphamide", "EC-D", "afatinib-treated"); ``evx_split_compounds`` splits
+such tokens around the drug and backbone names they hold, before anything else reads them.
 """
 
 from __future__ import annotations
@@ -51,6 +55,13 @@ HYPHEN_ACRONYM = re.compile(r"^[A-Z][A-Za-z]{3,}[A-Z]-(?:[A-Z]{0,4}\d{1,3}[A-Za-
 ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*$")
 
 
+# Separators inside one token that join drugs: "lapatinib-capecitabine", "EC/T", "GP2+GM-CSF".
+COMPOUND_SEPARATOR = re.compile(r"([-/+±–])")
+# Leading words of an abbreviation's long form that do not change the drug: "weekly paclitaxel (wPTX)".
+DRUG_MODIFIERS = {"weekly", "daily", "oral", "intravenous", "iv", "subcutaneous", "low-dose", "high-dose",
+                  "dose-dense", "metronomic", "standard", "adjuvant", "neoadjuvant", "single-agent"}
+
+
 STATUS_PART = re.compile(r"(?i)(?:positive|negative|amplified|mutant|mutated|wild|low|high|expressing|deficient)")
 
 
@@ -61,6 +72,58 @@ def _is_acronym(text: str) -> bool:
         bool(ACRONYM.match(text)) and len(text) >= 3 and text.upper() not in NOT_TRIALS
         and not STATUS_PART.search(text)
     )
+
+
+@Language.factory("evx_split_compounds", default_config={})
+def make_compound_splitter(nlp: Language, name: str) -> "CompoundSplitter":
+    return CompoundSplitter(load_lexicons())
+
+
+class CompoundSplitter:
+    """Split a hyphen/slash/plus-joined token around the drug or backbone names inside it, so
+    the NER sees "lapatinib", "-", "capecitabine". Tokens that are names themselves
+    ("nab-paclitaxel", "T-DM1", "5-FU") and tokens without a name ("HER2-positive",
+    "PALOMA-3") stay whole. The text is unchanged: only token boundaries move."""
+
+    def __init__(self, lexicons: Lexicons):
+        self.lex = lexicons
+
+    def _is_name(self, text: str) -> bool:
+        key = text.lower()
+        if key in self.lex.backbones or key in self.lex.drug_aliases:
+            return True
+        return key in self.lex.drugs and text not in self.lex.genes and not _looks_like_noise(text, 1)
+
+    def pieces(self, text: str) -> list[str] | None:
+        """The new token texts for ``text``, or None when it stays whole."""
+        if self._is_name(text) or not COMPOUND_SEPARATOR.search(text):
+            return None
+        parts = [p for p in COMPOUND_SEPARATOR.split(text) if p]
+        out: list[str] = []
+        found = False
+        i = 0
+        while i < len(parts):
+            # The longest run of parts that is a name: "GM-CSF" in "GP2+GM-CSF", "T-DM1" in
+            # "T-DM1-treated"; every other part and separator becomes a token of its own.
+            j = next((j for j in range(len(parts), i, -1) if self._is_name("".join(parts[i:j]))), None)
+            if j is not None and not COMPOUND_SEPARATOR.fullmatch(parts[i]):
+                out.append("".join(parts[i:j]))
+                found = True
+                i = j
+            else:
+                out.append(parts[i])
+                i += 1
+        return out if found and len(out) > 1 else None
+
+    def __call__(self, doc: Doc) -> Doc:
+        splits = [(token, self.pieces(token.text)) for token in doc if not token.is_space]
+        splits = [(token, pieces) for token, pieces in splits if pieces]
+        if splits:
+            with doc.retokenize() as retokenizer:
+                for token, pieces in splits:
+                    heads = [(token, i) for i in range(len(pieces))]
+                    retokenizer.split(token, pieces, heads=heads)
+        return doc
 
 
 @Language.factory("evx_lexicon_ner", default_config={})
@@ -109,7 +172,7 @@ class LexiconNER:
         lex = self.lex
         local = {}  # abbreviations of drugs defined in this document: "EVE" -> everolimus
         for short, long in abbreviations.items():
-            inn = lex.drugs.get(long) or lex.drug_aliases.get(long)
+            inn = _drug_of_long_form(lex, long)
             if inn and short.lower() not in lex.drug_stoplist:
                 local[short] = inn
         spans = []
@@ -125,7 +188,9 @@ class LexiconNER:
                     found = Span(doc, first, first + 1, label="DRUG", kb_id=local[surface])
                 elif key in lex.backbones:
                     found = Span(doc, first, last + 1, label="BACKBONE", kb_id=lex.backbones[key])
-                elif key in lex.drugs and surface not in lex.genes and not _looks_like_noise(surface, size):
+                elif key in lex.drugs and surface not in lex.genes and (
+                    key in lex.drug_aliases or not _looks_like_noise(surface, size)
+                ):
                     found = Span(doc, first, last + 1, label="DRUG", kb_id=lex.drugs[key])
                 if found:
                     p += size
@@ -183,6 +248,17 @@ class LexiconNER:
         return None
 
 
+def _drug_of_long_form(lex: Lexicons, long: str) -> str | None:
+    """The drug an abbreviation stands for: "everolimus (EVE)", "weekly paclitaxel (wPTX)"."""
+    words = long.split()
+    while words:
+        inn = lex.drugs.get(" ".join(words)) or lex.drug_aliases.get(" ".join(words))
+        if inn or words[0] not in DRUG_MODIFIERS:
+            return inn
+        words = words[1:]
+    return None
+
+
 def _looks_like_noise(surface: str, size: int) -> bool:
     """Single short capitalised tokens in the drug dictionary are mostly abbreviations of
     something else ("AC" is handled as a backbone, "PAC" is not a drug here)."""
@@ -211,6 +287,7 @@ def build_nlp() -> Language:
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"spacy\.util")
     nlp = spacy.blank("en")
     nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp.add_pipe("evx_split_compounds")
     nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("evx_lexicon_ner")
     nlp.max_length = 5_000_000
