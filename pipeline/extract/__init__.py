@@ -15,7 +15,7 @@ from pipeline.extract.lexicon import lexicon_fingerprint
 from pipeline.extract.markers import extract_biomarkers, extract_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes
-from pipeline.extract.treatments import extract_regimens, extract_trials, regimen_drugs, regimen_groups
+from pipeline.extract.treatments import document_regimen_groups, extract_regimens, extract_trials, regimen_drugs
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
 
@@ -30,8 +30,9 @@ def analyse(document: Document) -> Analysis:
     seg = segment(document, nlp)
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
-    # Regimens of each sentence, grouped once: records and figure attribution both use them.
-    groups = {v.sentence.index: regimen_groups(v) for v in usable}
+    # Regimens of each sentence, grouped once, reading the whole document: records and figure
+    # attribution both use them.
+    groups = document_regimen_groups(usable)
     records: list[Record] = []
     outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
     for view in usable:
