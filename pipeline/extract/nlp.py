@@ -113,6 +113,9 @@ class CompoundSplitter:
             else:
                 out.append(parts[i])
                 i += 1
+        # Locants mean a chemical name ("1-hexylcarbamoyl-5-fluorouracil" is carmofur): keep it.
+        if any(piece.isdigit() for piece in out):
+            return None
         return out if found and len(out) > 1 else None
 
     def __call__(self, doc: Doc) -> Doc:

@@ -91,12 +91,13 @@ _STRONG_PRIOR = (
     r"progress(?:ed|ion|ing)(?: of disease)? (?:on|after|during|following|with|despite)|"
     r"relaps(?:ed|e|ing) (?:on|after|during|following)|recurr(?:ed|ence) (?:on|after|during|following)|"
     r"refractory to|resistan(?:t|ce) to|failure (?:of|on|with)|failed|failing|intoleran(?:t|ce) (?:of|to)|"
-    r"(?:prior |previous )?exposure to|exposed to|naive to|naïve to|ineligible for|unsuitable for|history of"
+    r"(?:prior |previous )?exposure to|exposed to|naive to|naïve to|ineligible for|unsuitable for|history of|"
+    r"completed|completion of|completing"
 )
 _WEAK_PRIOR = r"after|prior|previous|previously received"
 _PRIOR_FILL = r"both|a|an|the|any|one|or|more|lines?|of|prior|previous|treatment|therapy|with|including|and|\(neo\)adjuvant|adjuvant|neoadjuvant"
 PRIOR_LEAD = re.compile(
-    rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+[\w()-]+){{0,3}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
+    rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,3}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
     re.IGNORECASE,
 )
 # ... or what follows it: "adjuvant anthracyclines ... were allowed" (eligibility) ...
@@ -140,6 +141,7 @@ WORD = re.compile(r"[a-zà-ÿ]+(?:[-'][a-zà-ÿ]+)*|\+/-|\+/−|[,;+/±&–-]")
 BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 COMPARE_LEAD = re.compile(r"\b(?:compar(?:e|ed|es|ing|ison|able)|similar|between|differ(?:ed|ent|ence)?|"
                           r"superior|inferior|equivalent)\b", re.IGNORECASE)
+COMPARED_WITH = re.compile(r"\bcompared (?:with|to)\s*$", re.IGNORECASE)
 # "both PLD and capecitabine", "the respective efficacy of A and B": each on its own.
 EACH_LEAD = re.compile(r"\b(?:both|respective)\b(?:\s+[\w-]+){0,5}\s*$", re.IGNORECASE)
 PLURAL_ARMS = re.compile(r"^\s*(?:treatment\s+)?(?:arms|groups|cohorts)\b", re.IGNORECASE)
@@ -152,9 +154,10 @@ RESPECTIVELY = re.compile(
 )
 # What ends the clause after "compare A and B" ("... in Japanese patients").
 CLAUSE_END = re.compile(r"^\s*(?:$|[.,;:]|(?:in|among|for|as|at|on|when|with regard to)\b)", re.IGNORECASE)
-# A result or a group size between two drugs: they are reported apart, not given together
-# ("3% for lapatinib-capecitabine and 5% for trastuzumab-capecitabine", "eribulin (n = 554) and").
-RESULT = re.compile(r"\d\s*%|\b[Pp]\s*[=<>≤]")
+# A result, a tally or a group size between two drugs: they are reported apart, not given
+# together ("3% for lapatinib-capecitabine and 5% for trastuzumab-capecitabine", "100 for
+# carmofur and 50 for carboquone", "eribulin (n = 554) and").
+RESULT = re.compile(r"\d\s*%|\b[Pp]\s*[=<>≤]|(?:^|[\s,;(])\d+\s+(?:for|in|patients|women|received|were)\b")
 GROUP_SIZE = re.compile(r"\bn\s*=\s*\d", re.IGNORECASE)
 # "8 afatinib-, 6 lapatinib-, and 4 trastuzumab-treated patients": words cut at a hyphen.
 HANGING_HYPHEN = re.compile(r"^\s*-\s*[,;]|^\s*-\s+(?:and|or)\b")
@@ -222,6 +225,7 @@ class Statement:
     phrases: list[str]  # the connector words, for "compared A with B"
     lead: str  # text before the first item (since the previous statement)
     tail: str  # text after the last item
+    closing: list[bool] = field(default_factory=list)  # the connector closes a bracket
 
 
 # ---------------------------------------------------------------- trials
@@ -370,8 +374,9 @@ def _connector(between: str) -> tuple[str, str, bool]:
     """(kind, phrase, alone): what the text between two items says; ``alone`` when it starts
     with "alone"/"monotherapy" about the item before. The phrase keeps "either" ("followed
     either by A or B": a choice for one slot) and "n=" ("A (n = 76) and B": two arms)."""
-    if RESULT.search(between) or APPOSITION.match(between) or HANGING_HYPHEN.match(between):
+    if APPOSITION.match(between) or HANGING_HYPHEN.match(between):
         return BREAK, "", False
+    reported = bool(RESULT.search(between))
     sizes = bool(GROUP_SIZE.search(between))
     text = between
     while BRACKETED.search(text):
@@ -390,6 +395,8 @@ def _connector(between: str) -> tuple[str, str, bool]:
         return COMMA, phrase, alone
     phrase = re.sub(r"^[,;]\s*|\s*[,;]$", "", phrase)
     kind = CONNECTOR_KIND.get(phrase, BREAK)
+    if reported and kind != VS:
+        return BREAK, phrase, alone
     if kind == AND and phrase == "and" and sizes:
         return VS, phrase, alone
     return kind, ("either " + phrase if either else phrase), alone
@@ -421,6 +428,7 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
                 statements[-1].items.append(item)
                 statements[-1].connectors.append(kind)
                 statements[-1].phrases.append(phrase)
+                statements[-1].closing.append(_closes_bracket(text[items[i - 1].end - base : item.start - base]))
                 continue
             previous_end = items[i - 1].end
         statements.append(Statement([item], [], [], text[previous_end - base : item.start - base], ""))
@@ -430,6 +438,10 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
         if ALONE.match(after):
             statement.items[-1] = _alone(statement.items[-1])
     return [s for s in statements if not PRIOR_LEAD.search(s.lead) and not PRIOR_TAIL.match(s.tail)]
+
+
+def _closes_bracket(between: str) -> bool:
+    return sum(between.count(c) for c in ")]") > sum(between.count(c) for c in "([")
 
 
 def _alone(item: Item) -> Item:
@@ -446,12 +458,24 @@ def _resolve_lists(statement: Statement) -> list[str]:
         if "PLACEBO" in (items[i].kind, items[i + 1].kind):
             kinds[i] = OR  # "(484, ribociclib; 242, placebo)": a tally of arms
             continue
-        # A comma list ends in "or" (alternatives) or "and" (one combination): "A, B, or C".
-        ending = AND
-        for later, phrase in zip(kinds[i + 1 :], statement.phrases[i + 1 :]):
-            if later in (OR, VS) or (later == AND and phrase == "and"):
-                ending = later
+        if i == 0 and COMPARED_WITH.search(statement.lead):
+            kinds[i] = VS  # "Compared with zoledronic acid, ibandronate patients ..."
+            continue
+        # A comma list takes the word that ends it: "A, B, or C" (alternatives), "A, B, and C"
+        # or "A, B combined with C" (one combination); a list inside brackets ends with them
+        # ("CMF (C 600 mg/m2, M 40 mg/m2, F 600 mg/m2) or D"). Without an ending the comma
+        # ends a clause: "comparing AIs to tamoxifen, letrozole was ...".
+        ending = None
+        for j in range(i + 1, len(kinds)):
+            if statement.closing[j]:
+                ending = AND
                 break
+            if kinds[j] in (OR, VS) or (kinds[j] == AND and statement.phrases[j] == "and"):
+                ending = kinds[j]
+                break
+        if ending is None:
+            continued = AND in kinds[i + 1 :] or _closes_bracket(statement.tail)
+            ending = AND if continued else BREAK
         kinds[i] = ending
     ands = [i for i, p in enumerate(statement.phrases) if p == "and"]
     for i in ands:
@@ -477,6 +501,8 @@ def _resolve_lists(statement: Statement) -> list[str]:
 def _arms(statement: Statement) -> list[tuple[list[Item], bool]]:
     """The regimens a statement gives, each with whether it is stated as an arm."""
     items, kinds = statement.items, _resolve_lists(statement)
+    if BREAK in kinds:  # a comma that ended a clause: read each part on its own
+        return [arm for part in _parts(statement, kinds) for arm in _arms(part)]
     arms: list[tuple[list[Item], bool]] = []
     # VS, then OR between whole arms, split the statement into alternatives.
     pieces = _split(items, kinds, lambda i: kinds[i] == VS or (kinds[i] == OR and _whole_arms(items, kinds, statement.phrases, i)))
@@ -487,6 +513,18 @@ def _arms(statement: Statement) -> list[tuple[list[Item], bool]]:
     several = sum(1 for regimen in arms if any(i.mentions for i in regimen)) > 1
     stated = several or bool(ARM_LEAD.search(statement.lead))
     return [(regimen, stated or any(i.alone or i.kind == "PLACEBO" for i in regimen)) for regimen in arms]
+
+
+def _parts(statement: Statement, kinds: list[str]) -> list[Statement]:
+    parts, start = [], 0
+    for i, kind in enumerate(kinds + [BREAK]):
+        if kind == BREAK:
+            part = Statement(statement.items[start : i + 1], kinds[start:i], statement.phrases[start:i],
+                             statement.lead if start == 0 else "", statement.tail if i == len(kinds) else "",
+                             statement.closing[start:i])
+            parts.append(part)
+            start = i + 1
+    return parts
 
 
 def _split(items, kinds, cut):
@@ -658,16 +696,11 @@ def _long_form(text: str, base: int, first: Item, last: Item) -> str:
 
 
 def _spells(short: str, long: str) -> bool:
-    """Whether ``short`` can abbreviate ``long``: its first letter starts a word of it, and
-    its other letters follow in order (Schwartz and Hearst)."""
+    """Whether ``short`` can abbreviate ``long``: its first letter starts ``long``, its other
+    letters follow in order (after Schwartz and Hearst)."""
     letters = [c.lower() for c in short if c.isalnum()]
-    words = re.findall(r"[A-Za-z0-9]+", long.lower())
-    for w, word in enumerate(words):
-        if word.startswith(letters[0]):
-            rest = iter(" ".join(words[w:])[1:])
-            if all(c in rest for c in letters[1:]):
-                return True
-    return False
+    rest = iter(long.lower())
+    return long[:1].lower() == letters[0] and all(c in rest for c in letters)
 
 
 def _define_before(view: SentenceView, items: list[Item], terms: DocumentTerms) -> None:
