@@ -95,7 +95,8 @@ _STRONG_PRIOR = (
     r"completed|completion of|completing"
 )
 _WEAK_PRIOR = r"after|prior|previous|previously received"
-_PRIOR_FILL = r"both|a|an|the|any|one|or|more|lines?|of|prior|previous|treatment|therapy|with|including|and|\(neo\)adjuvant|adjuvant|neoadjuvant"
+_PRIOR_FILL = (r"both|a|an|the|any|one|or|more|lines?|of|prior|previous|treatment|therapy|with|including|and|"
+               r"\(neo\)adjuvant|adjuvant|neoadjuvant|approximately|about|at least|\S*\d\S*|years?|months?|cycles?|courses?")
 PRIOR_LEAD = re.compile(
     rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,3}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
     re.IGNORECASE,
@@ -157,7 +158,8 @@ CLAUSE_END = re.compile(r"^\s*(?:$|[.,;:]|(?:in|among|for|as|at|on|when|with reg
 # A result, a tally or a group size between two drugs: they are reported apart, not given
 # together ("3% for lapatinib-capecitabine and 5% for trastuzumab-capecitabine", "100 for
 # carmofur and 50 for carboquone", "eribulin (n = 554) and").
-RESULT = re.compile(r"\d\s*%|\b[Pp]\s*[=<>≤]|(?:^|[\s,;(])\d+\s+(?:for|in|patients|women|received|were)\b")
+RESULT = re.compile(r"\d\s*%|\b[Pp]\s*[=<>≤]|\bmedian\b|\d[.·]\d+\s*(?:months?|weeks?|years?|days?)\b|"
+                    r"(?:^|[\s,;(])\d+\s+(?:for|in|patients|women|received|were)\b")
 GROUP_SIZE = re.compile(r"\bn\s*=\s*\d", re.IGNORECASE)
 # "8 afatinib-, 6 lapatinib-, and 4 trastuzumab-treated patients": words cut at a hyphen.
 HANGING_HYPHEN = re.compile(r"^\s*-\s*[,;]|^\s*-\s+(?:and|or)\b")
@@ -393,7 +395,7 @@ def _connector(between: str) -> tuple[str, str, bool]:
     phrase = " ".join(w for w in words if w != "either")
     if phrase and set(phrase.split()) <= {",", ";"}:
         return COMMA, phrase, alone
-    phrase = re.sub(r"^[,;]\s*|\s*[,;]$", "", phrase)
+    phrase = re.sub(r"^(?:[,;]\s*)+|(?:\s*[,;])+$", "", phrase)
     kind = CONNECTOR_KIND.get(phrase, BREAK)
     if reported and kind != VS:
         return BREAK, phrase, alone
@@ -754,8 +756,8 @@ def _fold_backbones(regimens: list[Regimen], named: set[str]) -> None:
         drugs = regimen.drugs()
         for backbone in sorted(components, key=lambda b: -len(components[b])):
             parts = components[backbone]
-            if backbone in drugs:
-                regimen.dropped |= parts & drugs
+            if backbone in drugs and parts <= drugs:  # "CMF (cyclophosphamide, methotrexate, ...)"
+                regimen.dropped |= parts
             elif backbone in named and parts <= drugs:
                 first = min((m for m in regimen.mentions() if m.canonical in parts), key=lambda m: m.start)
                 regimen.dropped |= parts
