@@ -121,11 +121,25 @@ class CompoundSplitter:
     def __call__(self, doc: Doc) -> Doc:
         splits = [(token, self.pieces(token.text)) for token in doc if not token.is_space]
         splits = [(token, pieces) for token, pieces in splits if pieces]
-        if splits:
-            with doc.retokenize() as retokenizer:
-                for token, pieces in splits:
-                    heads = [(token, i) for i in range(len(pieces))]
-                    retokenizer.split(token, pieces, heads=heads)
+        if not splits:
+            return doc
+        # Sentence starts were set on the whole tokens; the retokenizer does not keep them
+        # reliably for the pieces, so they are set again: only a first piece may start one.
+        starts = {token.idx: token.is_sent_start for token, _ in splits}
+        ends = {token.idx: token.idx + len(token.text) for token, _ in splits}
+        with doc.retokenize() as retokenizer:
+            for token, pieces in splits:
+                heads = [(token, i) for i in range(len(pieces))]
+                retokenizer.split(token, pieces, heads=heads)
+        owner = None
+        for token in doc:
+            if token.idx in starts:
+                owner = token.idx
+                token.is_sent_start = starts[owner]
+            elif owner is not None and token.idx < ends[owner]:
+                token.is_sent_start = False
+            else:
+                owner = None
         return doc
 
 

@@ -393,12 +393,12 @@ def _connector(between: str) -> tuple[str, str, bool]:
     words = [w for w in WORD.findall(text.lower().replace("+/−", "±").replace("+/-", "±")) if w not in FILLER]
     either = "either" in words
     phrase = " ".join(w for w in words if w != "either")
+    if reported and phrase not in CONNECTORS[VS]:
+        return BREAK, phrase, alone
     if phrase and set(phrase.split()) <= {",", ";"}:
         return COMMA, phrase, alone
     phrase = re.sub(r"^(?:[,;]\s*)+|(?:\s*[,;])+$", "", phrase)
     kind = CONNECTOR_KIND.get(phrase, BREAK)
-    if reported and kind != VS:
-        return BREAK, phrase, alone
     if kind == AND and phrase == "and" and sizes:
         return VS, phrase, alone
     return kind, ("either " + phrase if either else phrase), alone
@@ -758,6 +758,7 @@ def _fold_backbones(regimens: list[Regimen], named: set[str]) -> None:
             parts = components[backbone]
             if backbone in drugs and parts <= drugs:  # "CMF (cyclophosphamide, methotrexate, ...)"
                 regimen.dropped |= parts
+                drugs = regimen.drugs()
             elif backbone in named and parts <= drugs:
                 first = min((m for m in regimen.mentions() if m.canonical in parts), key=lambda m: m.start)
                 regimen.dropped |= parts
@@ -806,17 +807,23 @@ def _label(drug: str) -> str:
     return "BACKBONE" if drug in load_lexicons().backbone_components else "DRUG"
 
 
+def _components_of(drugs: frozenset[str]) -> frozenset[str]:
+    """The drugs inside the backbones of a regimen ("methotrexate" in CMF)."""
+    components = load_lexicons().backbone_components
+    return frozenset(d for b in drugs if b in components for d in components[b])
+
+
 def _settle_singles(regimens: list[Regimen]) -> list[Regimen]:
     """A single drug not stated as an arm is the one combination of the document holding it,
     or, when several do, no regimen of its own."""
-    combinations = {r.drugs() for r in regimens if len(r.drugs()) >= 2}
+    combinations = {r.drugs() for r in regimens if len(r.drugs()) >= 2 or _components_of(r.drugs())}
     kept = []
     for regimen in regimens:
         drugs = regimen.drugs()
         if len(drugs) != 1 or regimen.arm or _open_classes(regimen):
             kept.append(regimen)
             continue
-        holders = [c for c in combinations if drugs < c]
+        holders = [c for c in combinations if drugs < c or drugs <= _components_of(c)]
         if not holders:
             kept.append(regimen)
         elif len(holders) == 1:
