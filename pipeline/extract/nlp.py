@@ -203,8 +203,8 @@ class LexiconNER:
                 key = surface.lower()
                 if size == 1 and surface in local:
                     found = Span(doc, first, first + 1, label="DRUG", kb_id=local[surface])
-                elif key in lex.backbones:
-                    found = Span(doc, first, last + 1, label="BACKBONE", kb_id=lex.backbones[key])
+                elif _backbone_key(key) in lex.backbones:
+                    found = Span(doc, first, last + 1, label="BACKBONE", kb_id=lex.backbones[_backbone_key(key)])
                 elif key in lex.drugs and surface not in lex.genes and (
                     key in lex.drug_aliases or not _looks_like_noise(surface, size)
                 ):
@@ -263,6 +263,11 @@ class LexiconNER:
                 continue
             return Span(doc, span.start, span.end, label="TRIAL", kb_id=canonical)
         return None
+
+
+def _backbone_key(key: str) -> str:
+    """"FEC 100" and "FEC-100" are FEC100."""
+    return key if not re.fullmatch(r"[a-z]+[ -]\d+", key) else re.sub(r"[ -]", "", key)
 
 
 def _drug_of_long_form(lex: Lexicons, long: str) -> str | None:

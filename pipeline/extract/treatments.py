@@ -137,6 +137,7 @@ starting initial initially fixed flat reference mesylate hydrochloride acetate s
 one two three four five six seven eight nine ten eleven twelve fifteen sixteen eighteen twenty
 """.split())
 NUMBERISH = re.compile(r"\S*\d\S*")
+DOTTED_DOSING = re.compile(r"\b(?:[bt]\.i\.d|q\.i\.d|q\.d|o\.d|p\.o|i\.v|s\.c|i\.m)\.?(?!\w)", re.IGNORECASE)
 UNIT = re.compile(r"\b(?:mg|µg|μg|mcg|g|iu|units?|ml)(?:\s*/\s*(?:m²|m|kg|day|d|wk|week|dose|ml|min))+\b", re.IGNORECASE)
 WORD = re.compile(r"[a-zà-ÿ]+(?:[-'][a-zà-ÿ]+)*|\+/-|\+/−|[,;+/±&–-]")
 BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -205,6 +206,7 @@ class Regimen:
     arm: bool  # one of several arms, "alone", or against placebo: stands on its own
     sentence: int
     implied: list[Mention] = field(default_factory=list)  # drugs the document adds
+    generic: bool = False  # stands for several regimens of the document
     dropped: set[str] = field(default_factory=set)  # backbone components folded into the backbone
 
     def mentions(self) -> list[Mention]:
@@ -388,7 +390,7 @@ def _connector(between: str) -> tuple[str, str, bool]:
         text = text[ALONE.match(text).end():]
     # An unclosed bracket opens an apposition ("FEC100 (fluorouracil, ..."), a lone closing one
     # ends it: neither separates the items.
-    text = re.sub(r"[()\[\]]", " ", text)
+    text = re.sub(r"[()\[\]]", " ", DOTTED_DOSING.sub(" ", text))
     text = re.sub(r"\bup to\b", " ", NUMBERISH.sub(" ", UNIT.sub(" ", text)))
     words = [w for w in WORD.findall(text.lower().replace("+/−", "±").replace("+/-", "±")) if w not in FILLER]
     either = "either" in words
@@ -549,6 +551,8 @@ def _whole_arms(items: list[Item], kinds: list[str], phrases: list[str], i: int)
         return True  # "chemotherapy or chemotherapy plus zoledronic acid"
     if len(_chain_before(kinds, i)) > 1 and len(_chain(items, kinds, i + 1)) > 1:
         return True  # "A plus B or placebo plus B"
+    if i == 0 and left.kind == "CLASS":
+        return True  # "(if not pretreated with) anthracyclines, or docetaxel and capecitabine"
     run = _or_run(kinds, i)
     if any(items[j].empty for j in range(run[0], run[1] + 1)):
         return False
@@ -752,14 +756,16 @@ def _fold_backbones(regimens: list[Regimen], named: set[str]) -> None:
     """A backbone's components inside a regimen are that backbone when it is in the regimen
     ("FEC100 (fluorouracil, epirubicin, cyclophosphamide)") or named in the document."""
     components = load_lexicons().backbone_components
+    ordered = sorted(components, key=lambda b: -len(components[b]))
     for regimen in regimens:
         drugs = regimen.drugs()
-        for backbone in sorted(components, key=lambda b: -len(components[b])):
-            parts = components[backbone]
-            if backbone in drugs and parts <= drugs:  # "CMF (cyclophosphamide, methotrexate, ...)"
-                regimen.dropped |= parts
+        for backbone in ordered:  # first the backbones the regimen names ...
+            if backbone in drugs and components[backbone] <= drugs:  # "CMF (cyclophosphamide, ...)"
+                regimen.dropped |= components[backbone]
                 drugs = regimen.drugs()
-            elif backbone in named and parts <= drugs:
+        for backbone in ordered:  # ... then those the document names
+            parts = components[backbone]
+            if backbone in named and backbone not in drugs and parts <= drugs:
                 first = min((m for m in regimen.mentions() if m.canonical in parts), key=lambda m: m.start)
                 regimen.dropped |= parts
                 regimen.implied.append(Mention(first.start, first.end, first.text, "BACKBONE", backbone))
@@ -794,8 +800,13 @@ def _fill_classes(regimens: list[Regimen]) -> None:
         for name in sorted(_open_classes(regimen)):
             own = regimen.drugs()
             members = _class_members(name)
-            fits = {frozenset(s - own) for s in concrete if s <= members and s - own}
+            # the class's own regimen ("chemotherapy" = FEC100 then paclitaxel), or what a
+            # combination adds to the drugs named ("palbociclib plus endocrine therapy" where
+            # palbociclib is only given with fulvestrant)
+            fits = {frozenset(s - own) for s in concrete if s - own and (s <= members or (own < s and s - own <= members))}
             largest = [f for f in fits if not any(f < g for g in fits)]
+            if len(largest) > 1 and own:
+                regimen.generic = True  # "palbociclib plus endocrine therapy" in a trial of two
             if len(largest) != 1:
                 continue
             anchor = next(i for i in regimen.items if name in i.classes)
@@ -817,10 +828,14 @@ def _settle_singles(regimens: list[Regimen]) -> list[Regimen]:
     """A single drug not stated as an arm is the one combination of the document holding it,
     or, when several do, no regimen of its own."""
     combinations = {r.drugs() for r in regimens if len(r.drugs()) >= 2 or _components_of(r.drugs())}
+    # A drug given alone in one arm: its other single mentions are that arm ("AC or AD", "with AC").
+    arms = {r.drugs() for r in regimens if r.arm and len(r.drugs()) == 1}
     kept = []
     for regimen in regimens:
         drugs = regimen.drugs()
-        if len(drugs) != 1 or regimen.arm or _open_classes(regimen):
+        if regimen.generic:
+            continue
+        if len(drugs) != 1 or regimen.arm or _open_classes(regimen) or drugs in arms:
             kept.append(regimen)
             continue
         holders = [c for c in combinations if drugs < c or drugs <= _components_of(c)]
