@@ -133,7 +133,7 @@ intramuscularly subcutaneous subcutaneously infusion infusions injection injecti
 capsules continuous continuously schedule off area under curve respectively both total administered given
 concurrent concurrently concomitant concomitantly sequential sequentially adjuvant neoadjuvant preoperative
 postoperative perioperative low-dose high-dose dose-dense metronomic standard standard-dose additional n
-starting initial initially fixed flat reference mesylate hydrochloride acetate sulfate tartrate
+starting initial initially fixed flat reference matching identical mesylate hydrochloride acetate sulfate tartrate
 one two three four five six seven eight nine ten eleven twelve fifteen sixteen eighteen twenty
 """.split())
 NUMBERISH = re.compile(r"\S*\d\S*")
@@ -294,16 +294,20 @@ def _items(view: SentenceView, terms: DocumentTerms) -> list[Item]:
 
 
 def _without_synonyms(items: list[Item], text: str, base: int) -> list[Item]:
-    """"nanoparticle albumin-bound paclitaxel (nab-paclitaxel)": a drug named again in
-    brackets right after it is the same drug; the bracketed name is the one kept."""
-    kept = []
-    for i, item in enumerate(items):
-        following = items[i + 1] if i + 1 < len(items) else None
+    """A drug named again in brackets right after it is the same drug: "trastuzumab emtansine
+    (T-DM1)" is one item; "nanoparticle albumin-bound paclitaxel (nab-paclitaxel)" is one
+    item with the bracketed, more precise name."""
+    kept: list[Item] = []
+    for item in items:
+        previous = kept[-1] if kept else None
         if (
-            following is not None and item.kind == following.kind == "DRUG"
-            and re.fullmatch(r"\s*[(\[]\s*", text[item.end - base : following.start - base])
-            and re.match(r"\s*[)\]]", text[following.end - base :])
+            previous is not None and previous.kind == item.kind == "DRUG"
+            and re.fullmatch(r"\s*[(\[]\s*", text[previous.end - base : item.start - base])
+            and re.match(r"\s*[)\]]", text[item.end - base :])
         ):
+            if previous.key != item.key:
+                kept[-1] = Item(previous.start, item.end, text[previous.start - base : item.end - base], "DRUG",
+                                item.mentions, item.key, item.classes, item.alone)
             continue
         kept.append(item)
     return kept
@@ -362,10 +366,16 @@ def _abbreviation_item(start: int, end: int, text: str, definitions: list[tuple[
 
 def _without_overlaps(items: list[Item]) -> list[Item]:
     """One item per stretch of text: the longest (an abbreviation over the backbone inside it,
-    "CP-CEF" over "CEF"); on a tie, a lexicon item over an abbreviation, a drug over a class."""
-    rank = {"DRUG": 0, "BACKBONE": 0, "MODALITY": 1, "REGIMEN": 2, "PLACEBO": 3, "CLASS": 4}
+    "CP-CEF" over "CEF"); on a tie, a regimen abbreviation of several drugs over a drug
+    abbreviation ("LL" for lapatinib plus letrozole, not letrozole), a drug over a class."""
+    rank = {"DRUG": 1, "BACKBONE": 1, "MODALITY": 2, "REGIMEN": 3, "PLACEBO": 4, "CLASS": 5}
+
+    def order(item: Item):
+        several = item.kind == "REGIMEN" and len({m.canonical for m in item.mentions}) > 1
+        return (-(item.end - item.start), 0 if several else rank[item.kind], item.start)
+
     kept: list[Item] = []
-    for item in sorted(items, key=lambda i: (-(i.end - i.start), rank[i.kind], i.start)):
+    for item in sorted(items, key=order):
         if all(item.end <= k.start or item.start >= k.end for k in kept):
             kept.append(item)
     return sorted(kept, key=lambda i: i.start)
@@ -549,16 +559,14 @@ def _whole_arms(items: list[Item], kinds: list[str], phrases: list[str], i: int)
         return True  # "A plus B or B alone"
     if left.key == right.key and len(_chain(items, kinds, i + 1)) > 1:
         return True  # "chemotherapy or chemotherapy plus zoledronic acid"
+    run = _or_run(kinds, i)
+    if run[0] > 0 and (kinds[run[0] - 1] == WOW or phrases[run[0] - 1].startswith("either")):
+        return False  # "with or without A or B", "followed either by A or B"
     if len(_chain_before(kinds, i)) > 1 and len(_chain(items, kinds, i + 1)) > 1:
         return True  # "A plus B or placebo plus B"
     if i == 0 and left.kind == "CLASS":
         return True  # "(if not pretreated with) anthracyclines, or docetaxel and capecitabine"
-    run = _or_run(kinds, i)
-    if any(items[j].empty for j in range(run[0], run[1] + 1)):
-        return False
-    if run[0] > 0 and (kinds[run[0] - 1] == WOW or phrases[run[0] - 1].startswith("either")):
-        return False  # "with or without A or B", "followed either by A or B"
-    return True
+    return not any(items[j].empty for j in range(run[0], run[1] + 1))
 
 
 def _chain(items: list[Item], kinds: list[str], i: int) -> list[Item]:
@@ -685,8 +693,9 @@ def _define_after(view: SentenceView, statement: Statement, terms: DocumentTerms
         while j > 0 and kinds[j - 1] == AND:
             j -= 1
         chain = statement.items[j : k + 1]
-        fitting = next((chain[s:] for s in range(len(chain) - 1, -1, -1)
-                        if _spells(short, _long_form(text, base, chain[s], item))), None)
+        suffixes = [chain[s:] for s in range(len(chain) - 1, -1, -1)]
+        fitting = next((c for c in suffixes if _spells(short, _long_form(text, base, c[0], item), initials=True)), None)
+        fitting = fitting or next((c for c in suffixes if _spells(short, _long_form(text, base, c[0], item))), None)
         if fitting is None and len(short) == 1:
             continue  # "(A)", "(B)": arm labels, not a drug's initial
         definition = fitting or chain
@@ -701,11 +710,15 @@ def _long_form(text: str, base: int, first: Item, last: Item) -> str:
     return text[start : last.end - base]
 
 
-def _spells(short: str, long: str) -> bool:
-    """Whether ``short`` can abbreviate ``long``: its first letter starts ``long``, its other
-    letters follow in order (after Schwartz and Hearst)."""
+def _spells(short: str, long: str, initials: bool = False) -> bool:
+    """Whether ``short`` can abbreviate ``long``: its first letter starts ``long`` and its
+    other letters follow in order (after Schwartz and Hearst); with ``initials``, every letter
+    starts a word ("LL" is lapatinib plus letrozole, not letrozole alone)."""
     letters = [c.lower() for c in short if c.isalnum()]
-    rest = iter(long.lower())
+    if initials:
+        rest = iter(w[0] for w in re.findall(r"[a-z0-9]+", long.lower()))
+    else:
+        rest = iter(long.lower())
     return long[:1].lower() == letters[0] and all(c in rest for c in letters)
 
 
