@@ -15,7 +15,9 @@ from pipeline.extract.lexicon import lexicon_fingerprint
 from pipeline.extract.markers import extract_biomarkers, extract_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes
-from pipeline.extract.treatments import document_regimen_groups, extract_regimens, extract_trials, regimen_drugs
+from pipeline.extract.treatments import (
+    document_regimen_groups, extract_regimens, extract_trials, nearest_regimen, regimen_drugs,
+)
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
 
@@ -72,7 +74,7 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
             outcome.trial = owner.get(name, name)
         else:
             outcome.trial = single_trial
-        outcome.drugs = _regimen_for(views, view, source, groups)
+        outcome.drugs = _regimen_for(views, view, source, groups, outcome)
 
 
 def _recent(views: list[SentenceView], view: SentenceView):
@@ -85,15 +87,18 @@ def _recent(views: list[SentenceView], view: SentenceView):
 
 
 def _regimen_for(views: list[SentenceView], view: SentenceView, source: SentenceView | None,
-                 groups: dict[int, list]) -> list[str] | None:
-    """The drugs of a figure: the one regimen of its sentence, else of the sentence naming its
-    trial, else of the closest of the previous sentences in its section that names one regimen."""
+                 groups: dict[int, list], outcome: OutcomeRecord) -> list[str] | None:
+    """The drugs of a figure: the regimen of its sentence (the nearest, when it names several),
+    else of the sentence naming its trial, else of the closest of the previous sentences in its
+    section that names one regimen."""
     recent = list(_recent(views, view))
     candidates = recent[:1] + ([source] if source is not None and source is not view else []) + recent[1:]
     for candidate in candidates:
         found = groups[candidate.sentence.index]
         if len(found) == 1:
             return regimen_drugs(found[0])
+        if len(found) > 1 and candidate is view:
+            return regimen_drugs(nearest_regimen(found, outcome.start, outcome.end))
         if len(found) > 1:
             return None  # several regimens: which one the figure belongs to is not said here
     return None

@@ -873,6 +873,18 @@ def regimen_drugs(group: list[Mention]) -> list[str]:
     return drugs
 
 
+def nearest_regimen(groups: list[list[Mention]], start: int, end: int) -> list[Mention]:
+    """The regimen nearest to a figure at [start, end) of the same sentence. Results are mostly
+    written figure first ("9.5 months in the A group and 4.6 months in the B group"), so a
+    regimen before the figure counts as twice as far."""
+    def distance(group: list[Mention]) -> int:
+        first, last = min(m.start for m in group), max(m.end for m in group)
+        if last <= start:
+            return 2 * (start - last)
+        return max(0, first - end)
+    return min(groups, key=distance)
+
+
 def extract_regimens(view: SentenceView, groups: list[list[Mention]]) -> list[RegimenRecord]:
     """One record per regimen group of the sentence (``groups`` from ``document_regimen_groups``)."""
     records = []
