@@ -45,6 +45,7 @@ MODALITY_NAMES = {"wbrt": "radiotherapy", "sbrt": "radiotherapy", "irradiation":
                   "resection": "surgery", "mastectomy": "surgery"}
 
 PLACEBO = re.compile(r"\b(?:[Pp]lacebos?|PBO)\b(?!-controlled)")
+DRUG_PLACEBO = re.compile(r"^[ -]?(?:(?:matched|matching)\s+)?placebos?\b", re.IGNORECASE)
 
 # Drug classes: placeholders in a statement ("palbociclib with an aromatase inhibitor or
 # fulvestrant"), and, when the document gives exactly one regimen of the class, that regimen
@@ -137,6 +138,7 @@ starting initial initially fixed flat reference matching identical mesylate hydr
 one two three four five six seven eight nine ten eleven twelve fifteen sixteen eighteen twenty
 """.split())
 NUMBERISH = re.compile(r"\S*\d\S*")
+UNIT_WORDS = frozenset("mg auc day days daily weekly week weeks once twice bid tid orally oral iv".split())
 DOTTED_DOSING = re.compile(r"\b(?:[bt]\.i\.d|q\.i\.d|q\.d|o\.d|p\.o|i\.v|s\.c|i\.m)\.?(?!\w)", re.IGNORECASE)
 UNIT = re.compile(r"\b(?:mg|µg|μg|mcg|g|iu|units?|ml)(?:\s*/\s*(?:m²|m|kg|day|d|wk|week|dose|ml|min))+\b", re.IGNORECASE)
 WORD = re.compile(r"[a-zà-ÿ]+(?:[-'][a-zà-ÿ]+)*|\+/-|\+/−|[,;+/±&–-]")
@@ -145,7 +147,7 @@ COMPARE_LEAD = re.compile(r"\b(?:compar(?:e|ed|es|ing|ison|able)|similar|between
                           r"superior|inferior|equivalent)\b", re.IGNORECASE)
 COMPARED_WITH = re.compile(r"\bcompared (?:with|to)\s*$", re.IGNORECASE)
 # "both PLD and capecitabine", "the respective efficacy of A and B": each on its own.
-EACH_LEAD = re.compile(r"\b(?:both|respective)\b(?:\s+[\w-]+){0,5}\s*$", re.IGNORECASE)
+EACH_LEAD = re.compile(r"\b(?:both|respective)\b(?:\s+[\w-]+){0,5}\s*[(\[]?\s*$", re.IGNORECASE)
 PLURAL_ARMS = re.compile(r"^\s*(?:treatment\s+)?(?:arms|groups|cohorts)\b", re.IGNORECASE)
 # "A and B were 15.9 and 14.5 months, respectively", "received A and B, respectively" (but not
 # doses: "fluorouracil, epirubicin, and cyclophosphamide (500, 100, and 500 mg/m2, respectively)").
@@ -172,7 +174,8 @@ APPOSITION = re.compile(r"^\s*,\s*(?:a|an|the)\b", re.IGNORECASE)
 
 # Regimen abbreviations: "(LV)", "(HT; n = 70)", "[EC-T]" after a regimen, or "CP-CEF (...)" before one.
 ABBREVIATION = r"[A-Za-z][A-Za-z0-9]*(?:[-+/±][A-Za-z0-9]+)*"
-ABBREVIATION_AFTER = re.compile(rf"^\s*[(\[]\s*({ABBREVIATION})\s*(?:[)\];,=]|$)")
+# not a measured value: "(BMD, -17.6)"
+ABBREVIATION_AFTER = re.compile(rf"^\s*[(\[]\s*({ABBREVIATION})\s*(?:[)\]=]|[;,](?!\s*[-−+]\d)|$)")
 ABBREVIATION_BEFORE = re.compile(rf"(?<![\w-])({ABBREVIATION})\s*[(\[]$")
 # Words an abbreviation may take a letter from besides the drug: "weekly paclitaxel (wPTX)".
 ABBREVIATED_MODIFIERS = ("weekly", "daily", "oral", "intravenous", "low-dose", "high-dose", "dose-dense",
@@ -282,6 +285,12 @@ def _items(view: SentenceView, terms: DocumentTerms) -> list[Item]:
         items.append(Item(mention.start, mention.end, mention.text, "MODALITY", (mention,), canonical))
     for m in PLACEBO.finditer(text):
         items.append(Item(base + m.start(), base + m.end(), m.group(0), "PLACEBO", (), "placebo"))
+    # "tamoxifen placebo", "anastrozole-matched placebo": the placebo of a drug (double dummy)
+    for item in [i for i in items if i.kind == "DRUG"]:
+        dummy = DRUG_PLACEBO.match(text[item.end - base :])
+        if dummy:
+            end = item.end + dummy.end()
+            items.append(Item(item.start, end, text[item.start - base : end - base], "PLACEBO", (), "placebo"))
     for m in CLASS_PATTERN.finditer(text):
         name = CLASS_NAMES[int(m.lastgroup[1:])]
         items.append(Item(base + m.start(), base + m.end(), m.group(0), "CLASS", (), name, frozenset({name})))
@@ -410,6 +419,10 @@ def _connector(between: str) -> tuple[str, str, bool]:
     if phrase and set(phrase.split()) <= {",", ";"}:
         return COMMA, phrase, alone
     phrase = re.sub(r"^(?:[,;]\s*)+|(?:\s*[,;])+$", "", phrase)
+    if not phrase and not re.search(r"[(\[]", between) and re.search(r"[A-Za-z]{3}", UNIT.sub(" ", between)):
+        # only words like "on the day of" between two drugs: not given together
+        if any(w not in UNIT_WORDS for w in re.findall(r"[a-z]{3,}", UNIT.sub(" ", between).lower())):
+            return BREAK, phrase, alone
     kind = CONNECTOR_KIND.get(phrase, BREAK)
     if kind == AND and phrase == "and" and sizes:
         return VS, phrase, alone
@@ -654,7 +667,7 @@ def document_regimen_groups(views: list[SentenceView]) -> dict[int, list[list[Me
     backbones = {m.canonical for v in views for m in v.drugs if m.label == "BACKBONE"}
     _fold_backbones(regimens, backbones)
     _fill_classes(regimens)
-    regimens = _settle_singles(regimens)
+    regimens = _settle_singles(_without_unions_of_arms(regimens))
     groups: dict[int, list[list[Mention]]] = {v.sentence.index: [] for v in views}
     for regimen in regimens:
         mentions = regimen.mentions()
@@ -689,6 +702,8 @@ def _define_after(view: SentenceView, statement: Statement, terms: DocumentTerms
         if not m or not _may_abbreviate(m.group(1)):
             continue
         short = m.group(1)
+        if short in terms.classes:
+            continue  # "neoadjuvant chemotherapy (NAC)" names the class
         j = k
         while j > 0 and kinds[j - 1] == AND:
             j -= 1
@@ -829,6 +844,20 @@ def _fill_classes(regimens: list[Regimen]) -> None:
 
 def _label(drug: str) -> str:
     return "BACKBONE" if drug in load_lexicons().backbone_components else "DRUG"
+
+
+def _without_unions_of_arms(regimens: list[Regimen]) -> list[Regimen]:
+    """"A randomised study of denosumab and zoledronic acid", where denosumab and zoledronic
+    acid are each an arm: not stated as an arm, the two arms together are no regimen."""
+    arms = {r.drugs() for r in regimens if r.arm and r.drugs()}
+    kept = []
+    for regimen in regimens:
+        drugs = regimen.drugs()
+        parts = [a for a in arms if a < drugs]
+        if not regimen.arm and any(a | b == drugs and not a & b for a in parts for b in parts):
+            continue
+        kept.append(regimen)
+    return kept
 
 
 def _components_of(drugs: frozenset[str]) -> frozenset[str]:
