@@ -102,6 +102,8 @@ PRIOR_LEAD = re.compile(
     rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,3}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
     re.IGNORECASE,
 )
+# A drug name that names no treatment: "mammalian target of rapamycin".
+NOT_GIVEN_LEAD = re.compile(r"\btarget of\s*$", re.IGNORECASE)
 # ... or what follows it: "adjuvant anthracyclines ... were allowed" (eligibility) ...
 PRIOR_TAIL = re.compile(r"^[^.;]{0,40}?\b(?:was|were|is|are)\s+(?:not\s+)?(?:allowed|permitted|prohibited|excluded)\b",
                         re.IGNORECASE)
@@ -435,6 +437,8 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
     # regimen, and are read as blank between the others.
     kept = []
     for item in items:
+        if NOT_GIVEN_LEAD.search(text[: item.start - base]):
+            continue  # "mammalian target of rapamycin"
         suffix = PRIOR_SUFFIX.match(text[item.end - base :].lstrip(")]"))
         if suffix:
             end = item.end - base + len(text[item.end - base :]) - len(text[item.end - base :].lstrip(")]"))
@@ -447,7 +451,10 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
     previous_end = base
     for i, item in enumerate(items):
         if statements and i > 0:
-            kind, phrase, alone = _connector(text[items[i - 1].end - base : item.start - base])
+            between = text[items[i - 1].end - base : item.start - base]
+            kind, phrase, alone = _connector(between)
+            if items[i - 1].kind == item.kind == "DRUG" and re.fullmatch(r"\s*[(\[]\s*", between):
+                kind = BREAK  # "ZA (denosumab, n = 1026; ZA, n = 1020)": a bracket of its own
             if alone:
                 last = statements[-1]
                 last.items[-1] = _alone(last.items[-1])
@@ -504,6 +511,9 @@ def _resolve_lists(statement: Statement) -> list[str]:
             continued = AND in kinds[i + 1 :] or _closes_bracket(statement.tail)
             ending = AND if continued else BREAK
         kinds[i] = ending
+    for i, phrase in enumerate(statement.phrases):
+        if phrase == "/" and "PLACEBO" in (items[i].kind, items[i + 1].kind):
+            kinds[i] = OR  # "gefitinib/placebo"
     ands = [i for i, p in enumerate(statement.phrases) if p == "and"]
     for i in ands:
         if items[i].key == items[i + 1].key:
