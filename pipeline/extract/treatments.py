@@ -164,7 +164,7 @@ CLAUSE_END = re.compile(r"^\s*(?:$|[.,;:]|(?:in|among|for|as|at|on|when|with reg
 # together ("3% for lapatinib-capecitabine and 5% for trastuzumab-capecitabine", "100 for
 # carmofur and 50 for carboquone", "eribulin (n = 554) and").
 RESULT = re.compile(r"\d\s*%|\b[Pp]\s*[=<>≤]|\bmedian\b|\d[.·]\d+\s*(?:months?|weeks?|years?|days?)\b|"
-                    r"(?:^|[\s,;(])\d+\s+(?:for|in|patients|women|received|were)\b")
+                    r"(?:^|[\s,;(])\d+\s+(?:for|in|with|patients|women|received|were)\b")
 GROUP_SIZE = re.compile(r"\bn\s*=\s*\d", re.IGNORECASE)
 # "8 afatinib-, 6 lapatinib-, and 4 trastuzumab-treated patients": words cut at a hyphen.
 HANGING_HYPHEN = re.compile(r"^\s*-\s*[,;]|^\s*-\s+(?:and|or)\b")
@@ -895,6 +895,8 @@ def _settle_singles(regimens: list[Regimen]) -> list[Regimen]:
             kept.append(regimen)
         elif len(holders) == 1:
             anchor = regimen.items[0]
+            if drugs <= _components_of(holders[0]):
+                regimen.dropped |= drugs  # "methotrexate" in a CMF trial is CMF
             for drug in sorted(holders[0] - drugs):
                 regimen.implied.append(Mention(anchor.start, anchor.end, anchor.text, _label(drug), drug))
             kept.append(regimen)
