@@ -109,8 +109,8 @@ PRIOR_TAIL = re.compile(r"^[^.;]{0,40}?\b(?:was|were|is|are)\s+(?:not\s+)?(?:all
                         re.IGNORECASE)
 # ... or a word fused to the drug: "trastuzumab-pretreated", "doxorubicin-induced", "(G-CSF)-supported".
 PRIOR_SUFFIX = re.compile(
-    r"^\s*(?:\([^()]*\))?\s*-?\s*(?:pre-?treated|refractory|resistant|resistance|naive|naïve|induced|mediated|"
-    r"exposed|experienced|intolerant|failure|failing|supported|related|associated)\b",
+    r"^\s*(?:\([^()]*\))?\s*(?:-?\s*(?:pre-?treated|refractory|resistant|resistance|naive|naïve|induced|exposed|"
+    r"experienced|intolerant|failure|failing)|-\s*(?:mediated|supported|related|associated))\b",
     re.IGNORECASE,
 )
 
