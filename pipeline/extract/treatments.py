@@ -121,7 +121,7 @@ CONNECTORS = {
           "in conjunction with", "together with", "along with", "followed by", "then", "and then",
           "subsequently", "and subsequently", "added to", "in addition to", "to", "after", "before", "during",
           "for the duration of", "duration", "combination with", "combined"],
-    OR: ["or", "and / or", "or to", "or by", "either or", "or alternatively"],
+    OR: ["or", "and / or", "or to", "or by", "or alternatively"],
     VS: ["versus", "vs", "v", "compared with", "compared to", "relative to", "than", "against", "or versus"],
     WOW: ["±", "with or without", "with and without", "or without", "and without", "or in combination with",
           "or combined with", "or with", "or plus"],
@@ -140,7 +140,9 @@ starting initial initially fixed flat reference matching identical mesylate hydr
 one two three four five six seven eight nine ten eleven twelve fifteen sixteen eighteen twenty
 """.split())
 NUMBERISH = re.compile(r"\S*\d\S*")
-UNIT_WORDS = frozenset("mg auc day days daily weekly week weeks once twice bid tid orally oral iv".split())
+# The filler words of a dose itself ("75 mg/m2 once daily"); other filler alone ("on the day of")
+# between two drugs does not join them.
+DOSE_WORDS = frozenset("mg auc day days daily weekly week weeks once twice bid tid orally oral iv".split())
 DOTTED_DOSING = re.compile(r"\b(?:[bt]\.i\.d|q\.i\.d|q\.d|o\.d|p\.o|i\.v|s\.c|i\.m)\.?(?!\w)", re.IGNORECASE)
 UNIT = re.compile(r"\b(?:mg|µg|μg|mcg|g|iu|units?|ml)(?:\s*/\s*(?:m²|m|kg|day|d|wk|week|dose|ml|min))+\b", re.IGNORECASE)
 WORD = re.compile(r"[a-zà-ÿ]+(?:[-'][a-zà-ÿ]+)*|\+/-|\+/−|[,;+/±&–-]")
@@ -352,10 +354,10 @@ def _abbreviation_parts(word: str, terms: DocumentTerms):
 
 def _composed(word: str, defined: dict[str, tuple[Item, ...]]) -> list[str] | None:
     """``word`` as a concatenation of defined abbreviations: "EDC" = "ED" + "C"."""
-    if not word:
-        return []
-    if word in defined or not word.isalpha():
-        return None if word not in defined else [word]
+    if word in defined:
+        return [word]
+    if not word.isalpha():
+        return None
     for cut in range(len(word) - 1, 0, -1):
         head = word[:cut]
         if head in defined:
@@ -398,7 +400,7 @@ def _without_overlaps(items: list[Item]) -> list[Item]:
 def _connector(between: str) -> tuple[str, str, bool]:
     """(kind, phrase, alone): what the text between two items says; ``alone`` when it starts
     with "alone"/"monotherapy" about the item before. The phrase keeps "either" ("followed
-    either by A or B": a choice for one slot) and "n=" ("A (n = 76) and B": two arms)."""
+    either by A or B": a choice for one slot)."""
     if APPOSITION.match(between) or HANGING_HYPHEN.match(between):
         return BREAK, "", False
     reported = bool(RESULT.search(between))
@@ -421,36 +423,45 @@ def _connector(between: str) -> tuple[str, str, bool]:
     if phrase and set(phrase.split()) <= {",", ";"}:
         return COMMA, phrase, alone
     phrase = re.sub(r"^(?:[,;]\s*)+|(?:\s*[,;])+$", "", phrase)
-    if not phrase and not re.search(r"[(\[]", between) and re.search(r"[A-Za-z]{3}", UNIT.sub(" ", between)):
-        # only words like "on the day of" between two drugs: not given together
-        if any(w not in UNIT_WORDS for w in re.findall(r"[a-z]{3,}", UNIT.sub(" ", between).lower())):
-            return BREAK, phrase, alone
+    if not phrase and not re.search(r"[(\[]", between):
+        words = re.findall(r"[a-z]{3,}", UNIT.sub(" ", between).lower())
+        if any(w not in DOSE_WORDS for w in words):
+            return BREAK, phrase, alone  # "naproxen or placebo on the day of pegfilgrastim"
     kind = CONNECTOR_KIND.get(phrase, BREAK)
     if kind == AND and phrase == "and" and sizes:
         return VS, phrase, alone
     return kind, ("either " + phrase if either else phrase), alone
 
 
-def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
-    text, base = view.text, view.start
-    # Items fused to an earlier-treatment word ("trastuzumab-pretreated") are no part of any
-    # regimen, and are read as blank between the others.
+def _given(text: str, base: int, items: list[Item]) -> tuple[str, list[Item]]:
+    """The items that name a treatment, and the text with the others blanked: drugs fused to
+    an earlier-treatment or side-effect word ("trastuzumab-pretreated", "doxorubicin-induced")
+    are read as blank between the others, drug names of no treatment ("target of rapamycin")
+    are left out."""
     kept = []
     for item in items:
         if NOT_GIVEN_LEAD.search(text[: item.start - base]):
-            continue  # "mammalian target of rapamycin"
-        suffix = PRIOR_SUFFIX.match(text[item.end - base :].lstrip(")]"))
+            continue
+        after = text[item.end - base :]
+        closed = after.lstrip(")]")
+        suffix = PRIOR_SUFFIX.match(closed)
         if suffix:
-            end = item.end - base + len(text[item.end - base :]) - len(text[item.end - base :].lstrip(")]"))
-            end += suffix.end()
-            text = text[: item.start - base] + " " * (end - item.start + base) + text[end:]
+            end = item.end - base + (len(after) - len(closed)) + suffix.end()
+            text = text[: item.start - base] + " " * (end - (item.start - base)) + text[end:]
         else:
             kept.append(item)
-    items = kept
+    return text, kept
+
+
+def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
+    """The items of a sentence in runs joined by connectors, without statements about earlier
+    treatment ("progressed on prior trastuzumab and lapatinib")."""
+    base = view.start
+    text, items = _given(view.text, base, items)
     statements: list[Statement] = []
     previous_end = base
     for i, item in enumerate(items):
-        if statements and i > 0:
+        if i > 0:
             between = text[items[i - 1].end - base : item.start - base]
             kind, phrase, alone = _connector(between)
             if items[i - 1].kind == item.kind == "DRUG" and re.fullmatch(r"\s*[(\[]\s*", between):
@@ -462,7 +473,7 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
                 statements[-1].items.append(item)
                 statements[-1].connectors.append(kind)
                 statements[-1].phrases.append(phrase)
-                statements[-1].closing.append(_closes_bracket(text[items[i - 1].end - base : item.start - base]))
+                statements[-1].closing.append(_closes_bracket(between))
                 continue
             previous_end = items[i - 1].end
         statements.append(Statement([item], [], [], text[previous_end - base : item.start - base], ""))
