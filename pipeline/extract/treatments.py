@@ -97,7 +97,7 @@ _STRONG_PRIOR = (
 )
 _WEAK_PRIOR = r"after|prior|previous|previously received"
 _PRIOR_FILL = (r"both|a|an|the|any|one|or|more|lines?|of|prior|previous|treatment|therapy|with|including|and|"
-               r"\(neo\)adjuvant|adjuvant|neoadjuvant|approximately|about|at least|\S*\d\S*|years?|months?|cycles?|courses?")
+               r"\(neo\)adjuvant|adjuvant|neoadjuvant|approximately|about|at least|\S*\d\S*|years?|months?")
 PRIOR_LEAD = re.compile(
     rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,3}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
     re.IGNORECASE,
