@@ -76,6 +76,13 @@ CLASSES: dict[str, tuple[str, frozenset[str]]] = {
                           r"HER2-(?:targeted|directed) (?:therapy|therapies|treatment|agents?)", ANTI_HER2),
     "ovarian suppression": (r"(?:LHRH|LH-RH|GnRH) (?:agonists?|analogues?|analogs?)|ovarian (?:function )?suppression",
                             frozenset({"goserelin", "leuprorelin", "leuprolide", "triptorelin"})),
+    "fluoropyrimidine": (r"fluoropyrimidines?", frozenset({"fluorouracil", "capecitabine", "tegafur"})),
+    "platinum": (r"platinum(?:-based)? (?:chemotherapy|agents?|compounds?|salts?)|platinums?",
+                 frozenset({"cisplatin", "carboplatin", "oxaliplatin"})),
+    "anti-egfr therapy": (r"anti-EGFR (?:therapy|therapies|treatment|agents?|antibod(?:y|ies)|monoclonal antibod(?:y|ies))",
+                          frozenset({"cetuximab", "panitumumab"})),
+    "anti-vegf therapy": (r"anti-VEGF(?:R)? (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))",
+                          frozenset({"bevacizumab", "ramucirumab", "aflibercept"})),
 }
 CLASS_PATTERN = re.compile(
     "|".join(rf"(?P<c{i}>\b(?:{pattern})\b)" for i, (pattern, _) in enumerate(CLASSES.values())), re.IGNORECASE
@@ -99,7 +106,7 @@ _WEAK_PRIOR = r"after|prior|previous|previously received"
 _PRIOR_FILL = (r"both|a|an|the|any|one|or|more|lines?|of|prior|previous|treatment|therapy|with|including|and|"
                r"\(neo\)adjuvant|adjuvant|neoadjuvant|approximately|about|at least|\S*\d\S*|years?|months?")
 PRIOR_LEAD = re.compile(
-    rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,3}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
+    rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,5}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
     re.IGNORECASE,
 )
 # A drug name that names no treatment: "mammalian target of rapamycin".
@@ -120,11 +127,12 @@ CONNECTORS = {
     AND: ["", "and", "plus", "+", "/", "-", "–", "&", "with", "combined with", "in combination with",
           "in conjunction with", "together with", "along with", "followed by", "then", "and then",
           "subsequently", "and subsequently", "added to", "in addition to", "to", "after", "before", "during",
-          "for the duration of", "duration", "combination with", "combined"],
-    OR: ["or", "and / or", "or to", "or by", "or alternatively"],
+          "for the duration of", "duration", "combination with", "combined", "was with", "were with",
+          "was combined with", "were combined with", "is with", "are with"],
+    OR: ["or", "and / or", "or to", "or by", "or alternatively", "or with"],
     VS: ["versus", "vs", "v", "compared with", "compared to", "relative to", "than", "against", "or versus"],
     WOW: ["±", "with or without", "with and without", "or without", "and without", "or in combination with",
-          "or combined with", "or with", "or plus"],
+          "or combined with", "or plus"],
 }
 CONNECTOR_KIND = {phrase: kind for kind, phrases in CONNECTORS.items() for phrase in phrases}
 # Dose, schedule and route words between two drugs do not separate them.
@@ -428,6 +436,8 @@ def _connector(between: str) -> tuple[str, str, bool]:
         if any(w not in DOSE_WORDS for w in words):
             return BREAK, phrase, alone  # "naproxen or placebo on the day of pegfilgrastim"
     kind = CONNECTOR_KIND.get(phrase, BREAK)
+    if alone and phrase == "or with":
+        kind = WOW  # "letrozole alone or with palbociclib"
     if kind == AND and phrase == "and" and sizes:
         return VS, phrase, alone
     return kind, ("either " + phrase if either else phrase), alone
