@@ -15,8 +15,8 @@ from pipeline.evaluate import evaluate, group_records, records_from_documents
 FLOORS = {
     "outcome": (0.98, 0.90),
     "trial": (0.97, 0.97),
-    "regimen": (0.50, 0.65),
-    "drug": (0.80, 0.90),
+    "regimen": (0.90, 0.90),
+    "drug": (0.98, 0.97),
     "her2": (0.95, 0.97),
     "biomarker": (0.95, 0.97),
 }

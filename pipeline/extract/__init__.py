@@ -15,8 +15,8 @@ from pipeline.extract.lexicon import lexicon_fingerprint
 from pipeline.extract.markers import extract_biomarkers, extract_her2, settle_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes
-from pipeline.extract.trials import trial_names
-from pipeline.extract.treatments import extract_regimens, extract_trials, regimen_drugs, regimen_groups
+from pipeline.extract.treatments import document_regimen_groups, extract_regimens, nearest_regimen, regimen_drugs
+from pipeline.extract.trials import extract_trials, trial_names
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
 
@@ -31,8 +31,9 @@ def analyse(document: Document) -> Analysis:
     seg = segment(document, nlp)
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
-    # Regimens of each sentence, grouped once: records and figure attribution both use them.
-    groups = {v.sentence.index: regimen_groups(v) for v in usable}
+    # Regimens of each sentence, grouped once, reading the whole document: records and figure
+    # attribution both use them.
+    groups = document_regimen_groups(usable)
     records: list[Record] = []
     outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
     for i, view in enumerate(usable):
@@ -77,7 +78,7 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
             outcome.trial = owner.get(name) or names.name_of(name)
         else:
             outcome.trial = single_trial and names.name_of(single_trial)
-        outcome.drugs = _regimen_for(views, view, source, groups)
+        outcome.drugs = _regimen_for(views, view, source, groups, outcome)
 
 
 def _recent(views: list[SentenceView], view: SentenceView):
@@ -90,15 +91,18 @@ def _recent(views: list[SentenceView], view: SentenceView):
 
 
 def _regimen_for(views: list[SentenceView], view: SentenceView, source: SentenceView | None,
-                 groups: dict[int, list]) -> list[str] | None:
-    """The drugs of a figure: the one regimen of its sentence, else of the sentence naming its
-    trial, else of the closest of the previous sentences in its section that names one regimen."""
+                 groups: dict[int, list], outcome: OutcomeRecord) -> list[str] | None:
+    """The drugs of a figure: the regimen of its sentence (the nearest, when it names several),
+    else of the sentence naming its trial, else of the closest of the previous sentences in its
+    section that names one regimen."""
     recent = list(_recent(views, view))
     candidates = recent[:1] + ([source] if source is not None and source is not view else []) + recent[1:]
     for candidate in candidates:
         found = groups[candidate.sentence.index]
         if len(found) == 1:
             return regimen_drugs(found[0])
+        if len(found) > 1 and candidate is view:
+            return regimen_drugs(nearest_regimen(found, outcome.start, outcome.end))
         if len(found) > 1:
             return None  # several regimens: which one the figure belongs to is not said here
     return None

@@ -41,6 +41,7 @@ class Lexicons:
     genes: dict[str, str]  # surface -> canonical gene
     drugs: dict[str, str]  # lower-cased variant -> lower-case canonical name
     drug_stoplist: frozenset[str]
+    backbone_components: dict[str, frozenset[str]]  # canonical backbone -> its drugs (INN)
 
 
 def lexicon_fingerprint() -> str:
@@ -62,7 +63,9 @@ def load_lexicons() -> Lexicons:
         for surface in [canonical, *aliases]:
             trials[surface.lower()] = canonical
     aliases = {k.lower(): v.lower() for k, v in _load_json("drug_aliases.json", "aliases").items()}
-    backbones = {name.lower(): name for name in _load_json("backbones.json", "backbones")}
+    backbone_data = _load_json("backbones.json", "backbones")
+    backbones = {name.lower(): name for name in backbone_data}
+    components = {name: frozenset(drugs) for name, drugs in backbone_data.items()}
     genes = {}
     for canonical, surfaces in _load_json("biomarkers.json", "genes").items():
         for surface in surfaces:
@@ -72,7 +75,8 @@ def load_lexicons() -> Lexicons:
         for line in (DATA / "drug_stoplist.txt").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     )
-    return Lexicons(endpoints, trials, aliases, backbones, genes, _drug_dictionary(stoplist, aliases), stoplist)
+    drugs = _drug_dictionary(stoplist, aliases)
+    return Lexicons(endpoints, trials, aliases, backbones, genes, drugs, stoplist, components)
 
 
 def _drug_dictionary(stoplist: frozenset[str], aliases: dict[str, str]) -> dict[str, str]:
@@ -88,7 +92,7 @@ def _drug_dictionary(stoplist: frozenset[str], aliases: dict[str, str]) -> dict[
             continue
         # Combination products ("abacavir, dolutegravir, and lamivudine") are not single drugs.
         canonical = canonicals[0]
-        if "," in canonical or " and " in canonical:
+        if "," in canonical or " and " in canonical or canonical.lower() in stoplist:
             continue
         # MeSH-only entries are drug classes, proteins and enzymes ("protein kinases",
         # "cyclin d1"); a drug has a DrugBank or MedlinePlus entry.

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import SentenceView
+from pipeline.extract.context import Mention, SentenceView
 from pipeline.extract.lexicon import Lexicons
+from pipeline.records import TrialRecord
 
 TRIAL_WORDS = {"trial", "trail", "trials", "study", "studies", "cohort", "program", "programme", "registry"}
 # Words that may stand between a trial's name and "trial": "the GRISO 053 randomised trial".
@@ -159,6 +160,34 @@ def _known_trial(doc: Doc, token, lex: Lexicons) -> Span | None:
             continue
         return Span(doc, span.start, span.end, label="TRIAL", kb_id=canonical)
     return None
+
+
+# ----------------------------------------------------------------------------- records of a sentence
+
+
+def extract_trials(view: SentenceView) -> list[TrialRecord]:
+    named = [t for t in view.trials if t.label != "REGISTRY"]
+    ids = {t.canonical: _registry_owner(view, t, named) for t in view.trials if t.label == "REGISTRY"}
+    records = []
+    for t in view.trials:
+        if t.label == "REGISTRY":
+            nct = t.canonical
+        else:
+            nct = next((rid for rid, owner in ids.items() if owner is t), None)
+        records.append(
+            TrialRecord(start=t.start, end=t.end, text=t.text, sentence=view.sentence.index,
+                        rule=f"trial.{t.label.lower()}", name=t.canonical, nct=nct)
+        )
+    return records
+
+
+def _registry_owner(view: SentenceView, registry: Mention, named: list[Mention]) -> Mention | None:
+    """The named trial a registry id identifies: "DESTINY-CRC02 (NCT04744831)", or the only
+    trial named in the sentence."""
+    before = [t for t in named if t.end <= registry.start and registry.start - t.end <= 40]
+    if before:
+        return before[-1]
+    return named[0] if len(named) == 1 else None
 
 
 # ----------------------------------------------------------------------------- names in a document
