@@ -42,6 +42,7 @@ QUALIFIED_SURVIVAL = {"-", "free", "specific", "relative", "net", "distant", "me
                       "progression", "recurrence", "relapse", "failure", "cause", "cancer"}
 # Separators inside one token that join drugs: "lapatinib-capecitabine", "EC/T", "GP2+GM-CSF".
 COMPOUND_SEPARATOR = re.compile(r"([-/+±–])")
+SEPARATED_RUN = re.compile(r"\S*[-/+±–]\S*")
 # Leading words of an abbreviation's long form that do not change the drug: "weekly paclitaxel (wPTX)".
 DRUG_MODIFIERS = {"weekly", "daily", "oral", "intravenous", "iv", "subcutaneous", "low-dose", "high-dose",
                   "dose-dense", "metronomic", "standard", "adjuvant", "neoadjuvant", "single-agent"}
@@ -92,7 +93,14 @@ class CompoundSplitter:
         return out if found and len(out) > 1 else None
 
     def __call__(self, doc: Doc) -> Doc:
-        splits = [(token, self.pieces(token.text)) for token in doc if not token.is_space]
+        # Only tokens inside a run of text holding a separator can split; visiting just those
+        # avoids building every Token object of the document.
+        candidates = {}
+        for run in SEPARATED_RUN.finditer(doc.text):
+            span = doc.char_span(run.start(), run.end(), alignment_mode="expand")
+            for token in span if span is not None else ():
+                candidates[token.i] = token
+        splits = [(token, self.pieces(token.text)) for _, token in sorted(candidates.items())]
         splits = [(token, pieces) for token, pieces in splits if pieces]
         if not splits:
             return doc
@@ -127,6 +135,11 @@ class LexiconNER:
     def __init__(self, nlp: Language, lexicons: Lexicons):
         self.lex = lexicons
         self.endpoint_by_lower = {k.lower(): v for k, v in lexicons.endpoints.items()}
+        # First words of every drug and backbone name ("fec" too for "fec100", written "FEC 100").
+        self.drug_first_words = frozenset(
+            [key.split()[0] for key in (*lexicons.drugs, *lexicons.backbones)]
+            + [re.match(r"[a-z]*", key).group(0) for key in lexicons.backbones]
+        )
         self.endpoint_matcher = Matcher(nlp.vocab)
         for surface, canonical in lexicons.endpoints.items():
             # Short forms are case-sensitive ("OS" yes, "os" no); phrases are not.
@@ -174,13 +187,20 @@ class LexiconNER:
             if inn and short.lower() not in lex.drug_stoplist:
                 local[short] = inn
         spans = []
-        words = [t.i for t in doc if not t.is_space]  # n-grams skip line breaks
+        tokens = [(t.i, t.text) for t in doc if not t.is_space]  # n-grams skip line breaks
+        words = [i for i, _ in tokens]
+        texts = [text for _, text in tokens]
+        starts = self.drug_first_words
         p = 0
         while p < len(words):
             found = None
+            # Only a token that starts some name is looked up (most tokens start none).
+            if texts[p] not in local and texts[p].lower() not in starts:
+                p += 1
+                continue
             for size in range(min(MAX_DRUG_TOKENS, len(words) - p), 0, -1):
                 first, last = words[p], words[p + size - 1]
-                surface = " ".join(doc[i].text for i in words[p : p + size])
+                surface = " ".join(texts[p : p + size])
                 key = surface.lower()
                 if size == 1 and surface in local:
                     found = Span(doc, first, first + 1, label="DRUG", kb_id=local[surface])

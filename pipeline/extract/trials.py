@@ -98,37 +98,44 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span]) -> list[Span]:
     title = TITLE_NAME.search(text[:TITLE_REACH])
     if title and "\n" not in text[: title.start()].strip() and _title_name_ok(title.group(1), lex):
         spans.extend(_char_span(doc, title.start(1), title.end(1), title.group(1)))
-    for token in doc:
-        if token.i in drug_tokens or token.is_space:
+    # Token attributes read once: building spaCy Token objects per look-up is the slow part.
+    words, spaces, numbers = [], [], []
+    for t in doc:
+        words.append(t.text)
+        spaces.append(t.whitespace_)
+        numbers.append(t.like_num)
+    lowers = [w.lower() for w in words]
+    first_words = _first_words(lex)
+    for i, word in enumerate(words):
+        if i in drug_tokens or word.isspace():
             continue
-        known = _known_trial(doc, token, lex)
+        known = _known_trial(doc, i, words, spaces, lowers, first_words, lex)
         if known:
             spans.append(known)
             continue
-        word = token.text
         if word in lex.genes:
             continue
-        nxt = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if nxt is not None and nxt.lower_ in TRIAL_WORDS and is_trial_acronym(word):
-            spans.append(Span(doc, token.i, token.i + 1, label="TRIAL", kb_id=word))
-        elif CAPITALS.match(word) and is_trial_acronym(word) and _before_trial_word(doc, token.i + 1):
+        nxt = lowers[i + 1] if i + 1 < len(words) else None
+        if nxt in TRIAL_WORDS and is_trial_acronym(word):
+            spans.append(Span(doc, i, i + 1, label="TRIAL", kb_id=word))
+        elif CAPITALS.match(word) and is_trial_acronym(word) and _before_trial_word(lowers, numbers, i + 1):
             # "the GRISO 053 randomised trial": the name may carry a number.
-            end = token.i + 2 if doc[token.i + 1].like_num else token.i + 1
-            name = doc[token.i : end].text
-            spans.append(Span(doc, token.i, end, label="TRIAL", kb_id=lex.trials.get(name.lower(), name)))
+            end = i + 2 if numbers[i + 1] else i + 1
+            name = doc[i:end].text
+            spans.append(Span(doc, i, end, label="TRIAL", kb_id=lex.trials.get(name.lower(), name)))
         elif HYPHEN_ACRONYM.match(word) and word.split("-")[0] not in lex.genes and _pronounceable(word.split("-")[0]):
-            spans.append(Span(doc, token.i, token.i + 1, label="TRIAL", kb_id=word))
+            spans.append(Span(doc, i, i + 1, label="TRIAL", kb_id=word))
     return filter_spans(spans)
 
 
-def _before_trial_word(doc: Doc, i: int) -> bool:
+def _before_trial_word(lowers: list[str], numbers: list[bool], i: int) -> bool:
     """Whether tokens from ``i`` are an optional number and design words, then "trial"/"study"."""
-    if i < len(doc) and doc[i].like_num:
+    if i < len(lowers) and numbers[i]:
         i += 1
-    for i in range(i, min(i + 6, len(doc))):
-        if doc[i].lower_ in TRIAL_WORDS:
+    for i in range(i, min(i + 6, len(lowers))):
+        if lowers[i] in TRIAL_WORDS:
             return True
-        if doc[i].lower_ not in DESIGN_WORDS:
+        if lowers[i] not in DESIGN_WORDS:
             return False
     return False
 
@@ -146,19 +153,32 @@ def _title_name_ok(name: str, lex: Lexicons) -> bool:
     return any(c.isupper() for c in name[1:]) and sum(c.islower() for c in name) >= 3
 
 
-def _known_trial(doc: Doc, token, lex: Lexicons) -> Span | None:
-    """A lexicon trial name starting at ``token`` (one or two tokens: "NSABP B-31")."""
+_FIRST_WORDS: dict[int, frozenset[str]] = {}
+
+
+def _first_words(lex: Lexicons) -> frozenset[str]:
+    """The first words of the lexicon's trial names: only tokens among them are looked up."""
+    key = id(lex.trials)
+    if key not in _FIRST_WORDS:
+        _FIRST_WORDS[key] = frozenset(name.split()[0] for name in lex.trials)
+    return _FIRST_WORDS[key]
+
+
+def _known_trial(doc: Doc, i: int, words, spaces, lowers, first_words, lex: Lexicons) -> Span | None:
+    """A lexicon trial name starting at token ``i`` (one or two tokens: "NSABP B-31")."""
+    if lowers[i] not in first_words or not words[i][0].isupper():
+        return None
     for size in (2, 1):
-        if token.i + size > len(doc):
+        if i + size > len(words):
             continue
-        span = doc[token.i : token.i + size]
-        canonical = lex.trials.get(span.text.lower())
-        if not canonical or not span.text[0].isupper():
+        surface = words[i] if size == 1 else words[i] + spaces[i] + words[i + 1]
+        canonical = lex.trials.get(surface.lower())
+        if not canonical:
             continue
         # Short all-capital names ("NOAH", "HERA", "TEXT") only when written in capitals.
-        if canonical.isupper() and len(canonical) <= 6 and not span.text.isupper():
+        if canonical.isupper() and len(canonical) <= 6 and not surface.isupper():
             continue
-        return Span(doc, span.start, span.end, label="TRIAL", kb_id=canonical)
+        return Span(doc, i, i + size, label="TRIAL", kb_id=canonical)
     return None
 
 
