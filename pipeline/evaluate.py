@@ -324,15 +324,16 @@ def _score_outcomes(doc: str, golds: list[dict], preds: list[dict], result: Eval
     acc = result.accuracies
     for gi, pi in pairs:
         g, p = golds[gi], preds[pi]
-        checks = {"ci": (True, _same_ci(g, p), f"gold {g.get('ci')} got {[p.get('ci_low'), p.get('ci_high')]}")}
+        # attribute -> (right?, what gold and prediction say); asked only where gold gives it
+        checks = {"ci": (_same_ci(g, p), f"gold {g.get('ci')} got {[p.get('ci_low'), p.get('ci_high')]}")}
         if g.get("trial"):
-            checks["trial"] = (True, normal_name(g["trial"]) == normal_name(p.get("trial")),
+            checks["trial"] = (normal_name(g["trial"]) == normal_name(p.get("trial")),
                                f"gold {g['trial']} got {p.get('trial')}")
         if g.get("N") is not None:
-            checks["total"] = (True, close(g["N"], p.get("total")), f"gold N={g['N']} got {p.get('total')}")
+            checks["total"] = (close(g["N"], p.get("total")), f"gold N={g['N']} got {p.get('total')}")
         if g.get("drugs"):
-            checks["drugs"] = (True, drug_set(g) == drug_set(p), f"gold {g['drugs']} got {p.get('drugs')}")
-        for name, (_, right, detail) in checks.items():
+            checks["drugs"] = (drug_set(g) == drug_set(p), f"gold {g['drugs']} got {p.get('drugs')}")
+        for name, (right, detail) in checks.items():
             acc[name].asked += 1
             acc[name].right += right
             if not right:
@@ -427,13 +428,13 @@ def _score_brat(brat_dir: Path, predictions: Predictions, wanted: set[str] | Non
         result.brat.tp += len(pairs)
         result.brat.gold += len(figures)
         matched = {gi for gi, _ in pairs}
-        for gi, fig in enumerate(figures):
-            if gi not in matched:
-                result.findings.append(Finding("miss", "brat", path.stem, _figure(fig), _brat_context(path, fig)))
+        missed = [fig for gi, fig in enumerate(figures) if gi not in matched]
+        text = path.read_text(encoding="utf-8") if missed else ""
+        for fig in missed:
+            result.findings.append(Finding("miss", "brat", path.stem, _figure(fig), _brat_context(text, fig)))
 
 
-def _brat_context(path: Path, figure: Mapping, width: int = 60) -> str:
-    text = path.read_text(encoding="utf-8")
+def _brat_context(text: str, figure: Mapping, width: int = 60) -> str:
     return text[max(0, figure["start"] - width): figure["end"] + 20]
 
 

@@ -12,8 +12,9 @@ import bz2
 import hashlib
 import json
 import pickle
+import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 DATA = resources.files("pipeline") / "data"
@@ -42,6 +43,19 @@ class Lexicons:
     drugs: dict[str, str]  # lower-cased variant -> lower-case canonical name
     drug_stoplist: frozenset[str]
     backbone_components: dict[str, frozenset[str]]  # canonical backbone -> its drugs (INN)
+
+    # First words of the names: the NER looks a token up only if it starts some name.
+    @cached_property
+    def drug_first_words(self) -> frozenset[str]:
+        """First words of every drug and backbone name ("fec" too for "fec100", written "FEC 100")."""
+        return frozenset(
+            [key.split()[0] for key in (*self.drugs, *self.backbones)]
+            + [re.match(r"[a-z]*", key).group(0) for key in self.backbones]
+        )
+
+    @cached_property
+    def trial_first_words(self) -> frozenset[str]:
+        return frozenset(name.split()[0] for name in self.trials)
 
 
 def lexicon_fingerprint() -> str:

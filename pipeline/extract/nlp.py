@@ -135,11 +135,6 @@ class LexiconNER:
     def __init__(self, nlp: Language, lexicons: Lexicons):
         self.lex = lexicons
         self.endpoint_by_lower = {k.lower(): v for k, v in lexicons.endpoints.items()}
-        # First words of every drug and backbone name ("fec" too for "fec100", written "FEC 100").
-        self.drug_first_words = frozenset(
-            [key.split()[0] for key in (*lexicons.drugs, *lexicons.backbones)]
-            + [re.match(r"[a-z]*", key).group(0) for key in lexicons.backbones]
-        )
         self.endpoint_matcher = Matcher(nlp.vocab)
         for surface, canonical in lexicons.endpoints.items():
             # Short forms are case-sensitive ("OS" yes, "os" no); phrases are not.
@@ -190,7 +185,7 @@ class LexiconNER:
         tokens = [(t.i, t.text) for t in doc if not t.is_space]  # n-grams skip line breaks
         words = [i for i, _ in tokens]
         texts = [text for _, text in tokens]
-        starts = self.drug_first_words
+        starts = lex.drug_first_words
         p = 0
         while p < len(words):
             found = None

@@ -67,12 +67,12 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     earlier = {e.canonical for e in previous.endpoints} if previous is not None and not endpoints else set()
     governed: dict[tuple, list[Figure]] = {}
     following: list[tuple[Figure, Mention]] = []
-    last_governed: dict[tuple, int] = {}
+    last_figure_end: dict[Mention, int] = {}  # endpoint -> end of the last figure it governed
     for figure in figures:
-        group = _governing_group(text, endpoints, figure, last_governed)
+        group = _governing_group(text, endpoints, figure, last_figure_end)
         if group:
             governed.setdefault(tuple(group), []).append(figure)
-            last_governed[tuple(group)] = figure.extent[1]
+            last_figure_end[group[-1]] = figure.extent[1]
             continue
         if not endpoints and figure.kind in ("hr", "or") and len(earlier) == 1 and not OTHER_QUANTITY.search(text):
             event = _ratio_event(text, [], figure)
@@ -121,7 +121,7 @@ def _relative(m: Mention, base: int) -> Mention:
 
 
 def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
-                     last_governed: dict[tuple, int]) -> list[Mention] | None:
+                     last_figure_end: dict[Mention, int]) -> list[Mention] | None:
     """The endpoint (or coordinated endpoints) before ``figure`` that it belongs to. The distance
     counts from the endpoint's previous figure, so a list of figures can run on after it."""
     before = [e for e in endpoints if e.end <= figure.extent[0]]
@@ -136,7 +136,7 @@ def _governing_group(text: str, endpoints: list[Mention], figure: Figure,
     if figure.kind == "duration" and MEAN_BEFORE.search(text[max(0, last.start - 12) : last.start]):
         return None
     if len(gap) > MAX_GAP:
-        previous_end = max((end for g, end in last_governed.items() if g[-1] is last), default=None)
+        previous_end = last_figure_end.get(last)
         if previous_end is None or figure.start - previous_end > MAX_GAP:
             return None
     group = [last]

@@ -105,11 +105,10 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span]) -> list[Span]:
         spaces.append(t.whitespace_)
         numbers.append(t.like_num)
     lowers = [w.lower() for w in words]
-    first_words = _first_words(lex)
     for i, word in enumerate(words):
         if i in drug_tokens or word.isspace():
             continue
-        known = _known_trial(doc, i, words, spaces, lowers, first_words, lex)
+        known = _known_trial(doc, i, words, spaces, lowers, lex)
         if known:
             spans.append(known)
             continue
@@ -153,20 +152,9 @@ def _title_name_ok(name: str, lex: Lexicons) -> bool:
     return any(c.isupper() for c in name[1:]) and sum(c.islower() for c in name) >= 3
 
 
-_FIRST_WORDS: dict[int, frozenset[str]] = {}
-
-
-def _first_words(lex: Lexicons) -> frozenset[str]:
-    """The first words of the lexicon's trial names: only tokens among them are looked up."""
-    key = id(lex.trials)
-    if key not in _FIRST_WORDS:
-        _FIRST_WORDS[key] = frozenset(name.split()[0] for name in lex.trials)
-    return _FIRST_WORDS[key]
-
-
-def _known_trial(doc: Doc, i: int, words, spaces, lowers, first_words, lex: Lexicons) -> Span | None:
+def _known_trial(doc: Doc, i: int, words, spaces, lowers, lex: Lexicons) -> Span | None:
     """A lexicon trial name starting at token ``i`` (one or two tokens: "NSABP B-31")."""
-    if lowers[i] not in first_words or not words[i][0].isupper():
+    if lowers[i] not in lex.trial_first_words or not words[i][0].isupper():
         return None
     for size in (2, 1):
         if i + size > len(words):
