@@ -49,11 +49,6 @@ class QueryFormat(str, Enum):
     jsonl = "jsonl"
 
 
-class EvalFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 class ExportFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
@@ -292,7 +287,7 @@ def eval_command(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="Extract the scored documents found here in memory instead of reading the database.", exists=True)] = None,
     findings: Annotated[int, typer.Option("--findings", help="How many misses and false positives to list (0: all, -1: none).")] = 40,
     kind: Annotated[str | None, typer.Option("--kind", help="List findings of these types only, e.g. outcome,regimen,brat.")] = None,
-    fmt: Annotated[EvalFormat, typer.Option("--format", help="table: figures then findings; json: everything.")] = EvalFormat.table,
+    fmt: Annotated[SummaryFormat, typer.Option("--format", help="table: figures then findings; json: everything.")] = SummaryFormat.table,
 ) -> None:
     """Score extracted evidence against gold annotations, as the shared scorer does.
 
@@ -326,7 +321,7 @@ def eval_command(
     if kind:
         chosen = {k.strip() for k in kind.split(",")}
         result.findings = [f for f in result.findings if f.type in chosen]
-    if fmt is EvalFormat.json:
+    if fmt is SummaryFormat.json:
         typer.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
         return
     typer.echo(result.table())
