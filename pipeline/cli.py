@@ -1,8 +1,9 @@
 """The ``evx`` command line: parse options, call one library function, print the result.
 
-Data goes to stdout, progress and messages to stderr. Exit codes: 0 success; 1 ingest finished
-but some files failed (each listed as "path: reason"); 2 usage error or could not run (bad
-option, missing database, refused or invalid SQL).
+Data goes to stdout, progress and messages to stderr. Exit codes: 0 success; 1 ingest or refresh
+finished but some files failed (each listed as "path: reason"); 2 usage error or could not run
+(bad option, missing database, refused or invalid SQL); 3 another ingest or refresh is writing to
+the database.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,12 +25,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline import __version__
+from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
-from pipeline.ingest import DEFAULT_TIME_LIMIT, IngestSummary, ingest
+from pipeline.ingest import DEFAULT_TIME_LIMIT, ingest, refresh
 from pipeline.store import DEFAULT_DB, open_store, run_query, store_status
+from pipeline.store.evidence import summary
+from pipeline.store.runs import DatabaseBusy, list_runs, run_failures
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 app = typer.Typer(
     name="evx",
@@ -76,7 +82,8 @@ def main(
     """Extract evidence (trials, regimens, efficacy figures, HER2 criteria, biomarkers) from
     oncology literature into SQLite, with provenance.
 
-    Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run.
+    Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run;
+    3 another ingest or refresh is writing to the database.
     The database is outputs/evidence.db unless --db or EVX_DB says otherwise.
 
     **Example:**
@@ -100,62 +107,322 @@ def _say(message: str, quiet: bool = False) -> None:
         typer.echo(message, err=True)
 
 
-# ----------------------------------------------------------------------------- ingest
+# ----------------------------------------------------------------------------- ingest, refresh, runs
+
+TimeLimitOption = Annotated[
+    float, typer.Option("--time-limit", help="Seconds allowed to read or analyse one document (0: no limit).", min=0)
+]
+RunFormatOption = Annotated[SummaryFormat, typer.Option("--format", help="Format of the summary on stdout.")]
+LogOption = Annotated[
+    Path | None, typer.Option("--log", help="Append what the run does (files, failures, summary) to this file.", dir_okay=False)
+]
+ReextractOption = Annotated[
+    bool, typer.Option("--reextract", help="Analyse every stored document again from its stored text, even if the extractor is unchanged.")
+]
 
 
 @app.command("ingest")
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of PDF, text, PubMed XML, MEDLINE, RIS, JATS.", exists=True)],
     db: DbOption = DEFAULT_DB,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Seconds allowed to read or analyse one document (0: no limit).", min=0)
-    ] = DEFAULT_TIME_LIMIT,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", help="Format of the summary on stdout.")] = SummaryFormat.table,
+    time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
+    fmt: RunFormatOption = SummaryFormat.table,
     quiet: QuietOption = False,
+    log_file: LogOption = None,
+    reextract: ReextractOption = False,
 ) -> None:
     """Read source files, extract their evidence and store it.
 
     Re-running is safe: unchanged files are skipped without being read, changed files have
     their documents and records replaced in one transaction. A file that fails is listed as
-    "path: reason" and stored nowhere but in the ingest_error table; the others go on.
+    "path: reason" and recorded in the ingest_error table; the others go on. The paths are
+    remembered: `evx refresh` re-scans them.
 
-    Exit code 0 if every file was ingested, 1 if some failed, 2 if the run could not start.
+    Exit codes: 0 every file ingested; 1 some failed; 2 could not run; 3 another ingest or
+    refresh is writing to the database.
 
     **Example:**
 
         evx ingest corpus/ papers/trial.pdf --db outputs/evidence.db
     """
+    _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract),
+                 "ingest", fmt, quiet, log_file)
+
+
+@app.command("refresh")
+def refresh_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to re-scan (default: every source of earlier runs).", exists=True)] = None,
+    db: DbOption = DEFAULT_DB,
+    reextract: ReextractOption = False,
+    time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
+    fmt: RunFormatOption = SummaryFormat.table,
+    quiet: QuietOption = False,
+    log_file: LogOption = None,
+) -> None:
+    """Bring the database up to date with its sources; made to run from cron or a systemd timer.
+
+    Re-scans the files and folders of earlier runs (or PATHS): new files are ingested, changed
+    files have their records replaced, unchanged files are skipped unread, files gone from a
+    scanned folder are marked withdrawn (kept, out of views and exports). Documents stored by
+    another extractor version are re-extracted from their stored text. Every run is recorded
+    (`evx runs`); what it changed is shown by `evx changes`.
+
+    With --quiet nothing is printed unless files fail (then "path: reason" lines on stderr).
+    Exit codes: 0 all good; 1 finished, some files failed (retried next run); 2 could not run;
+    3 another ingest or refresh is writing to the database (nothing done).
+
+    **Example:**
+
+        evx refresh --db outputs/evidence.db --quiet --log outputs/refresh.log
+    """
+    _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract),
+                 "refresh", fmt, quiet, log_file)
+
+
+def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path | None) -> None:
+    """Run an ingest or refresh job with progress, log file, signals and exit codes."""
+    handler = _log_to(log_file)
+    # systemd and kill send SIGTERM: stop like Ctrl-C, so the run is recorded as interrupted.
+    previous = signal.signal(signal.SIGTERM, _terminate)
     console = Console(stderr=True)
-    with _errors_to_exit(), Progress(
-        TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=console, transient=True, disable=quiet or not console.is_terminal,  # no bar in logs
-    ) as bar:
-        task = bar.add_task("", total=None)
+    try:
+        with Progress(
+            TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+            console=console, transient=True, disable=quiet or not console.is_terminal,  # no bar in logs
+        ) as bar:
+            task = bar.add_task("", total=None)
 
-        def progress(done: int, total: int, file: Path) -> None:
-            bar.update(task, completed=done, total=total, description=file.name)
+            def progress(done: int, total: int, file: str) -> None:
+                bar.update(task, completed=done, total=total, description=Path(file).name)
 
-        summary = ingest(paths, db, time_limit=time_limit or None, progress=progress)
-    if fmt is SummaryFormat.json:
+            summary = job(progress)
+    except DatabaseBusy as exc:
+        typer.echo(f"evx: {exc}", err=True)
+        raise typer.Exit(EXIT_BUSY) from None
+    except EvxError as exc:
+        typer.echo(f"evx: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if handler:
+            logging.getLogger("evx").removeHandler(handler)
+            handler.close()
+    if quiet:
+        for path, reason in summary.errors:
+            typer.echo(f"{path}: {reason}", err=True)
+    elif fmt is SummaryFormat.json:
         typer.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
         typer.echo(_summary_text(summary))
     raise typer.Exit(EXIT_SOME_FAILED if summary.errors else EXIT_OK)
 
 
-def _summary_text(s: IngestSummary) -> str:
+def _terminate(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _log_to(log_file: Path | None) -> logging.Handler | None:
+    if log_file is None:
+        return None
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"evx: cannot write log file {log_file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("evx")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return handler
+
+
+def _summary_text(s) -> str:
     failed = len(s.errors)
     lines = [
-        f"files: {s.files_seen} ({s.files_seen - s.files_skipped - failed} ingested, "
-        f"{s.files_skipped} unchanged, {failed} failed)",
+        f"run {s.run_id}: {s.status}",
+        f"files: {s.files_seen} ({s.files_new} new, {s.files_changed} changed, {s.files_reextracted} re-extracted, "
+        f"{s.files_restored} restored, {s.files_skipped} unchanged, {s.files_withdrawn} withdrawn, {failed} failed)",
         f"documents: {s.documents_read} read, {s.documents_replaced} replaced, {s.documents_skipped} unchanged",
-        "records: " + ", ".join(f"{t} {n}" for t, n in s.records.items()),
+        "records stored: " + ", ".join(f"{t} {n}" for t, n in s.records.items()),
+        f"evidence: {s.records_added} added, {s.records_removed} removed, {s.records_changed} changed"
+        + (" (see: evx changes)" if s.records_added or s.records_removed or s.records_changed else ""),
     ]
     if s.errors:
         lines.append(f"errors ({failed}):")
         lines += [f"{path}: {reason}" for path, reason in s.errors]
     lines.append(f"elapsed: {s.elapsed:.1f} s")
     return "\n".join(lines)
+
+
+@app.command("runs")
+def runs_command(
+    db: DbOption = DEFAULT_DB,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many of the latest runs (0: all).")] = 20,
+    failures: Annotated[int | None, typer.Option("--failures", help="List the files that failed in this run.")] = None,
+    fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+) -> None:
+    """List ingest and refresh runs, latest first: when, status, extractor, files and records counted.
+
+    Status: ok; failed_files (finished, some files failed); interrupted (killed, noticed by the
+    next run); aborted (stopped by an error); running.
+
+    **Example:**
+
+        evx runs --limit 5
+        evx runs --failures 12
+    """
+    with _errors_to_exit():
+        engine = open_store(db)
+        if failures is not None:
+            _write_rows(["path", "reason"], run_failures(engine, failures), fmt, sys.stdout)
+            return
+        runs = list_runs(engine, limit or None)
+    columns = ["id", "command", "started", "finished", "status", "extractor_version", "files_new", "files_changed",
+               "files_reextracted", "files_restored", "files_withdrawn", "files_unchanged", "files_failed",
+               "records_added", "records_removed", "records_changed", "note"]
+    rows = [tuple(_when(getattr(r, c)) if c in ("started", "finished") else getattr(r, c) for c in columns) for r in runs]
+    if fmt is QueryFormat.table:  # short headers so a run fits on a line
+        columns = ["run", "command", "started", "finished", "status", "extractor", "new", "chg", "reext", "rest",
+                   "wdrn", "same", "fail", "+rec", "-rec", "~rec", "note"]
+    _write_rows(columns, rows, fmt, sys.stdout)
+
+
+def _when(moment) -> str | None:
+    return moment and moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class ChangesFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    markdown = "markdown"
+
+
+@app.command("changes")
+def changes_command(
+    since: Annotated[int | None, typer.Option("--since", help="Show what changed after this run (default: the run before the latest; 0: everything).")] = None,
+    db: DbOption = DEFAULT_DB,
+    fmt: Annotated[ChangesFormat, typer.Option("--format", help="table, csv or markdown.")] = ChangesFormat.table,
+    types: Annotated[str | None, typer.Option("--type", help="Comma-separated record types (default: all).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.", dir_okay=False)] = None,
+) -> None:
+    """Report the evidence added, removed or changed since a run.
+
+    Records are matched by stable key, so a re-extraction that finds the same figure shows no
+    change; a figure whose value, CI, n/N, p or attribution moved is "changed", with what moved.
+    Curations whose record disappeared are listed at the end.
+
+    **Example:**
+
+        evx changes --since 3 --format markdown --out changes.md
+    """
+    from pipeline import changes
+
+    try:
+        chosen = parse_types(types) if types else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--type") from None
+    with _errors_to_exit():
+        report = changes.changes_since(open_store(db), since, chosen)
+    render = {ChangesFormat.csv: changes.render_csv, ChangesFormat.markdown: changes.render_markdown}.get(fmt, changes.render_table)
+    text = render(report)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- review
+
+review_app = typer.Typer(
+    name="review", no_args_is_help=True, rich_markup_mode="markdown",
+    help="""Record a reviewer's verdict on a record: accept, reject or correct it.
+
+    A record is named by its key (or the first 6+ characters of it), as shown by `evx changes`
+    and in outcome_evidence.evidence_key, or by TYPE:ID (outcome:12 is outcome_evidence.outcome_id
+    12). Verdicts live in the curation table, follow the record through re-extraction, show in
+    outcome_evidence, and are flagged, never dropped, when the record disappears.
+
+    **Example:**
+
+        evx review correct outcome:12 --value 31.9 --comment "Table 2 gives 31.9, the abstract 32"
+    """,
+)
+app.add_typer(review_app)
+
+CommentOption = Annotated[str | None, typer.Option("--comment", "-m", help="Why (kept with the verdict).")]
+ReviewerOption = Annotated[str | None, typer.Option("--reviewer", envvar="EVX_REVIEWER", help="Who (default: the login name).")]
+RefArgument = Annotated[str, typer.Argument(help="Record key (or 6+ characters of it) or TYPE:ID, e.g. outcome:12.")]
+
+
+def _curate(db: Path, ref: str, status: str, **fields) -> None:
+    with _errors_to_exit():
+        row = curate(open_store(db), ref, status, **fields)
+    typer.echo(f"{row.status}: {row.type} {summary(row.type, row.snapshot)} ({row.document}) key {row.key}")
+
+
+@review_app.command("accept")
+def review_accept(ref: RefArgument, db: DbOption = DEFAULT_DB, comment: CommentOption = None, reviewer: ReviewerOption = None) -> None:
+    """Mark a record as checked and right.
+
+    **Example:**
+
+        evx review accept 3f9a2c41 --comment "matches Table 2"
+    """
+    _curate(db, ref, "accepted", comment=comment, reviewer=reviewer)
+
+
+@review_app.command("reject")
+def review_reject(ref: RefArgument, db: DbOption = DEFAULT_DB, comment: CommentOption = None, reviewer: ReviewerOption = None) -> None:
+    """Mark a record as wrong (not evidence, or not what the source says).
+
+    **Example:**
+
+        evx review reject outcome:40 --comment "this is a toxicity rate"
+    """
+    _curate(db, ref, "rejected", comment=comment, reviewer=reviewer)
+
+
+@review_app.command("correct")
+def review_correct(
+    ref: RefArgument,
+    value: Annotated[str | None, typer.Option("--value", help="The right value of the record's main field (an outcome's value, a trial's name...).")] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="Another field to correct, FIELD=VALUE (repeatable), e.g. ci_low=14.")] = None,
+    db: DbOption = DEFAULT_DB,
+    comment: CommentOption = None,
+    reviewer: ReviewerOption = None,
+) -> None:
+    """Record the right value of a record that was read wrong.
+
+    **Example:**
+
+        evx review correct outcome:12 --value 31.9 --set total=69 --comment "Table 2"
+    """
+    corrections = {}
+    for item in sets or []:
+        name, sep, field_value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--set")
+        corrections[name.strip()] = field_value.strip()
+    _curate(db, ref, "corrected", value=value, corrections=corrections, comment=comment, reviewer=reviewer)
+
+
+@review_app.command("list")
+def review_list(
+    db: DbOption = DEFAULT_DB,
+    status: Annotated[str | None, typer.Option("--status", help="accepted, rejected or corrected.")] = None,
+    orphaned: Annotated[bool, typer.Option("--orphaned", help="Only curations whose record is gone.")] = False,
+    fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+) -> None:
+    """List curations with their record (record_id empty: the record is gone, see orphaned_run).
+
+    **Example:**
+
+        evx review list --orphaned
+    """
+    with _errors_to_exit():
+        columns, rows = curations(open_store(db), status=status, orphaned=orphaned)
+    _write_rows(columns, rows, fmt, sys.stdout)
 
 
 # ----------------------------------------------------------------------------- query

@@ -53,7 +53,8 @@ def parse_types(spec: str | None) -> list[str]:
 
 
 def export_records(engine: Engine, types: Sequence[str] | None = None) -> Iterator[ExportedEvidence]:
-    """Stored records as export models, ordered by document path, then offset."""
+    """Current records (not of withdrawn documents) as export models, ordered by document path,
+    then offset."""
     streams = [_records_of(engine, RECORD_KINDS[t]) for t in (types or RECORD_TYPES)]
     for _key, record in heapq.merge(*streams, key=lambda item: item[0]):
         yield record
@@ -65,6 +66,7 @@ def _records_of(engine: Engine, kind: RecordKind) -> Iterator[tuple[tuple, Expor
         rows = session.exec(
             select(kind.table, StoredDocument.path)
             .join(StoredDocument, StoredDocument.id == kind.table.document_id)
+            .where(StoredDocument.withdrawn_run.is_(None))  # the file is gone: its records are history
             .order_by(StoredDocument.path, kind.table.start, kind.table.id)
         )
         for row, path in rows:

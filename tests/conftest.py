@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.extract
+import pipeline.extractor
 from pipeline.analysis import Abbreviation, Analysis, Section, Sentence
 from pipeline.document import Document, PageSpan
 from pipeline.records import BiomarkerRecord, Her2Record, OutcomeRecord, Record, RegimenRecord, TrialRecord
@@ -71,7 +72,7 @@ def fake_analyse(document: Document) -> Analysis:
 @pytest.fixture
 def fake_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline.extract, "analyse", fake_analyse)
-    monkeypatch.setattr(pipeline.extract, "EXTRACTOR_VERSION", VERSION)
+    monkeypatch.setattr(pipeline.extractor, "EXTRACTOR_VERSION", VERSION)
 
 
 def count(db: Path, table: str, where: str = "1") -> int:

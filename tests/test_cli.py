@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.store import SCHEMA_VERSION
 from conftest import VERSION, count, write
 
 runner = CliRunner()
@@ -41,7 +42,7 @@ def db(tmp_path: Path, corpus: Path, fake_extractor: None) -> Path:
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["eval", "export", "ingest", "query", "schema", "status"]
+    assert COMMANDS == ["changes", "eval", "export", "ingest", "query", "refresh", "review", "runs", "schema", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -73,12 +74,16 @@ def test_ingest_with_failing_files_exits_1_and_lists_them(tmp_path: Path, corpus
     bad = write(corpus, "bad.txt", b"caf\xe9 au lait\n")
     crash = write(corpus, "crash.txt", "Title\nORR was 10% then CRASH.\n")
     db = tmp_path / "e.db"
-    result = evx("ingest", str(corpus), "--db", str(db), "--quiet")
+    result = evx("ingest", str(corpus), "--db", str(db))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert any(line.startswith(f"{bad}: not UTF-8") for line in lines)
     assert f"{crash}: unexpected RuntimeError: extractor fell over" in lines
     assert "documents: 2 read" in result.stdout
+    # --quiet (for cron): nothing on stdout, only the failures on stderr.
+    quiet = evx("ingest", str(corpus), "--db", str(db), "--quiet")
+    assert quiet.exit_code == 1 and quiet.stdout == ""
+    assert sorted(quiet.stderr.splitlines()) == sorted(line for line in lines if line.startswith((str(bad), str(crash))))
     assert count(db, "ingest_error") == 2
     assert count(db, "outcome") == 2  # nothing of crash.txt
 
@@ -163,8 +168,8 @@ def test_query_refuses_writes(db: Path, sql: str) -> None:
     assert line.startswith("evx: refused:") and "only reads" in line
     assert (count(db, "outcome"), count(db, "document")) == before
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # evx databases use the WAL; unchanged
 
 
 def test_query_allows_reading_pragmas_and_reports_bad_sql(db: Path) -> None:

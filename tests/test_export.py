@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -70,10 +71,12 @@ def test_jsonl_export_validates_line_by_line(ingested: Path) -> None:
 
 def test_jsonl_record_contract(ingested: Path) -> None:
     records = [json.loads(line) for line in runner.invoke(app, ["export", "--db", str(ingested)]).stdout.splitlines()]
+    keys = [r["key"] for r in records]
+    assert len(set(keys)) == len(keys) and all(re.fullmatch(r"[0-9a-f]{20}", k) for k in keys)
     outcome = next(r for r in records if r["type"] == "outcome" and r["doc"] == "papers/heracles.txt")
     assert outcome == {
-        "type": "outcome", "doc": "papers/heracles.txt", "page": 1, "start": outcome["start"], "end": outcome["end"],
-        "text": "ORR of 30% (95% CI 14-50)", "section": "Results", "rule": "outcome.rate", "confidence": 0.9,
+        "type": "outcome", "doc": "papers/heracles.txt", "key": outcome["key"], "page": 1, "start": outcome["start"],
+        "end": outcome["end"], "text": "ORR of 30% (95% CI 14-50)", "section": "Results", "rule": "outcome.rate", "confidence": 0.9,
         "needs_review": False, "extractor_version": VERSION, "sentence": sample()[0].text.split("\n")[0],
         "endpoint": "ORR", "measure": "rate", "value": 30.0, "value_text": "30", "unit": "%", "ci_low": 14.0,
         "ci_high": 50.0, "ci_text": "14-50", "count": None, "total": None, "p_value": None, "trial": "HERACLES-A",

@@ -186,7 +186,7 @@ def test_ingest_replaces_a_changed_file(corpus: Path, db: Path, fake_extractor: 
 
 def test_new_extractor_version_reanalyses(corpus: Path, db: Path, fake_extractor: None, monkeypatch) -> None:
     ingest([corpus], db)
-    monkeypatch.setattr(pipeline.extract, "EXTRACTOR_VERSION", "test-2")
+    monkeypatch.setattr(pipeline.extractor, "EXTRACTOR_VERSION", "test-2")
     summary = ingest([corpus], db)
     assert summary.documents_read == 2 and summary.documents_replaced == 2
     assert count(db, "outcome", "extractor_version = 'test-2'") == 3

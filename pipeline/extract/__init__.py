@@ -11,7 +11,7 @@ from __future__ import annotations
 from pipeline.analysis import Analysis
 from pipeline.document import Document
 from pipeline.extract.context import SentenceView, sentence_views
-from pipeline.extract.lexicon import lexicon_fingerprint
+from pipeline.extractor import EXTRACTOR_VERSION, RULES_VERSION  # noqa: F401 - re-exported here
 from pipeline.extract.markers import extract_biomarkers, extract_her2, settle_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes
@@ -20,8 +20,6 @@ from pipeline.extract.trials import extract_trials, trial_names
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
 
-RULES_VERSION = "1.0"
-EXTRACTOR_VERSION = f"{RULES_VERSION}+{lexicon_fingerprint()}"
 TRIAL_LOOKBACK = 2  # sentences
 ABSTRACT_LENGTH = 6000  # characters: below this a document is read as one abstract
 

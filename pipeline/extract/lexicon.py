@@ -9,7 +9,6 @@ a stoplist of ordinary words.
 from __future__ import annotations
 
 import bz2
-import hashlib
 import json
 import pickle
 import re
@@ -18,7 +17,6 @@ from functools import cached_property, lru_cache
 from importlib import resources
 
 DATA = resources.files("pipeline") / "data"
-DATA_FILES = ("endpoints.json", "trials.json", "drug_aliases.json", "backbones.json", "biomarkers.json", "drug_stoplist.txt")
 
 
 class LexiconError(ValueError):
@@ -57,13 +55,6 @@ class Lexicons:
     def trial_first_words(self) -> frozenset[str]:
         return frozenset(name.split()[0] for name in self.trials)
 
-
-def lexicon_fingerprint() -> str:
-    """Hash of evx's own data files: part of the extractor version."""
-    digest = hashlib.sha256()
-    for name in DATA_FILES:
-        digest.update((DATA / name).read_bytes())
-    return digest.hexdigest()[:8]
 
 
 @lru_cache(maxsize=1)

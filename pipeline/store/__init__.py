@@ -17,8 +17,12 @@ from pipeline.store.db import (
     load_file,
     open_store,
     record_error,
+    restore_file,
+    source_files,
     store_status,
+    stored_documents,
     stored_file,
+    withdraw_file,
 )
 from pipeline.store.models import RECORD_KINDS, RecordKind
 from pipeline.store.query import QueryResult, ReadOnlyViolation, run_query
@@ -26,5 +30,6 @@ from pipeline.store.query import QueryResult, ReadOnlyViolation, run_query
 __all__ = [
     "DEFAULT_DB", "SCHEMA_VERSION", "RECORD_KINDS", "LoadResult", "QueryResult", "ReadOnlyViolation",
     "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "ingest_errors",
-    "load_document", "load_file", "open_store", "record_error", "run_query", "store_status", "stored_file",
+    "load_document", "load_file", "open_store", "record_error", "restore_file", "run_query", "source_files", "store_status", "stored_documents",
+    "stored_file", "withdraw_file",
 ]

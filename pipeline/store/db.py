@@ -1,8 +1,13 @@
 """Opening the evidence database and loading analysed documents into it.
 
 Loading is re-runnable by construction: everything stored from one source file is replaced in
-ONE transaction (delete old rows, insert new, commit), so a reader never sees a document half
-loaded, and loading the same file twice leaves the database as it was.
+ONE transaction (delete old rows, insert new, log what changed, commit), so a reader never sees
+a document half loaded, a process killed mid-load leaves the previous state, and loading the
+same file twice leaves the database as it was.
+
+Every load, withdrawal and restoration compares the records' keys before and after
+(``pipeline.store.evidence``) and writes the difference to ``evidence_change`` in the same
+transaction; curations of records that disappear are flagged there too.
 """
 
 from __future__ import annotations
@@ -10,48 +15,92 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, event, func, insert, text
+from sqlalchemy import Engine, delete, event, func, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from pipeline.analysis import Analysis, Sentence
-from pipeline.document import Document
+from pipeline.document import Document, PageSpan, SectionSpan, Table
 from pipeline.errors import EvxError
 from pipeline.records import Record
+from pipeline.store.evidence import KeyMaker, state_of, text_sha256
 from pipeline.store.models import (
     RECORD_KINDS,
     AbbreviationRow,
+    Curation,
+    EvidenceChange,
     IngestError,
+    RunFailure,
     SectionRow,
     SentenceRow,
+    SourceFile,
+    SourceRoot,
     StoredDocument,
 )
 
 DEFAULT_DB = Path("outputs/evidence.db")
 
 # Bumped whenever the tables change; kept in PRAGMA user_version. A migration from version
-# n-1 to n goes into MIGRATIONS[n] (SQL statements run in order) before the bump.
-SCHEMA_VERSION = 1
-MIGRATIONS: dict[int, list[str]] = {}
+# n-1 to n goes into MIGRATIONS[n] (SQL statements run in order, after the new tables are made).
+SCHEMA_VERSION = 2
+_RECORD_TABLES = [k.table.__tablename__ for k in RECORD_KINDS.values()]
+MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        # Keys, layouts and the source_file index are new: the old rows get placeholders and
+        # an extractor version no evx has, so the next run analyses their files again.
+        "ALTER TABLE document ADD COLUMN text_sha256 VARCHAR NOT NULL DEFAULT ''",
+        "ALTER TABLE document ADD COLUMN layout JSON",
+        "ALTER TABLE document ADD COLUMN run_id INTEGER",
+        "ALTER TABLE document ADD COLUMN withdrawn_run INTEGER",
+        "ALTER TABLE ingest_error ADD COLUMN run_id INTEGER",
+        *(f"ALTER TABLE {t} ADD COLUMN key VARCHAR NOT NULL DEFAULT ''" for t in _RECORD_TABLES),
+        *(f"CREATE INDEX ix_{t}_key ON {t} (key)" for t in _RECORD_TABLES),
+        "UPDATE document SET extractor_version = extractor_version || ' (schema 1)'",
+        "INSERT INTO source_file (path, sha256, documents, extractor_version) "
+        "SELECT file_path, min(sha256), count(*), min(extractor_version) FROM document GROUP BY file_path",
+    ],
+}
 
 _CHILD_TABLES = [SectionRow, SentenceRow, AbbreviationRow, *(k.table for k in RECORD_KINDS.values())]
 
 VIEWS = {
-    # One row per outcome figure with the context needed to read it without joins.
+    # One row per current outcome figure (withdrawn documents left out) with the context needed
+    # to read it without joins, and the reviewer's verdict if there is one.
     "outcome_evidence": """
-        SELECT o.id AS outcome_id, d.id AS document_id, d.path AS document, d.title,
+        SELECT o.id AS outcome_id, o.key AS evidence_key, d.id AS document_id, d.path AS document, d.title,
                o.trial, (SELECT group_concat(j.value, ' + ') FROM json_each(o.drugs) AS j) AS drugs,
                o.endpoint, o.measure, o.value, o.value_text, o.unit, o.ci_low, o.ci_high,
                o.count, o.total, o.p_value, o.arm, o.population,
-               o.page, o.section, o.sentence_text AS sentence, o.confidence, o.needs_review
-        FROM outcome AS o JOIN document AS d ON d.id = o.document_id
+               o.page, o.section, o.sentence_text AS sentence, o.confidence, o.needs_review,
+               c.status AS curation, c.corrected_value, c.corrections, c.comment AS curation_comment,
+               c.reviewer
+        FROM outcome AS o
+        JOIN document AS d ON d.id = o.document_id
+        LEFT JOIN curation AS c ON c.key = o.key
+        WHERE d.withdrawn_run IS NULL
     """,
+    # Every curation with whether its record is still there; "orphaned" ones need a look.
+    "curation_state": " UNION ALL ".join(
+        f"""SELECT c.id AS curation_id, c.key, c.status, c.corrected_value, c.comment, c.reviewer,
+                   c.updated_at, c.orphaned_run, '{name}' AS type, r.id AS record_id, d.path AS document
+            FROM curation AS c JOIN {kind.table.__tablename__} AS r ON r.key = c.key
+            JOIN document AS d ON d.id = r.document_id AND d.withdrawn_run IS NULL"""
+        for name, kind in RECORD_KINDS.items()
+    ) + """ UNION ALL
+        SELECT c.id, c.key, c.status, c.corrected_value, c.comment, c.reviewer, c.updated_at,
+               c.orphaned_run, c.type, NULL, c.document
+        FROM curation AS c WHERE NOT EXISTS (""" + " UNION ALL ".join(
+        f"""SELECT 1 FROM {kind.table.__tablename__} AS r JOIN document AS d ON d.id = r.document_id
+            WHERE r.key = c.key AND d.withdrawn_run IS NULL"""
+        for kind in RECORD_KINDS.values()
+    ) + ")",
 }
 
 
@@ -65,7 +114,10 @@ class LoadResult:
 
     documents: int = 0  # documents stored
     replaced: int = 0  # documents of an earlier version of the file, removed
-    records: Counter[str] = field(default_factory=Counter)
+    records: Counter[str] = field(default_factory=Counter)  # records stored, by type
+    added: int = 0  # records whose key is new
+    removed: int = 0  # records whose key is gone
+    changed: int = 0  # records with the same key and other fields
 
 
 @dataclass(frozen=True)
@@ -75,6 +127,7 @@ class StoredFile:
     sha256: str
     extractor_version: str
     documents: int
+    withdrawn_run: int | None = None
 
 
 def open_store(db_path: Path | str, create: bool = False) -> Engine:
@@ -93,7 +146,7 @@ def open_store(db_path: Path | str, create: bool = False) -> Engine:
             version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{path} has schema version {version}; this evx knows up to {SCHEMA_VERSION} (upgrade evx)")
-            if create:
+            if create or version < SCHEMA_VERSION:
                 _create_or_migrate(conn, version)
     except (SQLAlchemyError, OSError) as exc:
         cause = getattr(exc, "orig", None) or exc  # the sqlite3 error, without SQLAlchemy's wrapping
@@ -112,6 +165,9 @@ def require_db(db_path: Path | str) -> Path:
 def _on_connect(dbapi_conn, _record) -> None:
     # Foreign keys are off by default in SQLite; on, they catch a record pointing nowhere.
     dbapi_conn.execute("PRAGMA foreign_keys=ON")
+    # A reviewer's command and a running refresh wait for each other's short transactions
+    # instead of failing with "database is locked".
+    dbapi_conn.execute("PRAGMA busy_timeout=30000")
 
 
 def _json_dumps(value: object) -> str:
@@ -119,12 +175,13 @@ def _json_dumps(value: object) -> str:
 
 
 def _create_or_migrate(conn, version: int) -> None:
-    if version == 0:
-        SQLModel.metadata.create_all(conn)
-    else:
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS.get(step, []):
-                conn.exec_driver_sql(statement)
+    # Write-ahead log: readers (evx query, export) see the last committed state while a
+    # refresh writes, and a killed writer leaves nothing half done. It is a property of the file.
+    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    SQLModel.metadata.create_all(conn)  # makes only the tables that are missing
+    for step in range(version + 1, SCHEMA_VERSION + 1) if version else ():
+        for statement in MIGRATIONS.get(step, []):
+            conn.exec_driver_sql(statement)
     # Views hold no data: recreate them so their definition always matches this evx.
     for name, sql in VIEWS.items():
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
@@ -132,19 +189,55 @@ def _create_or_migrate(conn, version: int) -> None:
     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
+# ----------------------------------------------------------------------------- source files
+
+
+def source_files(engine: Engine) -> dict[str, StoredFile]:
+    """Every source file the database knows, by path (one query, for a whole refresh)."""
+    with Session(engine) as session:
+        rows = session.exec(select(SourceFile)).all()
+    return {r.path: StoredFile(r.sha256, r.extractor_version, r.documents, r.withdrawn_run) for r in rows}
+
+
 def stored_file(engine: Engine, file_path: str) -> StoredFile | None:
-    """The sha256 and extractor version of what is stored from ``file_path``, or None if
-    nothing is (or its documents disagree, which only a changed file can cause)."""
+    """What is stored from ``file_path``, or None if nothing ever was."""
+    with Session(engine) as session:
+        row = session.exec(select(SourceFile).where(SourceFile.path == file_path)).first()
+    return row and StoredFile(row.sha256, row.extractor_version, row.documents, row.withdrawn_run)
+
+
+def stored_documents(engine: Engine, file_path: str) -> list[Document] | None:
+    """The documents stored from ``file_path``, rebuilt from their stored text and layout so they
+    can be analysed again without the file; None if one of them has no stored layout."""
     with Session(engine) as session:
         rows = session.exec(
-            select(StoredDocument.sha256, StoredDocument.extractor_version, func.count())
-            .where(StoredDocument.file_path == file_path)
-            .group_by(StoredDocument.sha256, StoredDocument.extractor_version)
+            select(StoredDocument).where(StoredDocument.file_path == file_path).order_by(StoredDocument.id)
         ).all()
-    if len(rows) != 1:
+    if any(row.layout is None for row in rows):
         return None
-    sha256, version, count = rows[0]
-    return StoredFile(sha256, version, count)
+    return [_document_of(row) for row in rows]
+
+
+def _layout_of(document: Document) -> dict:
+    return {
+        "pages": [[p.number, p.start, p.end] for p in document.pages],
+        "sections": [[s.title, s.start, s.end] for s in document.sections],
+        "tables": [dataclasses.asdict(t) for t in document.tables],
+    }
+
+
+def _document_of(row: StoredDocument) -> Document:
+    layout = row.layout or {}
+    return Document(
+        source=row.path, format=row.format, text=row.text, title=row.title, pmid=row.pmid, doi=row.doi,
+        journal=row.journal, year=row.year,
+        pages=[PageSpan(*p) for p in layout.get("pages", [])],
+        sections=[SectionSpan(*s) for s in layout.get("sections", [])],
+        tables=[Table(**t) for t in layout.get("tables", [])],
+    )
+
+
+# ----------------------------------------------------------------------------- loading
 
 
 def load_file(
@@ -153,26 +246,39 @@ def load_file(
     sha256: str,
     analysed: Sequence[tuple[Document, Analysis]],
     extractor_version: str,
+    *,
+    run_id: int | None = None,
+    force: bool = False,
 ) -> LoadResult:
     """Replace everything stored from source file ``file_path`` with ``analysed`` (all the
-    documents read from it), in one transaction, and clear the file's ingest error.
+    documents read from it), in one transaction: log the records added, removed and changed,
+    flag the curations whose record is gone, update the ``source_file`` row and clear the
+    file's ingest error.
 
     Nothing is written when the file is already stored with the same sha256 and extractor
-    version. A record that breaks its type's shape raises ``StoreError`` and stores nothing.
+    version (unless ``force``). A record that breaks its type's shape raises ``StoreError`` and
+    stores nothing.
     """
     known = stored_file(engine, file_path)
-    if known and known.sha256 == sha256 and known.extractor_version == extractor_version:
+    if not force and known and known.withdrawn_run is None and known.sha256 == sha256 and known.extractor_version == extractor_version:
         return LoadResult()
     result = LoadResult()
     now = datetime.now(timezone.utc)
     with Session(engine) as session, session.begin():
-        old_ids = session.exec(select(StoredDocument.id).where(StoredDocument.file_path == file_path)).all()
-        _delete_documents(session, old_ids)
-        result.replaced = len(old_ids)
+        old = session.exec(
+            select(StoredDocument.id, StoredDocument.path, StoredDocument.withdrawn_run).where(StoredDocument.file_path == file_path)
+        ).all()
+        # Records of withdrawn documents were logged as removed when they were withdrawn.
+        before = _current_records(session, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
+        _delete_documents(session, [doc_id for doc_id, _path, _w in old])
+        result.replaced = len(old)
+        after: dict[str, tuple[str, str, dict]] = {}
         for document, analysis in analysed:
-            counts = _insert_document(session, document, analysis, file_path, sha256, extractor_version, now)
+            counts = _insert_document(session, document, analysis, file_path, sha256, extractor_version, now, run_id, after)
             result.documents += 1
             result.records.update(counts)
+        result.added, result.removed, result.changed = _log_changes(session, run_id, before, after)
+        _upsert_source_file(session, file_path, sha256, result.documents, extractor_version, run_id)
         session.execute(delete(IngestError).where(IngestError.path == file_path))
     return result
 
@@ -185,16 +291,107 @@ def load_document(
     sha256: str,
     extractor_version: str,
     file_path: str | None = None,
+    run_id: int | None = None,
 ) -> LoadResult:
     """``load_file`` for a file holding one document (``file_path`` defaults to its source)."""
-    return load_file(engine, file_path or document.source, sha256, [(document, analysis)], extractor_version)
+    return load_file(engine, file_path or document.source, sha256, [(document, analysis)], extractor_version, run_id=run_id)
 
 
-def record_error(engine: Engine, file_path: str, reason: str) -> None:
-    """Note that ``file_path`` failed (one row per file: the latest reason wins)."""
+def withdraw_file(engine: Engine, file_path: str, run_id: int | None) -> LoadResult:
+    """Mark the documents of a file that disappeared as withdrawn by ``run_id``; their records
+    stay in the tables (out of the views and exports) and are logged as removed."""
+    result = LoadResult()
+    with Session(engine) as session, session.begin():
+        docs = session.exec(
+            select(StoredDocument.id, StoredDocument.path)
+            .where(StoredDocument.file_path == file_path, StoredDocument.withdrawn_run.is_(None))
+        ).all()
+        before = _current_records(session, dict(docs))
+        session.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=run_id))
+        session.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=run_id))
+        result.added, result.removed, result.changed = _log_changes(session, run_id, before, {})
+        result.replaced = len(docs)
+    return result
+
+
+def restore_file(engine: Engine, file_path: str, run_id: int | None) -> LoadResult:
+    """Bring back a withdrawn file that reappeared with the content it had: its documents and
+    records return as they were (logged as added) and their curations are attached again."""
+    result = LoadResult()
+    with Session(engine) as session, session.begin():
+        docs = session.exec(
+            select(StoredDocument.id, StoredDocument.path)
+            .where(StoredDocument.file_path == file_path, StoredDocument.withdrawn_run.is_not(None))
+        ).all()
+        session.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=None))
+        session.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=None))
+        after = _current_records(session, dict(docs))
+        result.added, result.removed, result.changed = _log_changes(session, run_id, {}, after)
+        result.documents = len(docs)
+        session.execute(delete(IngestError).where(IngestError.path == file_path))
+    return result
+
+
+def _current_records(session: Session, documents: dict[int, str]) -> dict[str, tuple[str, str, dict]]:
+    """key -> (type, document path, state) of every record of ``documents`` (id -> path)."""
+    found: dict[str, tuple[str, str, dict]] = {}
+    if not documents:
+        return found
+    for name, kind in RECORD_KINDS.items():
+        for chunk in _chunks(list(documents)):
+            for row in session.exec(select(kind.table).where(kind.table.document_id.in_(chunk))):
+                if row.key:  # records stored before keys existed have none
+                    found[row.key] = (name, documents[row.document_id], state_of(name, row.model_dump()))
+    return found
+
+
+def _log_changes(
+    session: Session,
+    run_id: int | None,
+    before: dict[str, tuple[str, str, dict]],
+    after: dict[str, tuple[str, str, dict]],
+) -> tuple[int, int, int]:
+    """Write the difference between two sets of records to ``evidence_change``; flag curations
+    whose record went, unflag those whose record came back. Returns (added, removed, changed)."""
+    rows = []
+    for key, (kind, document, state) in after.items():
+        if key not in before:
+            rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="added", before=None, after=state))
+        elif before[key][2] != state:
+            rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="changed",
+                             before=before[key][2], after=state))
+    gone = [key for key in before if key not in after]
+    for key in gone:
+        kind, document, state = before[key]
+        rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="removed", before=state, after=None))
+    _bulk(session, EvidenceChange, rows)
+    for chunk in _chunks(gone):
+        session.execute(update(Curation).where(Curation.key.in_(chunk), Curation.orphaned_run.is_(None))
+                        .values(orphaned_run=run_id if run_id is not None else 0))
+    for chunk in _chunks([key for key in after if key not in before]):
+        session.execute(update(Curation).where(Curation.key.in_(chunk)).values(orphaned_run=None))
+    added = sum(1 for r in rows if r["change"] == "added")
+    changed = sum(1 for r in rows if r["change"] == "changed")
+    return added, len(gone), changed
+
+
+def _upsert_source_file(session: Session, path: str, sha256: str, documents: int, version: str, run_id: int | None) -> None:
+    row = session.exec(select(SourceFile).where(SourceFile.path == path)).first()
+    if row is None:
+        row = SourceFile(path=path, sha256=sha256, documents=documents, extractor_version=version, first_run=run_id)
+    row.sha256, row.documents, row.extractor_version = sha256, documents, version
+    row.changed_run, row.withdrawn_run = run_id, None
+    session.add(row)
+
+
+def record_error(engine: Engine, file_path: str, reason: str, run_id: int | None = None) -> None:
+    """Note that ``file_path`` failed (one row per file: the latest reason wins; the run keeps
+    its own list in ``run_failure``)."""
     with Session(engine) as session, session.begin():
         session.execute(delete(IngestError).where(IngestError.path == file_path))
-        session.add(IngestError(path=file_path, reason=reason, at=datetime.now(timezone.utc)))
+        session.add(IngestError(path=file_path, reason=reason, at=datetime.now(timezone.utc), run_id=run_id))
+        if run_id is not None:
+            session.add(RunFailure(run_id=run_id, path=file_path, reason=reason))
 
 
 def clear_error(engine: Engine, file_path: str) -> None:
@@ -206,9 +403,16 @@ def clear_error(engine: Engine, file_path: str) -> None:
 def _delete_documents(session: Session, ids: Sequence[int]) -> None:
     if not ids:
         return
-    for table in _CHILD_TABLES:
-        session.execute(delete(table).where(table.document_id.in_(ids)))
-    session.execute(delete(StoredDocument).where(StoredDocument.id.in_(ids)))
+    for chunk in _chunks(list(ids)):
+        for table in _CHILD_TABLES:
+            session.execute(delete(table).where(table.document_id.in_(chunk)))
+        session.execute(delete(StoredDocument).where(StoredDocument.id.in_(chunk)))
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    # SQLite caps the number of parameters of one statement.
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _insert_document(
@@ -219,11 +423,17 @@ def _insert_document(
     sha256: str,
     extractor_version: str,
     now: datetime,
+    run_id: int | None,
+    stored: dict[str, tuple[str, str, dict]],
 ) -> Counter[str]:
+    """Insert one document with its analysis; add key -> (type, path, state) of its records
+    to ``stored``."""
+    doc_hash = text_sha256(document.text)
     row = StoredDocument(
         path=document.source, file_path=file_path, sha256=sha256, format=document.format,
         title=document.title, pmid=document.pmid, doi=document.doi, journal=document.journal,
-        year=document.year, text=document.text, extractor_version=extractor_version, ingested_at=now,
+        year=document.year, text=document.text, text_sha256=doc_hash, layout=_layout_of(document),
+        extractor_version=extractor_version, ingested_at=now, run_id=run_id,
     )
     session.add(row)
     session.flush()  # assigns row.id
@@ -246,12 +456,13 @@ def _insert_document(
         dict(document_id=doc_id, short=a.short, long=a.long, start=a.start, end=a.end) for a in analysis.abbreviations
     ])
     counts: Counter[str] = Counter()
+    keys = KeyMaker(doc_hash)
     for record in analysis.records:
         sentence = _sentence_of(record, analysis.sentences)
         kind = RECORD_KINDS.get(record.type)
         if kind is None:
             raise StoreError(f"unknown record type {record.type!r} (rule {record.rule})")
-        data = dataclasses.asdict(record)
+        data: dict[str, Any] = dataclasses.asdict(record)
         del data["sentence"], data["type"]
         data.update(
             document_id=doc_id, page=document.page_at(record.start),
@@ -259,9 +470,10 @@ def _insert_document(
             sentence_idx=sentence.index if sentence else None,
             sentence_text=sentence.text if sentence else None,
             extractor_version=extractor_version,
+            key=keys.key(record.type, record.start, record.end, data),
         )
         try:
-            session.add(kind.table.model_validate(data))
+            stored_record = kind.table.model_validate(data)
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"])
@@ -269,6 +481,8 @@ def _insert_document(
                 f"{document.source}: {record.type} record from rule {record.rule} at {record.start}-{record.end}: "
                 f"{where}: {problem['msg']}"
             ) from exc
+        session.add(stored_record)
+        stored[stored_record.key] = (record.type, document.source, state_of(record.type, stored_record.model_dump()))
         counts[record.type] += 1
     session.flush()
     return counts
@@ -328,3 +542,21 @@ def ingest_errors(engine: Engine) -> list[tuple[str, str]]:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# ----------------------------------------------------------------------------- source roots
+
+
+def source_roots(engine: Engine) -> list[SourceRoot]:
+    """The files and folders given to earlier runs, in the order they were first given."""
+    with Session(engine) as session:
+        return list(session.exec(select(SourceRoot).order_by(SourceRoot.id)))
+
+
+def add_source_root(engine: Engine, path: str, abs_path: str, is_folder: bool, run_id: int | None) -> SourceRoot:
+    with Session(engine) as session, session.begin():
+        root = SourceRoot(path=path, abs_path=abs_path, is_folder=is_folder, added_run=run_id)
+        session.add(root)
+        session.flush()
+        session.expunge(root)
+        return root

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import ConfigDict
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, CheckConstraint, String
 from sqlmodel import Field, SQLModel
 
 Endpoint = Literal[
@@ -33,6 +33,7 @@ Her2Method = Literal["IHC", "ISH", "FISH", "CISH", "SISH", "NGS", "ddPCR", "ctDN
 # lists are JSON text.
 _TEXT = {"sa_type": String}
 _LIST = {"sa_type": JSON(none_as_null=True)}  # None stays SQL NULL, not "null"
+_JSON = _LIST
 
 
 # ----------------------------------------------------------------------------- documents
@@ -40,7 +41,9 @@ _LIST = {"sa_type": JSON(none_as_null=True)}  # None stays SQL NULL, not "null"
 
 class StoredDocument(SQLModel, table=True):
     """One document as ingested. ``path`` is ``Document.source`` ("corpus/x.pdf", "x.xml#12345");
-    ``file_path`` and ``sha256`` identify the source file it came from."""
+    ``file_path`` and ``sha256`` identify the source file it came from. ``layout`` keeps the
+    pages, source sections and tables, so the document can be re-extracted without its file.
+    A document whose file disappeared is kept, with the run that noticed in ``withdrawn_run``."""
 
     __tablename__ = "document"
 
@@ -55,8 +58,12 @@ class StoredDocument(SQLModel, table=True):
     journal: str | None = None
     year: int | None = None
     text: str
+    text_sha256: str = Field(index=True)  # of the text: part of every record's key
+    layout: dict | None = Field(default=None, **_JSON)
     extractor_version: str
     ingested_at: datetime
+    run_id: int | None = None  # the run that stored it
+    withdrawn_run: int | None = None
 
 
 class SectionRow(SQLModel, table=True):
@@ -95,7 +102,7 @@ class AbbreviationRow(SQLModel, table=True):
 
 
 class IngestError(SQLModel, table=True):
-    """The last failure of a source file; cleared when the file next loads."""
+    """The last failure of a source file; cleared when the file next loads or is found unchanged."""
 
     __tablename__ = "ingest_error"
 
@@ -103,6 +110,131 @@ class IngestError(SQLModel, table=True):
     path: str = Field(index=True, unique=True)
     reason: str
     at: datetime
+    run_id: int | None = None
+
+
+# ----------------------------------------------------------------------------- sources and runs
+
+
+class SourceRoot(SQLModel, table=True):
+    """A file or folder given to ``evx ingest``/``refresh``: ``evx refresh`` with no paths
+    re-scans these. ``path`` is the form files are named by; ``abs_path`` finds it from any
+    working directory."""
+
+    __tablename__ = "source_root"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(unique=True)
+    abs_path: str
+    is_folder: bool
+    added_run: int | None = None
+
+
+class SourceFile(SQLModel, table=True):
+    """What the database knows of one source file: the content it last loaded (sha256), by which
+    extractor, and whether the file has since disappeared (``withdrawn_run``)."""
+
+    __tablename__ = "source_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(unique=True)
+    sha256: str
+    documents: int
+    extractor_version: str
+    first_run: int | None = None
+    changed_run: int | None = None  # the run that last loaded or re-extracted it
+    withdrawn_run: int | None = None
+
+
+RUN_STATUSES = ("running", "ok", "failed_files", "interrupted", "aborted")
+
+
+class Run(SQLModel, table=True):
+    """One ``evx ingest`` or ``evx refresh``. ``status``: running; ok; failed_files (finished,
+    some files failed); interrupted (killed, noticed by a later run); aborted (stopped by an
+    error that ended the run)."""
+
+    __tablename__ = "runs"
+    __table_args__ = (CheckConstraint(f"status IN {RUN_STATUSES}", name="run_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str  # ingest | refresh
+    started: datetime
+    finished: datetime | None = None
+    status: str = "running"
+    extractor_version: str
+    files_new: int = 0
+    files_changed: int = 0
+    files_reextracted: int = 0  # unchanged files analysed again from their stored text
+    files_restored: int = 0  # withdrawn files that came back
+    files_withdrawn: int = 0
+    files_unchanged: int = 0
+    files_failed: int = 0
+    records_added: int = 0
+    records_removed: int = 0
+    records_changed: int = 0
+    note: str | None = None  # why it was interrupted or aborted
+
+
+class RunFailure(SQLModel, table=True):
+    """A file that failed in a run (``ingest_error`` keeps only each file's latest failure)."""
+
+    __tablename__ = "run_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="runs.id", index=True)
+    path: str
+    reason: str
+
+
+CHANGES = ("added", "removed", "changed")
+
+
+class EvidenceChange(SQLModel, table=True):
+    """One record added, removed or changed by a run, by its stable key. ``before`` and ``after``
+    hold the record's fields (null for an added or removed record)."""
+
+    __tablename__ = "evidence_change"
+    __table_args__ = (CheckConstraint(f"change IN {CHANGES}", name="change_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, index=True)
+    key: str = Field(index=True)
+    type: str
+    document: str  # document path
+    change: str
+    before: dict | None = Field(default=None, **_JSON)
+    after: dict | None = Field(default=None, **_JSON)
+
+
+CURATION_STATUSES = ("accepted", "rejected", "corrected")
+
+
+class Curation(SQLModel, table=True):
+    """A reviewer's verdict on one record, attached by the record's key, so it outlives
+    re-extraction. ``snapshot`` is the record as the reviewer saw it; ``orphaned_run`` is set by
+    the run that found the record gone (and cleared if it comes back); nothing deletes a curation.
+
+    Reviewers may also insert rows directly: ``key`` and ``status`` are required;
+    ``corrected_value`` (the number as written) and ``corrections`` (other fields, JSON) go with
+    "corrected"."""
+
+    __tablename__ = "curation"
+    __table_args__ = (CheckConstraint(f"status IN {CURATION_STATUSES}", name="curation_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    type: str | None = None
+    document: str | None = None
+    status: str
+    corrected_value: str | None = None
+    corrections: dict | None = Field(default=None, **_JSON)
+    comment: str | None = None
+    reviewer: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    snapshot: dict | None = Field(default=None, **_JSON)
+    orphaned_run: int | None = None
 
 
 # ----------------------------------------------------------------------------- provenance
@@ -110,8 +242,10 @@ class IngestError(SQLModel, table=True):
 
 class Evidence(SQLModel):
     """Provenance every record carries, stored and exported alike. Offsets index the stored
-    document text."""
+    document text. ``key`` is stable across re-extraction: it hashes the document text, the
+    record type, its span and its identity fields (see ``pipeline.store.evidence``)."""
 
+    key: str = Field(index=True, description="Stable id of this evidence across runs (evx changes, evx review).")
     page: int | None = None
     start: int = Field(ge=0)
     end: int = Field(ge=0)

@@ -1,0 +1,178 @@
+"""What changed in the evidence since a run (``evx changes``).
+
+Runs log every record they add, remove or change, by stable key (``evidence_change``). The
+report nets those out over the runs after the chosen one: a record added and then removed is no
+change, a record changed twice is one change from its first state to its last.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from pipeline.errors import EvxError
+from pipeline.records import RECORD_TYPES
+from pipeline.store.evidence import change_summary, summary
+from pipeline.store.models import Curation, EvidenceChange, Run
+
+ORDER = {"changed": 0, "removed": 1, "added": 2}  # what a reviewer must look at first
+
+
+@dataclass
+class Delta:
+    change: str  # added | removed | changed
+    type: str
+    document: str
+    key: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    curation: str | None = None  # the reviewer's verdict on this record, if any
+
+    @property
+    def what(self) -> str:
+        return summary(self.type, self.after or self.before)
+
+    @property
+    def detail(self) -> str:
+        if self.change == "changed" and self.before and self.after:
+            return change_summary(self.before, self.after)
+        return ""
+
+    @property
+    def page(self) -> int | None:
+        return (self.after or self.before or {}).get("page")
+
+    @property
+    def text(self) -> str:
+        return (self.after or self.before or {}).get("text") or ""
+
+
+@dataclass
+class ChangeReport:
+    since: int  # changes made by runs after this one (0: since the database began)
+    runs: list[int]
+    deltas: list[Delta] = field(default_factory=list)
+    orphaned: list[Curation] = field(default_factory=list)  # curations whose record went in these runs
+
+    def counts(self) -> Counter[str]:
+        return Counter(d.change for d in self.deltas)
+
+    def headline(self) -> str:
+        counts = self.counts()
+        documents = len({d.document for d in self.deltas})
+        runs = f"run {self.runs[0]}" if len(self.runs) == 1 else f"runs {self.runs[0]}–{self.runs[-1]}" if self.runs else "no runs"
+        line = (f"changes since run {self.since} ({runs}): {counts['added']} added, {counts['removed']} removed, "
+                f"{counts['changed']} changed in {documents} documents")
+        if self.orphaned:
+            line += f"; {len(self.orphaned)} curations lost their record"
+        return line
+
+
+def changes_since(engine: Engine, since: int | None = None, types: list[str] | None = None) -> ChangeReport:
+    """The net changes made by the runs after run ``since`` (default: the run before the latest,
+    so the latest run's changes)."""
+    with Session(engine) as session:
+        latest = session.exec(select(func.max(Run.id))).one()
+        if latest is None:
+            raise EvxError("no runs yet: nothing to compare (run evx ingest or evx refresh first)")
+        if since is None:
+            since = latest - 1
+        elif since != 0 and session.get(Run, since) is None:
+            raise EvxError(f"no run {since} (runs go from 1 to {latest}; see evx runs)")
+        rows = session.exec(
+            select(EvidenceChange).where(EvidenceChange.run_id > since).order_by(EvidenceChange.id)
+        ).all()
+        runs = sorted({r.run_id for r in rows} | set(session.exec(select(Run.id).where(Run.id > since)).all()))
+        curated = {c.key: c for c in session.exec(select(Curation))}
+    first: dict[str, EvidenceChange] = {}
+    last: dict[str, EvidenceChange] = {}
+    for row in rows:
+        first.setdefault(row.key, row)
+        last[row.key] = row
+    report = ChangeReport(since=since, runs=runs)
+    for key, start in first.items():
+        end = last[key]
+        before, after = start.before, end.after
+        if before == after:
+            continue
+        change = "added" if before is None else "removed" if after is None else "changed"
+        if types and start.type not in types:
+            continue
+        verdict = curated.get(key)
+        report.deltas.append(Delta(change, start.type, end.document, key, before, after, verdict and verdict.status))
+    report.deltas.sort(key=lambda d: (ORDER[d.change], d.document, RECORD_TYPES.index(d.type), d.page or 0, d.key))
+    report.orphaned = [c for c in curated.values() if c.orphaned_run is not None and c.orphaned_run > since]
+    return report
+
+
+# ----------------------------------------------------------------------------- rendering
+
+COLUMNS = ["change", "type", "document", "page", "evidence", "what changed", "curation", "text", "key"]
+
+
+def _cells(delta: Delta) -> list[Any]:
+    return [delta.change, delta.type, delta.document, delta.page, delta.what, delta.detail, delta.curation or "",
+            delta.text, delta.key]
+
+
+def render_csv(report: ChangeReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(_cells(d) for d in report.deltas)
+    return out.getvalue()
+
+
+def render_markdown(report: ChangeReport) -> str:
+    lines = [f"# Evidence changes since run {report.since}", "", report.headline() + ".", ""]
+    for change in ORDER:
+        deltas = [d for d in report.deltas if d.change == change]
+        if not deltas:
+            continue
+        lines += [f"## {change.capitalize()} ({len(deltas)})", "",
+                  "| type | document | page | evidence | what changed | curation | key |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {d.type} | {_md(d.document)} | {d.page or ''} | {_md(d.what)} | {_md(d.detail)} | {d.curation or ''} | `{d.key}` |"
+                  for d in deltas]
+        lines.append("")
+    if report.orphaned:
+        lines += ["## Curations whose record is gone", "", "| status | document | was | comment | key |", "|---|---|---|---|---|"]
+        lines += [f"| {c.status} | {_md(c.document or '')} | {_md(summary(c.type or '', c.snapshot))} | {_md(c.comment or '')} | `{c.key}` |"
+                  for c in report.orphaned]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_table(report: ChangeReport, width: int = 60) -> str:
+    lines = [report.headline()]
+    for change in ORDER:
+        deltas = [d for d in report.deltas if d.change == change]
+        if not deltas:
+            continue
+        lines += ["", f"{change} ({len(deltas)}):"]
+        for d in deltas:
+            where = d.document + (f" p.{d.page}" if d.page else "")
+            line = f"  {d.type:<9} {_cut(d.what, width)}"
+            if d.detail:
+                line += f"  [{_cut(d.detail, width)}]"
+            if d.curation:
+                line += f"  (curated: {d.curation})"
+            lines.append(f"{line}  — {where}  {d.key}")
+    if report.orphaned:
+        lines += ["", f"curations whose record is gone ({len(report.orphaned)}):"]
+        lines += [f"  {c.status:<9} {_cut(summary(c.type or '', c.snapshot), width)}  — {c.document}  {c.key}" for c in report.orphaned]
+    return "\n".join(lines) + "\n"
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _md(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
