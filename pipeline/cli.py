@@ -535,10 +535,13 @@ def status_command(
     formats = ", ".join(f"{f} {n}" for f, n in status.documents_by_format.items())
     typer.echo("\n".join([
         f"database: {status.db_path} (schema {status.schema_version})",
-        f"documents: {status.documents}" + (f" ({formats})" if formats else ""),
+        f"documents: {status.documents}" + (f" ({formats})" if formats else "")
+        + (f"; {status.withdrawn_documents} withdrawn" if status.withdrawn_documents else ""),
         "records: " + ", ".join(f"{t} {n}" for t, n in status.records.items()),
         f"errors: {status.errors}" + (' (see: evx query "SELECT * FROM ingest_error")' if status.errors else ""),
         "extractor: " + (", ".join(status.extractor_versions) or "-"),
+        "last run: " + (f"{run['id']} {run['command']} {run['status']}, started {run['started']}"
+                        if (run := status.last_run) else "-"),
     ]))
 
 

@@ -37,6 +37,7 @@ from pipeline.store.models import (
     Curation,
     EvidenceChange,
     IngestError,
+    Run,
     RunFailure,
     SectionRow,
     SentenceRow,
@@ -502,7 +503,7 @@ def _sentence_of(record: Record, sentences: list[Sentence]) -> Sentence | None:
 
 @dataclass
 class StoreStatus:
-    """What ``evx status`` reports."""
+    """What ``evx status`` reports (documents and records of withdrawn files left out)."""
 
     db_path: str
     schema_version: int
@@ -511,26 +512,41 @@ class StoreStatus:
     records: dict[str, int]
     errors: int
     extractor_versions: list[str]
+    withdrawn_documents: int = 0
+    last_run: dict[str, Any] | None = None  # id, command, status, started, finished
 
 
 def store_status(engine: Engine, db_path: Path | str) -> StoreStatus:
-    """Counts of documents, records and errors in the database."""
+    """Counts of current documents, records and errors in the database, and the latest run."""
+    current = StoredDocument.withdrawn_run.is_(None)
     with Session(engine) as session:
         by_format = dict(session.exec(
-            select(StoredDocument.format, func.count()).group_by(StoredDocument.format).order_by(StoredDocument.format)
+            select(StoredDocument.format, func.count()).where(current)
+            .group_by(StoredDocument.format).order_by(StoredDocument.format)
         ).all())
         records = {
-            name: session.exec(select(func.count()).select_from(kind.table)).one()
+            name: session.exec(
+                select(func.count()).select_from(kind.table)
+                .join(StoredDocument, StoredDocument.id == kind.table.document_id).where(current)
+            ).one()
             for name, kind in RECORD_KINDS.items()
         }
         errors = session.exec(select(func.count()).select_from(IngestError)).one()
+        withdrawn = session.exec(select(func.count()).select_from(StoredDocument).where(~current)).one()
         versions = session.exec(
-            select(StoredDocument.extractor_version).distinct().order_by(StoredDocument.extractor_version)
+            select(StoredDocument.extractor_version).where(current).distinct().order_by(StoredDocument.extractor_version)
         ).all()
+        run = session.exec(select(Run).order_by(Run.id.desc()).limit(1)).first()
         schema = session.execute(text("PRAGMA user_version")).scalar_one()
+    last_run = run and {
+        "id": run.id, "command": run.command, "status": run.status,
+        "started": run.started.isoformat(timespec="seconds"),
+        "finished": run.finished and run.finished.isoformat(timespec="seconds"),
+    }
     return StoreStatus(
         db_path=str(db_path), schema_version=schema, documents=sum(by_format.values()),
         documents_by_format=by_format, records=records, errors=errors, extractor_versions=list(versions),
+        withdrawn_documents=withdrawn, last_run=last_run,
     )
 
 

@@ -84,11 +84,12 @@ def summary(record_type: str, state: Mapping[str, Any] | None) -> str:
         value = f"{s.get('value_text') or _number(s.get('value'))}{'' if unit == '%' or not unit else ' '}{unit}"
         head = f"{s.get('endpoint')} {s.get('measure')} {value}"
         details = []
-        if s.get("ci_low") is not None or s.get("ci_text"):
-            ci = s.get("ci_text") or _number(s.get("ci_low")) + "–" + _number(s.get("ci_high"))
-            details.append(f"95% CI {ci}")
-        if s.get("count") is not None or s.get("total") is not None:
-            details.append(_shown(s.get("count"), "") + "/" + _shown(s.get("total"), ""))
+        if s.get("ci_low") is not None and s.get("ci_high") is not None:
+            details.append(f"CI {_number(s['ci_low'])}–{_number(s['ci_high'])}")
+        if s.get("count") is not None and s.get("total") is not None:
+            details.append(f"{s['count']}/{s['total']}")
+        elif s.get("count") is not None or s.get("total") is not None:
+            details.append(f"n={s['count']}" if s.get("count") is not None else f"N={s['total']}")
         if s.get("p_value"):
             details.append(f"p {s['p_value']}")
         if details:
