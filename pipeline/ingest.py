@@ -161,163 +161,180 @@ def _run(
     """One run under the database lock. Raises ``DatabaseBusy`` if another run holds it,
     ``StoreError`` if the database cannot be opened; per-file problems end up in the summary."""
     began = time.monotonic()
-    summary = IngestSummary()
     version = extractor.EXTRACTOR_VERSION
     with exclusive(db_path):
         engine = open_store(db_path, create=True)
         try:
-            summary.run_id = run_id = start_run(engine, command, version)
-            log.info("run %d: %s started (extractor %s)", run_id, command, version)
+            job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit)
+            summary = job.summary
+            log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
-                _do_run(engine, run_id, command, paths, version, withdraw, reextract, time_limit, progress, summary)
+                job.run(paths, withdraw, progress)
             except BaseException as exc:  # killed by a signal (SystemExit), Ctrl-C, or a bug
                 summary.status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "aborted"
                 note = f"stopped: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
-                finish_run(engine, run_id, summary.status, note=note[:300], **summary.run_counts())
-                log.error("run %d: %s", run_id, note)
+                finish_run(engine, job.run_id, summary.status, note=note[:300], **summary.run_counts())
+                log.error("run %d: %s", job.run_id, note)
                 raise
             summary.status = "failed_files" if summary.errors else "ok"
-            finish_run(engine, run_id, summary.status, **summary.run_counts())
+            finish_run(engine, job.run_id, summary.status, **summary.run_counts())
         finally:
             engine.dispose()
     summary.elapsed = time.monotonic() - began
     log.info(
         "run %d: %s in %.1f s: files %d new, %d changed, %d re-extracted, %d restored, %d withdrawn, %d unchanged, "
         "%d failed; records %d added, %d removed, %d changed",
-        run_id, summary.status, summary.elapsed, summary.files_new, summary.files_changed, summary.files_reextracted,
+        job.run_id, summary.status, summary.elapsed, summary.files_new, summary.files_changed, summary.files_reextracted,
         summary.files_restored, summary.files_withdrawn, summary.files_skipped, len(summary.errors),
         summary.records_added, summary.records_removed, summary.records_changed,
     )
     return summary
 
 
-def _do_run(engine, run_id, command, paths, version, withdraw, reextract, time_limit, progress, summary) -> None:
-    roots = _roots(engine, paths, run_id)
-    if not roots:
-        raise StoreError("nothing to refresh: the database records no sources yet (give paths, or run evx ingest)")
-    files, scanned = _scan(roots, summary, engine, run_id)
-    known = source_files(engine)
-    failed_before = {path for path, _reason in ingest_errors(engine)}
-    for done, ref in enumerate(files, 1):
-        summary.files_seen += 1
-        _process_file(engine, run_id, ref, known.get(ref.name), version, reextract, time_limit, summary, failed_before)
-        if progress:
-            progress(done, len(files), ref.name)
-        if done % RUN_ROW_EVERY == 0:
-            update_run(engine, run_id, **summary.run_counts())
-    if withdraw:
-        found = {ref.name for ref in files}
-        for name, stored in known.items():
-            if stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned):
-                result = withdraw_file(engine, name, run_id)
-                summary.files_withdrawn += 1
-                summary.records_removed += result.removed
-                log.info("run %d: withdrawn %s (gone; %d records out)", run_id, name, result.removed)
+@dataclass(frozen=True)
+class _Root:
+    name: str  # the form its files are stored under
+    place: Path  # where it is on disk
+    is_folder: bool
 
 
-def _roots(engine: Engine, paths: list[Path | str], run_id: int) -> list[tuple[str, Path, bool]]:
-    """(name, place on disk, is it a folder) of the roots to scan: ``paths`` (recorded as new roots unless an
-    earlier root holds them), or every recorded root."""
-    recorded = source_roots(engine)
-    if not paths:
-        return [(r.path, Path(r.abs_path), r.is_folder) for r in recorded]
-    chosen = []
-    for given in paths:
-        absolute = Path(os.path.abspath(given))
-        holder = next((r for r in recorded if absolute == Path(r.abs_path) or Path(r.abs_path) in absolute.parents), None)
-        if holder is None:
-            holder = add_source_root(engine, str(Path(given)), str(absolute), absolute.is_dir(), run_id)
-            recorded.append(holder)
-        name = str(Path(holder.path) / absolute.relative_to(holder.abs_path)) if absolute != Path(holder.abs_path) else holder.path
-        chosen.append((os.path.normpath(name), absolute, absolute.is_dir()))
-    return chosen
+class _Job:
+    """The work of one run, file by file, counted in ``summary``."""
 
+    def __init__(self, engine: Engine, run_id: int, version: str, reextract: bool, time_limit: float | None) -> None:
+        self.engine, self.run_id, self.version = engine, run_id, version
+        self.reextract, self.time_limit = reextract, time_limit
+        self.summary = IngestSummary(run_id=run_id)
+        self.failed_before = {path for path, _reason in ingest_errors(engine)}
 
-def _scan(roots, summary: IngestSummary, engine: Engine, run_id: int) -> tuple[list[SourceFileRef], list[str]]:
-    """The files under the roots, named as stored, and the roots that could be scanned. A
-    missing folder is a failure, not a reason to withdraw everything it held (an unmounted
-    share looks the same as a deleted folder); a missing root file is simply gone."""
-    files: list[SourceFileRef] = []
-    scanned: list[str] = []
-    seen: set[str] = set()
-    for name, place, is_folder in roots:
-        if place.is_dir():
-            for file in readers.iter_source_files([place]):
-                ref = SourceFileRef(os.path.normpath(os.path.join(name, os.path.relpath(file, place))), file)
+    def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None) -> None:
+        roots = self.roots(paths)
+        if not roots:
+            raise StoreError("nothing to refresh: the database records no sources yet (give paths, or run evx ingest)")
+        files, scanned = self.scan(roots)
+        known = source_files(self.engine)
+        for done, ref in enumerate(files, 1):
+            self.summary.files_seen += 1
+            self.process(ref, known.get(ref.name))
+            if progress:
+                progress(done, len(files), ref.name)
+            if done % RUN_ROW_EVERY == 0:
+                update_run(self.engine, self.run_id, **self.summary.run_counts())
+        if withdraw:
+            found = {ref.name for ref in files}
+            for name, stored in known.items():
+                if stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned):
+                    self.withdraw(name)
+
+    def roots(self, paths: list[Path | str]) -> list[_Root]:
+        """The roots to scan: ``paths`` (recorded as new roots unless an earlier root holds
+        them, whose naming they then follow), or every recorded root."""
+        recorded = source_roots(self.engine)
+        if not paths:
+            return [_Root(r.path, Path(r.abs_path), r.is_folder) for r in recorded]
+        chosen = []
+        for given in paths:
+            place = Path(os.path.abspath(given))
+            holder = next((r for r in recorded if place == Path(r.abs_path) or Path(r.abs_path) in place.parents), None)
+            if holder is None:
+                holder = add_source_root(self.engine, str(Path(given)), str(place), place.is_dir(), self.run_id)
+                recorded.append(holder)
+            name = os.path.join(holder.path, os.path.relpath(place, holder.abs_path))
+            chosen.append(_Root(os.path.normpath(name), place, place.is_dir()))
+        return chosen
+
+    def scan(self, roots: list[_Root]) -> tuple[list[SourceFileRef], list[str]]:
+        """The files under the roots, named as stored, and the names of the roots that could be
+        scanned. A missing folder is a failure, not a reason to withdraw everything it held (an
+        unmounted share looks the same as a deleted folder); a missing root file is simply gone."""
+        files: list[SourceFileRef] = []
+        scanned: list[str] = []
+        seen: set[str] = set()
+        for root in roots:
+            if root.place.is_dir():
+                found = [SourceFileRef(os.path.normpath(os.path.join(root.name, os.path.relpath(f, root.place))), f)
+                         for f in readers.iter_source_files([root.place])]
+            elif root.place.is_file():
+                found = [SourceFileRef(root.name, root.place)]
+            elif root.is_folder:
+                self.fail(root.name, f"source folder {root.place} is missing; its files are kept as they were")
+                continue
+            else:
+                found = []  # a file given earlier, now gone
+            if root.name in self.failed_before:  # the folder is back
+                clear_error(self.engine, root.name)
+            scanned.append(root.name)
+            for ref in found:
                 if ref.name not in seen:
                     seen.add(ref.name)
                     files.append(ref)
-            scanned.append(name)
-        elif place.is_file():
-            if name not in seen:
-                seen.add(name)
-                files.append(SourceFileRef(name, place))
-            scanned.append(name)
-        elif not is_folder:  # a file given earlier, now gone
-            scanned.append(name)
+        return files, scanned
+
+    def process(self, ref: SourceFileRef, known: StoredFile | None) -> None:
+        """Bring one file up to date; any failure becomes its error row and the run goes on."""
+        summary = self.summary
+        try:
+            digest = file_sha256(ref.path)
+            if known is not None and known.sha256 == digest:
+                self.process_unchanged(ref, known, digest)
+                return
+            analysed = read_and_analyse(ref.path, self.time_limit, ref.name)
+            result = load_file(self.engine, ref.name, digest, analysed, self.version, run_id=self.run_id, force=True)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+            self.fail(ref.name, failure_reason(exc))
+            return
+        summary.count_load(result)
+        if known is None:
+            summary.files_new += 1
         else:
-            reason = f"source folder {place} is missing; its files are kept as they were"
-            record_error(engine, name, reason, run_id)
-            summary.errors.append((name, reason))
-            log.warning("run %d: %s: %s", run_id, name, reason)
-    return files, scanned
+            summary.files_changed += 1
+        log.info("run %d: %s %s (%d documents; records %d added, %d removed, %d changed)", self.run_id,
+                 "new" if known is None else "changed", ref.name, result.documents, result.added, result.removed,
+                 result.changed)
+
+    def process_unchanged(self, ref: SourceFileRef, known: StoredFile, digest: str) -> None:
+        """A file whose content is stored: restore it if it was withdrawn, re-extract it from
+        the stored text if another extractor made its records, else skip it."""
+        summary = self.summary
+        acted = False
+        if known.withdrawn_run is not None:
+            result = restore_file(self.engine, ref.name, self.run_id)
+            summary.files_restored += 1
+            summary.records_added += result.added
+            log.info("run %d: restored %s", self.run_id, ref.name)
+            acted = True
+        if self.reextract or known.extractor_version != self.version:
+            documents = stored_documents(self.engine, ref.name)
+            if documents is None:  # stored before layouts were kept: read the file again
+                analysed = read_and_analyse(ref.path, self.time_limit, ref.name)
+            else:
+                analysed = analyse_all(documents, self.time_limit)
+            result = load_file(self.engine, ref.name, digest, analysed, self.version, run_id=self.run_id, force=True)
+            summary.count_load(result)
+            summary.files_reextracted += 1
+            acted = True
+        if not acted:
+            summary.files_skipped += 1
+            summary.documents_skipped += known.documents
+        if ref.name in self.failed_before:  # a version of the file that failed in between
+            clear_error(self.engine, ref.name)
+
+    def withdraw(self, name: str) -> None:
+        result = withdraw_file(self.engine, name, self.run_id)
+        self.summary.files_withdrawn += 1
+        self.summary.records_removed += result.removed
+        log.info("run %d: withdrawn %s (gone; %d records out)", self.run_id, name, result.removed)
+
+    def fail(self, name: str, reason: str) -> None:
+        record_error(self.engine, name, reason, self.run_id)
+        self.summary.errors.append((name, reason))
+        log.warning("run %d: failed %s: %s", self.run_id, name, reason)
 
 
 def _under(name: str, root: str) -> bool:
     if root in (".", ""):
         return not os.path.isabs(name) and not name.startswith("..")
     return name == root or name.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _process_file(
-    engine: Engine,
-    run_id: int,
-    ref: SourceFileRef,
-    known: StoredFile | None,
-    version: str,
-    reextract: bool,
-    time_limit: float | None,
-    summary: IngestSummary,
-    failed_before: set[str],
-) -> None:
-    """Bring one file up to date; any failure becomes its error row and the run goes on."""
-    try:
-        digest = file_sha256(ref.path)
-        if known is not None and known.sha256 == digest:
-            acted = False
-            if known.withdrawn_run is not None:
-                result = restore_file(engine, ref.name, run_id)
-                summary.files_restored += 1
-                summary.records_added += result.added
-                log.info("run %d: restored %s", run_id, ref.name)
-                acted = True
-            if reextract or known.extractor_version != version:
-                documents = stored_documents(engine, ref.name)
-                analysed = analyse_all(documents, time_limit) if documents is not None else read_and_analyse(ref.path, time_limit, ref.name)
-                summary.count_load(load_file(engine, ref.name, digest, analysed, version, run_id=run_id, force=True))
-                summary.files_reextracted += 1
-                acted = True
-            if not acted:
-                summary.files_skipped += 1
-                summary.documents_skipped += known.documents
-            if ref.name in failed_before:  # a version of the file that failed in between
-                clear_error(engine, ref.name)
-            return
-        analysed = read_and_analyse(ref.path, time_limit, ref.name)
-        result = load_file(engine, ref.name, digest, analysed, version, run_id=run_id, force=True)
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        reason = failure_reason(exc)
-        record_error(engine, ref.name, reason, run_id)
-        summary.errors.append((ref.name, reason))
-        log.warning("run %d: failed %s: %s", run_id, ref.name, reason)
-        return
-    summary.count_load(result)
-    if known is None:
-        summary.files_new += 1
-    else:
-        summary.files_changed += 1
-    log.info("run %d: %s %s (%d documents; records %d added, %d removed, %d changed)", run_id,
-             "new" if known is None else "changed", ref.name, result.documents, result.added, result.removed, result.changed)
 
 
 def read_and_analyse(

@@ -252,6 +252,9 @@ def test_a_missing_source_folder_withdraws_nothing(corpus: Path, tmp_path: Path,
     assert summary.status == "failed_files" and summary.files_withdrawn == 0
     assert "is missing" in summary.errors[0][1]
     assert count(db, "document", "withdrawn_run IS NULL") == 2
+    (tmp_path / "elsewhere").rename(corpus)  # mounted again
+    back = refresh(None, db)
+    assert (back.status, back.files_skipped, count(db, "ingest_error")) == ("ok", 2, 0)
 
 
 def test_sources_are_found_from_another_working_directory(corpus: Path, tmp_path: Path, fake_extractor: None, monkeypatch) -> None:
