@@ -60,6 +60,11 @@ class ChangeReport:
     deltas: list[Delta] = field(default_factory=list)
     orphaned: list[Curation] = field(default_factory=list)  # curations whose record went in these runs
 
+    def groups(self) -> list[tuple[str, list[Delta]]]:
+        """(change, its deltas) in reading order, the empty ones left out."""
+        grouped = [(change, [d for d in self.deltas if d.change == change]) for change in ORDER]
+        return [(change, deltas) for change, deltas in grouped if deltas]
+
     def counts(self) -> Counter[str]:
         return Counter(d.change for d in self.deltas)
 
@@ -131,10 +136,7 @@ def render_csv(report: ChangeReport) -> str:
 
 def render_markdown(report: ChangeReport) -> str:
     lines = [f"# Evidence changes since run {report.since}", "", report.headline() + ".", ""]
-    for change in ORDER:
-        deltas = [d for d in report.deltas if d.change == change]
-        if not deltas:
-            continue
+    for change, deltas in report.groups():
         lines += [f"## {change.capitalize()} ({len(deltas)})", "",
                   "| type | document | page | evidence | what changed | curation | key |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {d.type} | {_md(d.document)} | {d.page or ''} | {_md(d.what)} | {_md(d.detail)} | {d.curation or ''} | `{d.key}` |"
@@ -150,10 +152,7 @@ def render_markdown(report: ChangeReport) -> str:
 
 def render_table(report: ChangeReport, width: int = 60) -> str:
     lines = [report.headline()]
-    for change in ORDER:
-        deltas = [d for d in report.deltas if d.change == change]
-        if not deltas:
-            continue
+    for change, deltas in report.groups():
         lines += ["", f"{change} ({len(deltas)}):"]
         for d in deltas:
             where = d.document + (f" p.{d.page}" if d.page else "")

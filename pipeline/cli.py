@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline import __version__
+from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
@@ -94,12 +94,13 @@ def main(
 
 @contextmanager
 def _errors_to_exit() -> Iterator[None]:
-    """Our errors become one line on stderr and exit code 2 (could not run)."""
+    """Our errors become one line on stderr and exit code 2 (could not run), or 3 when another
+    run holds the database."""
     try:
         yield
     except EvxError as exc:
         typer.echo(f"evx: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(EXIT_BUSY if isinstance(exc, DatabaseBusy) else EXIT_USAGE) from None
 
 
 def _say(message: str, quiet: bool = False) -> None:
@@ -186,7 +187,7 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
     previous = signal.signal(signal.SIGTERM, _terminate)
     console = Console(stderr=True)
     try:
-        with Progress(
+        with _errors_to_exit(), Progress(
             TextColumn(name), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
             console=console, transient=True, disable=quiet or not console.is_terminal,  # no bar in logs
         ) as bar:
@@ -196,12 +197,6 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
                 bar.update(task, completed=done, total=total, description=Path(file).name)
 
             summary = job(progress)
-    except DatabaseBusy as exc:
-        typer.echo(f"evx: {exc}", err=True)
-        raise typer.Exit(EXIT_BUSY) from None
-    except EvxError as exc:
-        typer.echo(f"evx: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         if handler:
@@ -316,8 +311,6 @@ def changes_command(
 
         evx changes --since 3 --format markdown --out changes.md
     """
-    from pipeline import changes
-
     try:
         chosen = parse_types(types) if types else None
     except ValueError as exc:

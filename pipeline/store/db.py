@@ -196,15 +196,18 @@ def _create_or_migrate(conn, version: int) -> None:
 def source_files(engine: Engine) -> dict[str, StoredFile]:
     """Every source file the database knows, by path (one query, for a whole refresh)."""
     with Session(engine) as session:
-        rows = session.exec(select(SourceFile)).all()
-    return {r.path: StoredFile(r.sha256, r.extractor_version, r.documents, r.withdrawn_run) for r in rows}
+        return {row.path: _stored_file(row) for row in session.exec(select(SourceFile))}
 
 
 def stored_file(engine: Engine, file_path: str) -> StoredFile | None:
     """What is stored from ``file_path``, or None if nothing ever was."""
     with Session(engine) as session:
         row = session.exec(select(SourceFile).where(SourceFile.path == file_path)).first()
-    return row and StoredFile(row.sha256, row.extractor_version, row.documents, row.withdrawn_run)
+    return row and _stored_file(row)
+
+
+def _stored_file(row: SourceFile) -> StoredFile:
+    return StoredFile(row.sha256, row.extractor_version, row.documents, row.withdrawn_run)
 
 
 def stored_documents(engine: Engine, file_path: str) -> list[Document] | None:
@@ -260,9 +263,10 @@ def load_file(
     version (unless ``force``). A record that breaks its type's shape raises ``StoreError`` and
     stores nothing.
     """
-    known = stored_file(engine, file_path)
-    if not force and known and known.withdrawn_run is None and known.sha256 == sha256 and known.extractor_version == extractor_version:
-        return LoadResult()
+    if not force:
+        known = stored_file(engine, file_path)
+        if known and known.withdrawn_run is None and known.sha256 == sha256 and known.extractor_version == extractor_version:
+            return LoadResult()
     result = LoadResult()
     now = datetime.now(timezone.utc)
     with Session(engine) as session, session.begin():
@@ -301,35 +305,34 @@ def load_document(
 def withdraw_file(engine: Engine, file_path: str, run_id: int | None) -> LoadResult:
     """Mark the documents of a file that disappeared as withdrawn by ``run_id``; their records
     stay in the tables (out of the views and exports) and are logged as removed."""
-    result = LoadResult()
-    with Session(engine) as session, session.begin():
-        docs = session.exec(
-            select(StoredDocument.id, StoredDocument.path)
-            .where(StoredDocument.file_path == file_path, StoredDocument.withdrawn_run.is_(None))
-        ).all()
-        before = _current_records(session, dict(docs))
-        session.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=run_id))
-        session.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=run_id))
-        result.added, result.removed, result.changed = _log_changes(session, run_id, before, {})
-        result.replaced = len(docs)
-    return result
+    return _set_withdrawn(engine, file_path, run_id, withdrawn=True)
 
 
 def restore_file(engine: Engine, file_path: str, run_id: int | None) -> LoadResult:
     """Bring back a withdrawn file that reappeared with the content it had: its documents and
     records return as they were (logged as added) and their curations are attached again."""
+    return _set_withdrawn(engine, file_path, run_id, withdrawn=False)
+
+
+def _set_withdrawn(engine: Engine, file_path: str, run_id: int | None, *, withdrawn: bool) -> LoadResult:
+    """Withdraw or restore the documents of ``file_path`` in one transaction, logging their
+    records as removed or added. ``replaced`` counts documents withdrawn, ``documents`` restored."""
     result = LoadResult()
     with Session(engine) as session, session.begin():
-        docs = session.exec(
-            select(StoredDocument.id, StoredDocument.path)
-            .where(StoredDocument.file_path == file_path, StoredDocument.withdrawn_run.is_not(None))
-        ).all()
-        session.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=None))
-        session.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=None))
-        after = _current_records(session, dict(docs))
-        result.added, result.removed, result.changed = _log_changes(session, run_id, {}, after)
-        result.documents = len(docs)
-        session.execute(delete(IngestError).where(IngestError.path == file_path))
+        affected = StoredDocument.withdrawn_run.is_(None) if withdrawn else StoredDocument.withdrawn_run.is_not(None)
+        docs = dict(session.exec(
+            select(StoredDocument.id, StoredDocument.path).where(StoredDocument.file_path == file_path, affected)
+        ).all())
+        records = _current_records(session, docs)
+        mark = run_id if withdrawn else None
+        session.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=mark))
+        session.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=mark))
+        before, after = (records, {}) if withdrawn else ({}, records)
+        result.added, result.removed, result.changed = _log_changes(session, run_id, before, after)
+        if withdrawn:
+            result.replaced = len(docs)
+        else:
+            result.documents = len(docs)
     return result
 
 
@@ -367,6 +370,7 @@ def _log_changes(
         rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="removed", before=state, after=None))
     _bulk(session, EvidenceChange, rows)
     for chunk in _chunks(gone):
+        # 0 stands for "outside any run" (a load called from code without one).
         session.execute(update(Curation).where(Curation.key.in_(chunk), Curation.orphaned_run.is_(None))
                         .values(orphaned_run=run_id if run_id is not None else 0))
     for chunk in _chunks([key for key in after if key not in before]):

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pipeline.store.models import RECORD_KINDS, BiomarkerFields, Her2Fields, OutcomeFields, RegimenFields, TrialFields
+from pipeline.store.models import RECORD_KINDS, ExportedEvidence
 
 IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     "outcome": ("endpoint", "measure"),
@@ -27,14 +27,12 @@ IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     "biomarker": ("gene",),
 }
 
+# A type's own fields: those of its export model beyond the provenance every record has.
 STATE_FIELDS: dict[str, tuple[str, ...]] = {
-    "outcome": tuple(OutcomeFields.model_fields),
-    "trial": tuple(TrialFields.model_fields),
-    "regimen": tuple(RegimenFields.model_fields),
-    "her2": tuple(Her2Fields.model_fields),
-    "biomarker": tuple(BiomarkerFields.model_fields),
+    name: tuple(f for f in kind.export.model_fields if f not in ExportedEvidence.model_fields)
+    for name, kind in RECORD_KINDS.items()
 }
-assert set(STATE_FIELDS) == set(IDENTITY_FIELDS) == set(RECORD_KINDS)
+assert set(IDENTITY_FIELDS) == set(RECORD_KINDS)
 
 
 def text_sha256(text: str) -> str:

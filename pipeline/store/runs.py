@@ -87,11 +87,6 @@ def list_runs(engine: Engine, limit: int | None = None) -> list[Run]:
         return list(session.exec(query.limit(limit) if limit else query))
 
 
-def get_run(engine: Engine, run_id: int) -> Run | None:
-    with Session(engine) as session:
-        return session.get(Run, run_id)
-
-
 def run_failures(engine: Engine, run_id: int) -> list[tuple[str, str]]:
     """(path, reason) of the files that failed in a run."""
     with Session(engine) as session:
