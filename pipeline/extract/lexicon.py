@@ -4,17 +4,30 @@ The drug lexicon is the offline DrugBank/MeSH/MedlinePlus dictionary shipped by 
 `drug-named-entity-recognition` package (MIT), read directly from its data file so no
 download or network call happens, completed by evx's own brand/code-name aliases and minus
 a stoplist of ordinary words.
+
+That data file unpickles into ~400 MB of Python objects for the ~50,000 names evx keeps, and
+the memory stays with the process. So the names are filtered once, in a child process, into a
+small JSON cache (``$EVX_CACHE_DIR``, else ``$XDG_CACHE_HOME/evx`` or ``~/.cache/evx``) keyed
+by the package's file and evx's own lexicon code and data; every later process loads the cache
+in a few milliseconds.
 """
 
 from __future__ import annotations
 
 import bz2
+import hashlib
+import importlib.util
 import json
+import os
 import pickle
 import re
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from pathlib import Path
 
 DATA = resources.files("pipeline") / "data"
 
@@ -67,7 +80,7 @@ def load_lexicons() -> Lexicons:
     for canonical, aliases in _load_json("trials.json", "trials").items():
         for surface in [canonical, *aliases]:
             trials[surface.lower()] = canonical
-    aliases = {k.lower(): v.lower() for k, v in _load_json("drug_aliases.json", "aliases").items()}
+    aliases = _drug_aliases()
     backbone_data = _load_json("backbones.json", "backbones")
     backbones = {name.lower(): name for name in backbone_data}
     components = {name: frozenset(drugs) for name, drugs in backbone_data.items()}
@@ -75,19 +88,77 @@ def load_lexicons() -> Lexicons:
     for canonical, surfaces in _load_json("biomarkers.json", "genes").items():
         for surface in surfaces:
             genes[surface] = canonical
-    stoplist = frozenset(
+    stoplist = _drug_stoplist()
+    drugs = _cached_drug_dictionary()
+    return Lexicons(endpoints, trials, aliases, backbones, genes, drugs, stoplist, components)
+
+
+def _drug_aliases() -> dict[str, str]:
+    return {k.lower(): v.lower() for k, v in _load_json("drug_aliases.json", "aliases").items()}
+
+
+def _drug_stoplist() -> frozenset[str]:
+    return frozenset(
         line.strip().lower()
         for line in (DATA / "drug_stoplist.txt").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     )
-    drugs = _drug_dictionary(stoplist, aliases)
-    return Lexicons(endpoints, trials, aliases, backbones, genes, drugs, stoplist, components)
+
+
+def _cached_drug_dictionary() -> dict[str, str]:
+    """The drug names, from the cache, made first if missing (see the module docstring)."""
+    inputs = [Path(__file__), Path(str(DATA / "drug_stoplist.txt")), Path(str(DATA / "drug_aliases.json"))]
+    cache = _cache_dir() / f"drugs-{_cache_key(inputs)}.json"
+    try:
+        return json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        target = cache
+    except OSError:  # no writable cache: build into a temporary file for this process only
+        target = Path(tempfile.mkdtemp(prefix="evx-")) / cache.name
+    # The child's peak memory goes when it exits; this process only reads the result.
+    subprocess.run([sys.executable, "-c", "import sys; from pipeline.extract.lexicon import write_drug_dictionary; "
+                    "write_drug_dictionary(sys.argv[1])", str(target)], check=True)
+    return json.loads(target.read_text(encoding="utf-8"))
+
+
+def _cache_key(inputs: list[Path]) -> str:
+    """Changes with the package's dictionary file and with evx's code and data that filter it."""
+    source = _package_dictionary()
+    stat = source.stat()
+    key = hashlib.sha256(f"{source}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    for file in inputs:
+        key.update(file.read_bytes())
+    return key.hexdigest()[:16]
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("EVX_CACHE_DIR"):
+        return Path(os.environ["EVX_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "evx"
+
+
+def _package_dictionary() -> Path:
+    # Located without importing the package: its __init__ loads the whole dictionary (~3 s, ~350 MB).
+    spec = importlib.util.find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        raise LexiconError("the drug-named-entity-recognition package is not installed")
+    return Path(spec.submodule_search_locations[0]) / "drug_ner_dictionary.pkl.bz2"
+
+
+def write_drug_dictionary(target: str) -> None:
+    """Filter the package's dictionary into ``target`` (JSON), written whole or not at all."""
+    drugs = _drug_dictionary(_drug_stoplist(), _drug_aliases())
+    partial = Path(f"{target}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(drugs), encoding="utf-8")  # insertion order kept
+    os.replace(partial, target)
 
 
 def _drug_dictionary(stoplist: frozenset[str], aliases: dict[str, str]) -> dict[str, str]:
     """variant -> canonical drug name (lower case), from the package's dictionary."""
-    source = resources.files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
-    with source.open("rb") as raw, bz2.open(raw) as fh:
+    with bz2.open(_package_dictionary(), "rb") as fh:
         # The package's own data file (trusted, installed from PyPI with the package).
         data = pickle.load(fh)  # noqa: S301
     about = data["drug_canonical_to_data"]
