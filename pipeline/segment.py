@@ -168,7 +168,9 @@ def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Se
 
 def _abbreviations(doc: Doc) -> list[Abbreviation]:
     found: dict[str, Abbreviation] = {}
-    for short in getattr(doc._, "abbreviations", []):
+    # scispaCy's order depends on string hashing, which varies between processes: the first
+    # definition in the text is kept, so the rows are the same in every run.
+    for short in sorted(getattr(doc._, "abbreviations", []), key=lambda span: span.start_char):
         long = short._.long_form
         if long is None or short.text.lower() == long.text.lower() or len(short.text) < 2:
             continue

@@ -10,6 +10,19 @@ from spacy.tokens import Doc
 from pipeline.analysis import Sentence
 
 
+class Words:
+    """A doc's token texts, read once: building a spaCy Token object for every look-up is the
+    slow part of a rule-based NER. ``tokens`` has every token; ``texts`` only the words (tokens
+    other than white space, so phrases match across line breaks), word p being token ``index[p]``."""
+
+    def __init__(self, doc: Doc):
+        self.tokens = [token.text for token in doc]
+        self.token_lowers = [text.lower() for text in self.tokens]
+        self.index = [i for i, text in enumerate(self.tokens) if not text.isspace()]
+        self.texts = [self.tokens[i] for i in self.index]
+        self.lowers = [self.token_lowers[i] for i in self.index]
+
+
 @dataclass(frozen=True)
 class Mention:
     start: int

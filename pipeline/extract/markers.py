@@ -187,11 +187,17 @@ COPY_NUMBER = re.compile(
 NGS = re.compile(r"\b(?:NGS|next[- ]generation sequencing|sequencing)\b", re.IGNORECASE)
 IHC_CONTEXT = re.compile(r"\b(?:IHC|immunohistochemi\w*)\b", re.IGNORECASE)
 
+# Every pattern above needs one of these: a HER2 name, IHC or immunohistochemistry, an ISH
+# acronym or "in situ". Sentences without any (most) are skipped at the cost of one search.
+HER2_TRIGGER = re.compile(r"(?i:her[- ]?2|erbb|epidermal\s+growth|immunohisto|in[\s-]+situ)|IHC|ISH")
+
 Found = tuple[int, int, str, str, str | None, str]  # start, end, method, result, threshold, rule
 
 
 def extract_her2(view: SentenceView) -> list[Her2Record]:
     text = view.text
+    if not HER2_TRIGGER.search(text):
+        return []
     found: list[Found] = []
     found += _ihc_scores(text)
     for m in IHC_ISH.finditer(text):
@@ -415,7 +421,10 @@ def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
 
 def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
     text = view.text
-    suffix, prefix, threshold, _ = _gene_patterns()
+    suffix, prefix, threshold, gene = _gene_patterns()
+    # Each pattern but the named markers starts from a marker name: one search rules most sentences out.
+    if not gene.search(text) and not any(surface in text for surface in SPECIAL_MARKERS):
+        return []
     records = []
     for m in suffix.finditer(text):
         word = (m.group("sign") or m.group("status")).lower().strip()

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
 from functools import lru_cache
 
 import spacy
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from pipeline.extract.context import Words
 from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
 
@@ -135,27 +136,29 @@ class LexiconNER:
     def __init__(self, nlp: Language, lexicons: Lexicons):
         self.lex = lexicons
         self.endpoint_by_lower = {k.lower(): v for k, v in lexicons.endpoints.items()}
-        self.endpoint_matcher = Matcher(nlp.vocab)
+        # Endpoint phrases by their first word. Short forms are case-sensitive ("OS" yes, "os"
+        # no), phrases are not. A dictionary look-up per word, not spaCy's Matcher: the Matcher
+        # cost more than everything else in the NER together.
+        self.endpoints_by_first: dict[tuple[bool, str], list[tuple[tuple[str, ...], bool, str]]] = {}
         for surface, canonical in lexicons.endpoints.items():
-            # Short forms are case-sensitive ("OS" yes, "os" no); phrases are not.
-            attr = "ORTH" if len(surface) <= 5 and any(c.isupper() for c in surface) else "LOWER"
-            words = [t.text if attr == "ORTH" else t.lower_ for t in nlp.make_doc(surface)]
-            self.endpoint_matcher.add(canonical, [_across_lines(words, attr)])
+            exact = len(surface) <= 5 and any(c.isupper() for c in surface)
+            words = tuple(t.text if exact else t.lower_ for t in nlp.make_doc(surface) if not t.is_space)
+            self.endpoints_by_first.setdefault((exact, words[0]), []).append((words, exact, canonical))
 
     def __call__(self, doc: Doc) -> Doc:
         abbreviations = {
             a.text: a._.long_form.text.lower() for a in getattr(doc._, "abbreviations", []) if a._.long_form is not None
         }
-        doc.spans["evx_endpoints"] = self._endpoints(doc, abbreviations)
-        doc.spans["evx_drugs"] = self._drugs(doc, abbreviations)
-        doc.spans["evx_trials"] = find_trials(doc, self.lex, doc.spans["evx_drugs"])
+        words = Words(doc)
+        doc.spans["evx_endpoints"] = self._endpoints(doc, words, abbreviations)
+        doc.spans["evx_drugs"] = self._drugs(doc, words, abbreviations)
+        doc.spans["evx_trials"] = find_trials(doc, self.lex, doc.spans["evx_drugs"], words)
         return doc
 
     # ------------------------------------------------------------------ endpoints
-    def _endpoints(self, doc: Doc, abbreviations: dict[str, str]) -> list[Span]:
+    def _endpoints(self, doc: Doc, words: Words, abbreviations: dict[str, str]) -> list[Span]:
         spans = []
-        for match_id, start, end in self.endpoint_matcher(doc):
-            canonical = doc.vocab.strings[match_id]
+        for start, end, canonical in self._endpoint_phrases(words):
             if end - start == 1 and doc[start].lower_ == "survival" and not _plain_survival(doc, start):
                 continue
             if canonical == "PD" and start and doc[start].lower_ == "disease" and doc[start - 1].lower_ in PROGRESSION_AS_EVENT:
@@ -168,13 +171,25 @@ class LexiconNER:
         for short, long in abbreviations.items():
             canonical = self.endpoint_by_lower.get(long)
             if canonical and short not in self.lex.endpoints:
-                for token in doc:
-                    if token.text == short:
-                        spans.append(Span(doc, token.i, token.i + 1, label="ENDPOINT", kb_id=canonical))
+                for p, text in enumerate(words.texts):
+                    if text == short:
+                        i = words.index[p]
+                        spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
         return filter_spans(spans)
 
+    def _endpoint_phrases(self, words: Words) -> Iterator[tuple[int, int, str]]:
+        """(first token, end token, canonical) of every endpoint phrase; the words of a phrase
+        may be split over lines ("objective\nresponse"), so white-space tokens are skipped."""
+        texts, lowers, index = words.texts, words.lowers, words.index
+        for p, text in enumerate(texts):
+            for key in ((True, text), (False, lowers[p])):
+                for phrase, exact, canonical in self.endpoints_by_first.get(key, ()):
+                    end = p + len(phrase)
+                    if end <= len(texts) and tuple((texts if exact else lowers)[p:end]) == phrase:
+                        yield index[p], index[end - 1] + 1, canonical
+
     # ------------------------------------------------------------------ drugs
-    def _drugs(self, doc: Doc, abbreviations: dict[str, str]) -> list[Span]:
+    def _drugs(self, doc: Doc, words: Words, abbreviations: dict[str, str]) -> list[Span]:
         lex = self.lex
         local = {}  # abbreviations of drugs defined in this document: "EVE" -> everolimus
         for short, long in abbreviations.items():
@@ -182,19 +197,17 @@ class LexiconNER:
             if inn and short.lower() not in lex.drug_stoplist:
                 local[short] = inn
         spans = []
-        tokens = [(t.i, t.text) for t in doc if not t.is_space]  # n-grams skip line breaks
-        words = [i for i, _ in tokens]
-        texts = [text for _, text in tokens]
+        texts, lowers, index = words.texts, words.lowers, words.index  # n-grams skip line breaks
         starts = lex.drug_first_words
         p = 0
-        while p < len(words):
+        while p < len(texts):
             found = None
             # Only a token that starts some name is looked up (most tokens start none).
-            if texts[p] not in local and texts[p].lower() not in starts:
+            if texts[p] not in local and lowers[p] not in starts:
                 p += 1
                 continue
-            for size in range(min(MAX_DRUG_TOKENS, len(words) - p), 0, -1):
-                first, last = words[p], words[p + size - 1]
+            for size in range(min(MAX_DRUG_TOKENS, len(texts) - p), 0, -1):
+                first, last = index[p], index[p + size - 1]
                 surface = " ".join(texts[p : p + size])
                 key = surface.lower()
                 if size == 1 and surface in local:
@@ -244,16 +257,6 @@ def _looks_like_noise(surface: str, size: int) -> bool:
     """Single short capitalised tokens in the drug dictionary are mostly abbreviations of
     something else ("AC" is handled as a backbone, "PAC" is not a drug here)."""
     return size == 1 and len(surface) <= 4 and surface.isupper()
-
-
-def _across_lines(words: list[str], attr: str) -> list[dict]:
-    """A token pattern for a phrase that may be broken over lines ("objective\nresponse")."""
-    pattern: list[dict] = []
-    for i, word in enumerate(words):
-        if i:
-            pattern.append({"IS_SPACE": True, "OP": "*"})
-        pattern.append({attr: word})
-    return pattern
 
 
 @lru_cache(maxsize=1)

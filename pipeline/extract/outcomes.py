@@ -53,6 +53,8 @@ VERB_LIKE = re.compile(r"\b(?:\w+(?:ed|ly)|with|was|were|is|are|than|for|by)\b")
 MEAN_BEFORE = re.compile(r"\b(?:mean|average)\s*$", re.IGNORECASE)
 DEFINITION = re.compile(r"^\s*\((?![^()]*(?:%|\d\s*(?:months?|weeks?|years?)))[^()]*\)")  # holds no figure
 COORDINATION = re.compile(r"^\s*(?:,|and|or|/|,\s*and|and/or)\s*$")
+DIGIT = re.compile(r"\d")
+RATIO_WORD = re.compile(r"(?i:hazard|odds)|\b(?:HR|OR)s?\b")  # all that figures.RATIO(_STATED) start with
 MAX_GAP = 160  # characters between an endpoint and its figure
 
 
@@ -60,6 +62,10 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     """The outcome figures of ``view``; ``previous`` is the sentence before it in its section,
     whose one endpoint a ratio standing alone may belong to ("... OS ... . HR, 0.68; 95% CI")."""
     text, base = view.text, view.start
+    # Cheap exits first: every figure has a digit, and without an endpoint only a hazard or odds
+    # ratio can be a record.
+    if not DIGIT.search(text) or not (view.endpoints or RATIO_WORD.search(text)):
+        return []
     endpoints = [_relative(e, base) for e in view.endpoints]
     figures = find_figures(text)
     if not figures or not (endpoints or any(f.kind in ("hr", "or") for f in figures)):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import Mention, SentenceView, Words
 from pipeline.extract.lexicon import Lexicons
 from pipeline.records import TrialRecord
 
@@ -78,7 +78,7 @@ def _pronounceable(word: str) -> bool:
     return sum(c in "AEIOUYaeiouy" for c in word) >= 2
 
 
-def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span]) -> list[Span]:
+def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span], words: Words) -> list[Span]:
     """Trial and registry mentions of ``doc``; ``kb_id_`` holds the lexicon's canonical name."""
     drug_tokens = {t.i for span in drugs for t in span}
     spans: list[Span] = []
@@ -98,28 +98,23 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span]) -> list[Span]:
     title = TITLE_NAME.search(text[:TITLE_REACH])
     if title and "\n" not in text[: title.start()].strip() and _title_name_ok(title.group(1), lex):
         spans.extend(_char_span(doc, title.start(1), title.end(1), title.group(1)))
-    # Token attributes read once: building spaCy Token objects per look-up is the slow part.
-    words, spaces, numbers = [], [], []
-    for t in doc:
-        words.append(t.text)
-        spaces.append(t.whitespace_)
-        numbers.append(t.like_num)
-    lowers = [w.lower() for w in words]
-    for i, word in enumerate(words):
-        if i in drug_tokens or word.isspace():
+    tokens, lowers = words.tokens, words.token_lowers
+    for i, word in enumerate(tokens):
+        # Every rule below wants a capital letter; most words have none.
+        if word == lowers[i] or i in drug_tokens or word.isspace():
             continue
-        known = _known_trial(doc, i, words, spaces, lowers, lex)
+        known = _known_trial(doc, i, tokens, lowers, lex)
         if known:
             spans.append(known)
             continue
         if word in lex.genes:
             continue
-        nxt = lowers[i + 1] if i + 1 < len(words) else None
+        nxt = lowers[i + 1] if i + 1 < len(tokens) else None
         if nxt in TRIAL_WORDS and is_trial_acronym(word):
             spans.append(Span(doc, i, i + 1, label="TRIAL", kb_id=word))
-        elif CAPITALS.match(word) and is_trial_acronym(word) and _before_trial_word(lowers, numbers, i + 1):
+        elif CAPITALS.match(word) and is_trial_acronym(word) and _before_trial_word(doc, lowers, i + 1):
             # "the GRISO 053 randomised trial": the name may carry a number.
-            end = i + 2 if numbers[i + 1] else i + 1
+            end = i + 2 if doc[i + 1].like_num else i + 1
             name = doc[i:end].text
             spans.append(Span(doc, i, end, label="TRIAL", kb_id=lex.trials.get(name.lower(), name)))
         elif HYPHEN_ACRONYM.match(word) and word.split("-")[0] not in lex.genes and _pronounceable(word.split("-")[0]):
@@ -127,9 +122,9 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span]) -> list[Span]:
     return filter_spans(spans)
 
 
-def _before_trial_word(lowers: list[str], numbers: list[bool], i: int) -> bool:
+def _before_trial_word(doc: Doc, lowers: list[str], i: int) -> bool:
     """Whether tokens from ``i`` are an optional number and design words, then "trial"/"study"."""
-    if i < len(lowers) and numbers[i]:
+    if i < len(lowers) and doc[i].like_num:
         i += 1
     for i in range(i, min(i + 6, len(lowers))):
         if lowers[i] in TRIAL_WORDS:
@@ -152,14 +147,14 @@ def _title_name_ok(name: str, lex: Lexicons) -> bool:
     return any(c.isupper() for c in name[1:]) and sum(c.islower() for c in name) >= 3
 
 
-def _known_trial(doc: Doc, i: int, words, spaces, lowers, lex: Lexicons) -> Span | None:
+def _known_trial(doc: Doc, i: int, words: list[str], lowers: list[str], lex: Lexicons) -> Span | None:
     """A lexicon trial name starting at token ``i`` (one or two tokens: "NSABP B-31")."""
     if lowers[i] not in lex.trial_first_words or not words[i][0].isupper():
         return None
     for size in (2, 1):
         if i + size > len(words):
             continue
-        surface = words[i] if size == 1 else words[i] + spaces[i] + words[i + 1]
+        surface = words[i] if size == 1 else words[i] + doc[i].whitespace_ + words[i + 1]
         canonical = lex.trials.get(surface.lower())
         if not canonical:
             continue
