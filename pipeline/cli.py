@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -117,6 +118,11 @@ RunFormatOption = Annotated[SummaryFormat, typer.Option("--format", help="Format
 LogOption = Annotated[
     Path | None, typer.Option("--log", help="Append what the run does (files, failures, summary) to this file.", dir_okay=False)
 ]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", "-w", min=1, show_default="the machine's cores",
+                 help="Processes that read and analyse files; the database gets the same content whatever the number."),
+]
 ReextractOption = Annotated[
     bool, typer.Option("--reextract", help="Analyse every stored document again from its stored text, even if the extractor is unchanged.")
 ]
@@ -131,6 +137,7 @@ def ingest_command(
     quiet: QuietOption = False,
     log_file: LogOption = None,
     reextract: ReextractOption = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Read source files, extract their evidence and store it.
 
@@ -146,7 +153,8 @@ def ingest_command(
 
         evx ingest corpus/ papers/trial.pdf --db outputs/evidence.db
     """
-    _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract),
+    _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract,
+                                         workers=workers or _cores()),
                  "ingest", fmt, quiet, log_file)
 
 
@@ -159,6 +167,7 @@ def refresh_command(
     fmt: RunFormatOption = SummaryFormat.table,
     quiet: QuietOption = False,
     log_file: LogOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Bring the database up to date with its sources; made to run from cron or a systemd timer.
 
@@ -176,7 +185,8 @@ def refresh_command(
 
         evx refresh --db outputs/evidence.db --quiet --log outputs/refresh.log
     """
-    _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract),
+    _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress,
+                                          reextract=reextract, workers=workers or _cores()),
                  "refresh", fmt, quiet, log_file)
 
 
@@ -210,6 +220,11 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
     else:
         typer.echo(_summary_text(summary))
     raise typer.Exit(EXIT_SOME_FAILED if summary.errors else EXIT_OK)
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _terminate(signum: int, _frame) -> None:

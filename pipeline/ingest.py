@@ -23,7 +23,7 @@ import os
 import signal
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -52,6 +52,7 @@ from pipeline.store import (
 )
 from pipeline.store.db import add_source_root, require_db, source_roots
 from pipeline.store.runs import exclusive, finish_run, start_run, update_run
+from pipeline.workers import Analysers, Pending
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
 RUN_ROW_EVERY = 200  # files between updates of the run's counts
@@ -126,11 +127,13 @@ def ingest(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     progress: Progress | None = None,
     reextract: bool = False,
+    workers: int = 1,
 ) -> IngestSummary:
     """Ingest the files under ``paths`` into the database at ``db_path`` (made if missing).
-    Files stored before and now gone are left alone (``refresh`` withdraws them)."""
+    Files stored before and now gone are left alone (``refresh`` withdraws them). With
+    ``workers`` > 1, files are read and analysed in that many processes; the result is the same."""
     return _run("ingest", list(paths), db_path, withdraw=False, time_limit=time_limit, progress=progress,
-                reextract=reextract)
+                reextract=reextract, workers=workers)
 
 
 def refresh(
@@ -140,12 +143,13 @@ def refresh(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     progress: Progress | None = None,
     reextract: bool = False,
+    workers: int = 1,
 ) -> IngestSummary:
     """Bring the database at ``db_path`` up to date with its sources: the files and folders of
     earlier runs, or ``paths``. Files that disappeared from a scanned folder are withdrawn."""
     require_db(db_path)
     return _run("refresh", list(paths or []), db_path, withdraw=True, time_limit=time_limit, progress=progress,
-                reextract=reextract)
+                reextract=reextract, workers=workers)
 
 
 def _run(
@@ -157,6 +161,7 @@ def _run(
     time_limit: float | None,
     progress: Progress | None,
     reextract: bool,
+    workers: int,
 ) -> IngestSummary:
     """One run under the database lock. Raises ``DatabaseBusy`` if another run holds it,
     ``StoreError`` if the database cannot be opened; per-file problems end up in the summary."""
@@ -169,7 +174,7 @@ def _run(
             summary = job.summary
             log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
-                job.run(paths, withdraw, progress)
+                job.run(paths, withdraw, progress, workers)
             except BaseException as exc:  # killed by a signal (SystemExit), Ctrl-C, or a bug
                 summary.status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "aborted"
                 note = f"stopped: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
@@ -191,6 +196,17 @@ def _run(
     return summary
 
 
+@dataclass
+class _Step:
+    """One file of a run between ``plan`` and ``finish``."""
+
+    ref: SourceFileRef
+    known: StoredFile | None
+    digest: str | None = None
+    analysis: Pending | None = None  # reading and analysis, under way
+    error: Exception | None = None
+
+
 @dataclass(frozen=True)
 class _Root:
     name: str  # the form its files are stored under
@@ -207,19 +223,28 @@ class _Job:
         self.summary = IngestSummary(run_id=run_id)
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
 
-    def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None) -> None:
+    def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
         roots = self.roots(paths)
         if not roots:
             raise StoreError("nothing to refresh: the database records no sources yet (give paths, or run evx ingest)")
         files, scanned = self.scan(roots)
         known = source_files(self.engine)
-        for done, ref in enumerate(files, 1):
-            self.summary.files_seen += 1
-            self.process(ref, known.get(ref.name))
-            if progress:
-                progress(done, len(files), ref.name)
-            if done % RUN_ROW_EVERY == 0:
-                update_run(self.engine, self.run_id, **self.summary.run_counts())
+        # Files are planned (hashed, their analysis started) a few ahead of the one being
+        # stored, and stored strictly in order.
+        steps: deque[_Step] = deque()
+        done = 0
+        with Analysers(workers) as analysers:
+            for position, ref in enumerate(files):
+                self.summary.files_seen += 1
+                steps.append(self.plan(ref, known.get(ref.name), analysers))
+                while steps and (len(steps) > analysers.ahead or position == len(files) - 1):
+                    step = steps.popleft()
+                    self.finish(step)
+                    done += 1
+                    if progress:
+                        progress(done, len(files), step.ref.name)
+                    if done % RUN_ROW_EVERY == 0:
+                        update_run(self.engine, self.run_id, **self.summary.run_counts())
         if withdraw:
             found = {ref.name for ref in files}
             for name, stored in known.items():
@@ -270,16 +295,34 @@ class _Job:
                     files.append(ref)
         return files, scanned
 
-    def process(self, ref: SourceFileRef, known: StoredFile | None) -> None:
-        """Bring one file up to date; any failure becomes its error row and the run goes on."""
-        summary = self.summary
+    def plan(self, ref: SourceFileRef, known: StoredFile | None, analysers: Analysers) -> _Step:
+        """Hash the file and start its analysis if it needs one; any failure is kept for ``finish``."""
+        step = _Step(ref, known)
         try:
-            digest = file_sha256(ref.path)
-            if known is not None and known.sha256 == digest:
-                self.process_unchanged(ref, known, digest)
+            step.digest = file_sha256(ref.path)
+            if known is None or known.sha256 != step.digest:
+                step.analysis = analysers.submit(read_and_analyse, ref.path, self.time_limit, ref.name)
+            elif self.reextract or known.extractor_version != self.version:
+                documents = stored_documents(self.engine, ref.name)
+                if documents is None:  # stored before layouts were kept: read the file again
+                    step.analysis = analysers.submit(read_and_analyse, ref.path, self.time_limit, ref.name)
+                else:
+                    step.analysis = analysers.submit(analyse_all, documents, self.time_limit)
+        except Exception as exc:  # noqa: BLE001 - reported by finish, in file order
+            step.error = exc
+        return step
+
+    def finish(self, step: _Step) -> None:
+        """Store one planned file; any failure becomes its error row and the run goes on."""
+        ref, known, summary = step.ref, step.known, self.summary
+        try:
+            if step.error is not None:
+                raise step.error
+            if known is not None and known.sha256 == step.digest:
+                self.finish_unchanged(step)
                 return
-            analysed = read_and_analyse(ref.path, self.time_limit, ref.name)
-            result = load_file(self.engine, ref.name, digest, analysed, self.version, run_id=self.run_id, force=True)
+            result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
+                               run_id=self.run_id, force=True)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             self.fail(ref.name, failure_reason(exc))
             return
@@ -292,10 +335,10 @@ class _Job:
                  "new" if known is None else "changed", ref.name, result.documents, result.added, result.removed,
                  result.changed)
 
-    def process_unchanged(self, ref: SourceFileRef, known: StoredFile, digest: str) -> None:
-        """A file whose content is stored: restore it if it was withdrawn, re-extract it from
-        the stored text if another extractor made its records, else skip it."""
-        summary = self.summary
+    def finish_unchanged(self, step: _Step) -> None:
+        """A file whose content is stored: restore it if it was withdrawn, store its new
+        analysis if another extractor made its records, else skip it."""
+        ref, known, summary = step.ref, step.known, self.summary
         acted = False
         if known.withdrawn_run is not None:
             result = restore_file(self.engine, ref.name, self.run_id)
@@ -303,13 +346,9 @@ class _Job:
             summary.records_added += result.added
             log.info("run %d: restored %s", self.run_id, ref.name)
             acted = True
-        if self.reextract or known.extractor_version != self.version:
-            documents = stored_documents(self.engine, ref.name)
-            if documents is None:  # stored before layouts were kept: read the file again
-                analysed = read_and_analyse(ref.path, self.time_limit, ref.name)
-            else:
-                analysed = analyse_all(documents, self.time_limit)
-            result = load_file(self.engine, ref.name, digest, analysed, self.version, run_id=self.run_id, force=True)
+        if step.analysis is not None:
+            result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
+                               run_id=self.run_id, force=True)
             summary.count_load(result)
             summary.files_reextracted += 1
             acted = True

@@ -1,0 +1,98 @@
+"""Reading and analysis in worker processes: same results in the same order as in one process,
+and a worker that dies fails only the file it was reading."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipeline.export import export_records, write_jsonl
+from pipeline.ingest import ingest
+from pipeline.store import open_store
+from pipeline.workers import Analysers, WorkerDied
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail_or_die(x: int) -> int:
+    if x == 2:
+        raise ValueError("bad input 2")
+    if x == 3:
+        os._exit(9)  # as if the system killed the worker, or a parser crashed
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_results_come_back_in_order(workers):
+    with Analysers(workers) as analysers:
+        pending = [analysers.submit(_square, x) for x in range(12)]
+        assert [p.result() for p in pending] == [x * x for x in range(12)]
+
+
+def test_a_dead_worker_fails_its_own_task_only():
+    with Analysers(2) as analysers:
+        pending = [analysers.submit(_fail_or_die, x) for x in range(8)]
+        results = []
+        for p in pending:
+            try:
+                results.append(p.result())
+            except (ValueError, WorkerDied) as exc:
+                results.append(type(exc).__name__)
+    assert results == [0, 1, "ValueError", "WorkerDied", 16, 25, 36, 49]
+
+
+def test_parallel_ingest_stores_what_one_process_stores(shared_corpus, tmp_path):
+    """Real extraction of real abstracts and a PDF: the exports are byte-identical."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    abstracts = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:40]
+    for file in abstracts + sorted((shared_corpus / "pdf-rct").glob("*.pdf"))[:1]:
+        shutil.copy(file, corpus / file.name)
+    exports = []
+    for workers in (1, 2):
+        db = tmp_path / f"w{workers}.db"
+        summary = ingest([corpus], db, workers=workers)
+        assert summary.errors == [] and summary.files_new == 41
+        out = tmp_path / f"w{workers}.jsonl"
+        engine = open_store(db)
+        with open(out, "w", encoding="utf-8") as fh:
+            write_jsonl(export_records(engine), fh)
+        engine.dispose()
+        exports.append(out.read_bytes())
+    assert exports[0] == exports[1]
+    assert exports[0].count(b"\n") > 100  # records were extracted, not two empty files
+
+
+def test_workers_leave_when_their_run_is_killed():
+    code = (
+        "import sys, time\n"
+        "from pipeline.workers import Analysers\n"
+        "analysers = Analysers(2)\n"
+        "analysers.submit(abs, -1).result()\n"
+        "print(*analysers._pool._processes, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert workers and all(_exists(pid) for pid in workers)
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 10
+    while any(_exists(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_exists(pid) for pid in workers)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
