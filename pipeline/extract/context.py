@@ -10,6 +10,15 @@ from spacy.tokens import Doc
 from pipeline.analysis import Sentence
 
 
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, kept after the first call: spaCy joins every token's text again on each
+    access. Retokenising never changes the text, so the kept copy stays right."""
+    text = doc.user_data.get("evx_text")
+    if text is None:
+        text = doc.user_data["evx_text"] = doc.text
+    return text
+
+
 class Words:
     """A doc's token texts, read once: building a spaCy Token object for every look-up is the
     slow part of a rule-based NER. ``tokens`` has every token; ``texts`` only the words (tokens

@@ -55,14 +55,20 @@ class Lexicons:
     drug_stoplist: frozenset[str]
     backbone_components: dict[str, frozenset[str]]  # canonical backbone -> its drugs (INN)
 
-    # First words of the names: the NER looks a token up only if it starts some name.
     @cached_property
-    def drug_first_words(self) -> frozenset[str]:
-        """First words of every drug and backbone name ("fec" too for "fec100", written "FEC 100")."""
-        return frozenset(
-            [key.split()[0] for key in (*self.drugs, *self.backbones)]
-            + [re.match(r"[a-z]*", key).group(0) for key in self.backbones]
-        )
+    def drug_prefixes(self) -> frozenset[str]:
+        """Every leading run of words of every drug and backbone name ("gm", "gm csf"...), plus
+        "fec" and "fec 100" for FEC100 (written "FEC 100"). The NER extends a word run only while
+        it is one of these, so a word that starts no name costs one look-up."""
+        prefixes = set()
+        for name in (*self.drugs, *self.backbones):
+            words = name.split()
+            prefixes.update(" ".join(words[:i]) for i in range(1, len(words) + 1))
+        for name in self.backbones:
+            spaced = re.fullmatch(r"([a-z]+)(\d+)", name)
+            if spaced:
+                prefixes.update((spaced.group(1), f"{spaced.group(1)} {spaced.group(2)}"))
+        return frozenset(prefixes)
 
     @cached_property
     def trial_first_words(self) -> frozenset[str]:

@@ -17,17 +17,19 @@ such tokens around the drug and backbone names they hold, before anything else r
 
 from __future__ import annotations
 
+import bisect
 import re
 import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Words
+from pipeline.extract.context import Words, doc_text
 from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
 
@@ -43,7 +45,7 @@ QUALIFIED_SURVIVAL = {"-", "free", "specific", "relative", "net", "distant", "me
                       "progression", "recurrence", "relapse", "failure", "cause", "cancer"}
 # Separators inside one token that join drugs: "lapatinib-capecitabine", "EC/T", "GP2+GM-CSF".
 COMPOUND_SEPARATOR = re.compile(r"([-/+±–])")
-SEPARATED_RUN = re.compile(r"\S*[-/+±–]\S*")
+SEPARATED_RUN = re.compile(r"(?<!\S)\S*[-/+±–]\S*")  # from word starts only: fast
 # Leading words of an abbreviation's long form that do not change the drug: "weekly paclitaxel (wPTX)".
 DRUG_MODIFIERS = {"weekly", "daily", "oral", "intravenous", "iv", "subcutaneous", "low-dose", "high-dose",
                   "dose-dense", "metronomic", "standard", "adjuvant", "neoadjuvant", "single-agent"}
@@ -62,6 +64,12 @@ class CompoundSplitter:
 
     def __init__(self, lexicons: Lexicons):
         self.lex = lexicons
+        # A name found inside a token starts at one of its parts: "gm" of "GP2+GM-CSF". Tokens
+        # without such a part (nearly all: "HER2-positive", "95%-CI") are not looked at further.
+        self.first_parts = frozenset(
+            COMPOUND_SEPARATOR.split(name, maxsplit=1)[0]
+            for names in (lexicons.drugs, lexicons.backbones, lexicons.drug_aliases) for name in names
+        )
 
     def _is_name(self, text: str) -> bool:
         key = text.lower()
@@ -74,6 +82,8 @@ class CompoundSplitter:
         if self._is_name(text) or not COMPOUND_SEPARATOR.search(text):
             return None
         parts = [p for p in COMPOUND_SEPARATOR.split(text) if p]
+        if not any(part.lower() in self.first_parts for part in parts):
+            return None
         out: list[str] = []
         found = False
         i = 0
@@ -96,11 +106,15 @@ class CompoundSplitter:
     def __call__(self, doc: Doc) -> Doc:
         # Only tokens inside a run of text holding a separator can split; visiting just those
         # avoids building every Token object of the document.
+        runs = list(SEPARATED_RUN.finditer(doc_text(doc)))
+        if not runs:
+            return doc
+        token_starts = doc.to_array(IDX).tolist()  # doc.char_span walks every token per call
         candidates = {}
-        for run in SEPARATED_RUN.finditer(doc.text):
-            span = doc.char_span(run.start(), run.end(), alignment_mode="expand")
-            for token in span if span is not None else ():
-                candidates[token.i] = token
+        for run in runs:
+            first = max(0, bisect.bisect_right(token_starts, run.start()) - 1)
+            for i in range(first, bisect.bisect_left(token_starts, run.end())):
+                candidates[i] = doc[i]
         splits = [(token, self.pieces(token.text)) for _, token in sorted(candidates.items())]
         splits = [(token, pieces) for token, pieces in splits if pieces]
         if not splits:
@@ -113,15 +127,12 @@ class CompoundSplitter:
             for token, pieces in splits:
                 heads = [(token, i) for i in range(len(pieces))]
                 retokenizer.split(token, pieces, heads=heads)
-        owner = None
-        for token in doc:
-            if token.idx in starts:
-                owner = token.idx
-                token.is_sent_start = starts[owner]
-            elif owner is not None and token.idx < ends[owner]:
-                token.is_sent_start = False
-            else:
-                owner = None
+        token_starts = doc.to_array(IDX).tolist()
+        for start, is_start in starts.items():
+            first = bisect.bisect_left(token_starts, start)
+            doc[first].is_sent_start = is_start
+            for i in range(first + 1, bisect.bisect_left(token_starts, ends[start])):
+                doc[i].is_sent_start = False
         return doc
 
 
@@ -198,15 +209,12 @@ class LexiconNER:
                 local[short] = inn
         spans = []
         texts, lowers, index = words.texts, words.lowers, words.index  # n-grams skip line breaks
-        starts = lex.drug_first_words
+        prefixes = lex.drug_prefixes
         p = 0
         while p < len(texts):
             found = None
-            # Only a token that starts some name is looked up (most tokens start none).
-            if texts[p] not in local and lowers[p] not in starts:
-                p += 1
-                continue
-            for size in range(min(MAX_DRUG_TOKENS, len(texts) - p), 0, -1):
+            longest = _longest_prefix(lowers, p, prefixes)
+            for size in range(longest, 0, -1):
                 first, last = index[p], index[p + size - 1]
                 surface = " ".join(texts[p : p + size])
                 key = surface.lower()
@@ -219,13 +227,26 @@ class LexiconNER:
                 ):
                     found = Span(doc, first, last + 1, label="DRUG", kb_id=lex.drugs[key])
                 if found:
-                    p += size
                     break
+            if not longest and texts[p] in local:
+                found, size = Span(doc, index[p], index[p] + 1, label="DRUG", kb_id=local[texts[p]]), 1
             if found:
                 spans.append(found)
+                p += size  # words, not tokens: a name may hold a line break
             else:
                 p += 1
         return spans
+
+
+def _longest_prefix(lowers: list[str], p: int, prefixes: frozenset[str]) -> int:
+    """How many words from ``p`` (at most MAX_DRUG_TOKENS) still read as the start of a name."""
+    size, key = 0, lowers[p]
+    while key in prefixes:
+        size += 1
+        if size == MAX_DRUG_TOKENS or p + size == len(lowers):
+            break
+        key = f"{key} {lowers[p + size]}"
+    return size
 
 
 def _plain_survival(doc: Doc, i: int) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Mention, SentenceView, Words
+from pipeline.extract.context import Mention, SentenceView, Words, doc_text
 from pipeline.extract.lexicon import Lexicons
 from pipeline.records import TrialRecord
 
@@ -82,7 +82,7 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span], words: Words) -> lis
     """Trial and registry mentions of ``doc``; ``kb_id_`` holds the lexicon's canonical name."""
     drug_tokens = {t.i for span in drugs for t in span}
     spans: list[Span] = []
-    text = doc.text
+    text = doc_text(doc)
     for regex, label in ((REGISTRY_ID, "REGISTRY"), (COOP_TRIAL, "TRIAL")):
         for m in regex.finditer(text):
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
