@@ -120,7 +120,7 @@ LogOption = Annotated[
 ]
 WorkersOption = Annotated[
     int | None,
-    typer.Option("--workers", "-w", min=1, show_default="the machine's cores",
+    typer.Option("--workers", "-w", min=1, envvar="EVX_WORKERS", show_default="the cores this process may use",
                  help="Processes that read and analyse files; the database gets the same content whatever the number."),
 ]
 ReextractOption = Annotated[
@@ -206,7 +206,7 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
             def progress(done: int, total: int, file: str) -> None:
                 bar.update(task, completed=done, total=total, description=Path(file).name)
 
-            summary = job(progress)
+            summary = job(None if bar.disable else progress)  # an idle bar still costs per file
     finally:
         signal.signal(signal.SIGTERM, previous)
         if handler:

@@ -55,7 +55,7 @@ from pipeline.store.runs import exclusive, finish_run, start_run, update_run
 from pipeline.workers import Analysers, Pending
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
-RUN_ROW_EVERY = 200  # files between updates of the run's counts
+RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
 
 Progress = Callable[[int, int, str], None]
 """Called after each file with (files done, files in total, the file's name)."""
@@ -232,7 +232,7 @@ class _Job:
         # Files are planned (hashed, their analysis started) a few ahead of the one being
         # stored, and stored strictly in order.
         steps: deque[_Step] = deque()
-        done = 0
+        done, last_update = 0, time.monotonic()
         with Analysers(workers) as analysers:
             for position, ref in enumerate(files):
                 self.summary.files_seen += 1
@@ -243,8 +243,9 @@ class _Job:
                     done += 1
                     if progress:
                         progress(done, len(files), step.ref.name)
-                    if done % RUN_ROW_EVERY == 0:
+                    if time.monotonic() - last_update > RUN_ROW_EVERY:
                         update_run(self.engine, self.run_id, **self.summary.run_counts())
+                        last_update = time.monotonic()
         if withdraw:
             found = {ref.name for ref in files}
             for name, stored in known.items():
@@ -277,8 +278,8 @@ class _Job:
         seen: set[str] = set()
         for root in roots:
             if root.place.is_dir():
-                found = [SourceFileRef(os.path.normpath(os.path.join(root.name, os.path.relpath(f, root.place))), f)
-                         for f in readers.iter_source_files([root.place])]
+                found = [SourceFileRef(os.path.normpath(os.path.join(root.name, name)), root.place / name)
+                         for name in readers.walk_folder(root.place)]
             elif root.place.is_file():
                 found = [SourceFileRef(root.name, root.place)]
             elif root.is_folder:

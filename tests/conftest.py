@@ -73,6 +73,7 @@ def fake_analyse(document: Document) -> Analysis:
 def fake_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline.extract, "analyse", fake_analyse)
     monkeypatch.setattr(pipeline.extractor, "EXTRACTOR_VERSION", VERSION)
+    monkeypatch.setenv("EVX_WORKERS", "1")  # the stand-in exists in this process only
 
 
 def count(db: Path, table: str, where: str = "1") -> int:

@@ -23,7 +23,7 @@ from pipeline.readers.pubmed_xml import read_pubmed_xml
 from pipeline.readers.ris import read_ris
 from pipeline.readers.text import read_text
 
-__all__ = ["detect_format", "iter_source_files", "read_path"]
+__all__ = ["detect_format", "iter_source_files", "read_path", "walk_folder"]
 
 # Files that sit next to documents but are not documents: annotations, notes, code, databases.
 SIDECAR_SUFFIXES = frozenset({".ann", ".json", ".md", ".py", ".pyc", ".db", ".sqlite", ".sqlite3"})
@@ -43,29 +43,40 @@ def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
     In directories, hidden entries (".name") and sidecar files (SIDECAR_SUFFIXES) are skipped.
     A file reached twice (given twice, or also inside a given directory) is yielded once.
     """
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for path in paths:
-        candidates = _walk(path) if path.is_dir() else iter([path])
-        for candidate in candidates:
-            key = Path(os.path.abspath(candidate))
+        if path.is_dir():
+            base = os.path.abspath(path)
+            found = ((os.path.join(base, name), path / name) for name in walk_folder(path))
+        else:
+            found = iter([(os.path.abspath(path), path)])
+        for key, file in found:
             if key not in seen:
                 seen.add(key)
-                yield candidate
+                yield file
 
 
-def _walk(directory: Path, visited: set[Path] | None = None) -> Iterator[Path]:
-    visited = set() if visited is None else visited
-    real = directory.resolve()
+def walk_folder(directory: Path) -> Iterator[str]:
+    """Paths relative to ``directory`` of the source files under it, in sorted order (hidden
+    entries and sidecar files skipped). os.scandir, not Path.iterdir: a refresh walks folders
+    of tens of thousands of files, and each Path and stat call counts there."""
+    yield from _walk(str(directory), "", set())
+
+
+def _walk(directory: str, prefix: str, visited: set[str]) -> Iterator[str]:
+    real = os.path.realpath(directory)
     if real in visited:  # a symlink back up the tree would otherwise recurse forever
         return
     visited.add(real)
-    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+    with os.scandir(directory) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            yield from _walk(entry, visited)
-        elif entry.is_file() and entry.suffix.lower() not in SIDECAR_SUFFIXES:
-            yield entry
+            yield from _walk(entry.path, prefix + entry.name + os.sep, visited)
+        elif entry.is_file() and os.path.splitext(entry.name)[1].lower() not in SIDECAR_SUFFIXES:
+            yield prefix + entry.name
 
 
 def read_path(path: Path, source: str | None = None) -> Iterator[Document]:
