@@ -5,8 +5,8 @@ is the same whatever the number of workers); only reading and analysis, the slow
 the workers. spaCy's own ``n_process`` is slower than one process for a pipeline this cheap,
 so the unit of work is a whole file.
 
-Workers start from a fork server (a clean process that has imported spaCy and evx), not from a
-fork of the run: the run may have threads (the progress bar) and holds the database lock, which
+Workers start from a fork server (a clean process that has built the NLP pipeline once, which
+its workers then share), not from a fork of the run: the run may have threads (the progress bar) and holds the database lock, which
 a worker must not keep alive. A worker that dies (killed, or a crash in a PDF library) breaks
 the pool; the file it was reading is then run alone in a fresh pool to tell whether it is the
 cause, and the batch goes on either way.
@@ -69,7 +69,7 @@ class Analysers:
     def _running_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.ingest", "pipeline.extract"])
+            context.set_forkserver_preload(["pipeline.ingest", "pipeline.worker_start"])
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
                                              initargs=(os.getpid(),))
         return self._pool
@@ -115,7 +115,7 @@ def _start_worker(run_pid: int) -> None:
     threading.Thread(target=_exit_with_run, args=(run_pid,), daemon=True).start()
     from pipeline.extract.nlp import build_nlp
 
-    build_nlp()  # once per worker, before its first file
+    build_nlp()  # built already by the fork server (pipeline.worker_start), unless that failed
 
 
 def _exit_with_run(run_pid: int) -> None:
