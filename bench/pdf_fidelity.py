@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import logging
 import re
 import statistics
 import sys
@@ -81,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     if not pdfs:
         print(f"no PDF with its .xml in {args.corpus}", file=sys.stderr)
         return 1
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # "Cannot set non-stroke color" noise
     read_pdf(pdfs[0], "warm-up", tables=not args.no_tables)  # imports out of the timing
 
     print(f"{'file':<10} {'pages':>5} {'text ms':>8} {'bigram':>7} {'4-gram':>7} {'+tables ms':>10} {'tables':>6} {'bigram':>7}")

@@ -210,6 +210,91 @@ def test_running_headers_footers_and_page_numbers_removed(tmp_path: Path) -> Non
         assert doc.text[span.start : span.end].startswith(f"Line 0 of the {body}")
 
 
+def _table_text_outside_tables(doc) -> str:
+    spans = sorted((table.start, table.end) for table in doc.tables)
+    kept, position = [], 0
+    for start, end in spans:
+        kept.append(doc.text[position:start])
+        position = end
+    return "".join(kept) + doc.text[position:]
+
+
+def test_table_with_horizontal_rules_is_cut_into_cells(tmp_path: Path) -> None:
+    """A journal table: rules above and below the header and at the end, none between the
+    columns. A row drawn as one spaced-out string, which pdfium reads without a blank, is
+    cut at its gaps too."""
+    pdf = tmp_path / "ruled.pdf"
+    canvas = Canvas(str(pdf), pagesize=A4)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(72, 730, "Patients were randomly assigned to the two arms described below.")
+    canvas.drawString(72, 700, "Table 2. Response by arm")
+    canvas.setLineWidth(0.5)
+    for y in (690, 672, 630):
+        canvas.line(72, y, 520, y)
+    canvas.setFont("Helvetica", 9)
+    rows = [["Arm", "n", "ORR, %", "Median PFS"], ["Zelritumab", "125", "48", "6.9"], ["Placebo", "124", "11", "2.1"]]
+    for y, row in zip((678, 660, 648), rows):
+        for x, cell in zip((72, 250, 330, 420), row):
+            canvas.drawString(x, y, cell)
+    canvas.drawString(72, 636, "Median days")
+    spaced = canvas.beginText(250, 636)
+    spaced.setCharSpace(80 - canvas.stringWidth("1", "Helvetica", 9))  # the second "1" at x = 330
+    spaced.textOut("11")
+    canvas.drawText(spaced)
+    canvas.drawString(72, 610, "ORR, objective response rate.")
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(72, 580, "The text after the table goes on with the discussion of results.")
+    canvas.save()
+
+    doc = read_pdf(pdf, "ruled")
+    [table] = doc.tables
+    assert table.caption == "Table 2. Response by arm"
+    assert table.rows == [*rows, ["Median days", "1", "1"]]
+    flow = _table_text_outside_tables(doc)
+    assert "Zelritumab" not in flow and "Table 2. Response by arm" not in flow
+    assert "ORR, objective response rate." in flow  # the footnote after the last rule
+    assert "The text after the table goes on" in flow
+
+
+def _grid_form(canvas: Canvas) -> None:
+    """A fully ruled 3 x 3 table as a form XObject: horizontal rules as thin filled boxes,
+    vertical ones as stroked lines, an empty cell and a cell of two lines."""
+    canvas.beginForm("grid")
+    for y in (0, 20, 40, 70):
+        canvas.rect(0, y - 0.3, 300, 0.6, stroke=0, fill=1)
+    for x in (0, 100, 200, 300):
+        canvas.line(x, 0, x, 70)
+    canvas.setFont("Helvetica", 9)
+    canvas.drawString(5, 52, "Arm")
+    canvas.drawString(105, 52, "n")
+    canvas.drawString(205, 58, "Median")
+    canvas.drawString(205, 46, "(months)")
+    for y, row in ((26, ("A", "12", "6.1")), (6, ("B", "", "4.0"))):
+        for x, cell in zip((5, 105, 205), row):
+            canvas.drawString(x, y, cell)
+    canvas.endForm()
+
+
+def test_fully_ruled_table_is_cut_by_its_rules(tmp_path: Path) -> None:
+    pdf = tmp_path / "grid.pdf"
+    canvas = Canvas(str(pdf), pagesize=A4)
+    _grid_form(canvas)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(90, 720, "Table 1. Grid of results")
+    canvas.saveState()
+    canvas.translate(90, 630)  # the form's rules and words reach the page through this
+    canvas.doForm("grid")
+    canvas.restoreState()
+    canvas.drawString(90, 600, "Text below the table.")
+    canvas.save()
+
+    doc = read_pdf(pdf, "grid")
+    [table] = doc.tables
+    assert table.caption == "Table 1. Grid of results"
+    assert table.rows == [["Arm", "n", "Median (months)"], ["A", "12", "6.1"], ["B", "", "4.0"]]
+    assert "Text below the table." in _table_text_outside_tables(doc)
+
+
 # --- bad inputs ----------------------------------------------------------------------------
 
 
@@ -297,3 +382,13 @@ def test_real_trial_pdf_tables() -> None:
     assert table2.page == 4
     assert ["Disc herniation", "0", "0", "2 (7.7%)", "11 (42.3%)", "13 (50%)"] in table2.rows
     assert doc.text[table2.start : table2.end].startswith("Table 2. Distribution of MR Findings")
+
+
+@pytest.mark.skipif(not REAL_PDFS.is_dir(), reason="../shared/corpus/pdf-rct not present")
+def test_real_trial_pdf_table_after_math_letters() -> None:
+    """Math italic letters ("𝑛 = 71") take two of pdfium's text indexes: the caption and the
+    words after them still get their own boxes, so the table is found."""
+    doc = read_pdf(REAL_PDFS / "3654355.pdf", "3654355.pdf")
+    [table4] = [table for table in doc.tables if table.caption and table.caption.startswith("Table 4:")]
+    assert table4.page == 7
+    assert ["≥10% weight loss", "57 (80.3%)", "67 (94.4%)", "48 (67.6%)"] in table4.rows

@@ -1,4 +1,4 @@
-"""PDF reader: pypdfium2 text in column order, tables from pdfplumber on pages that have them.
+"""PDF reader: pypdfium2 text in column order, and tables on pages that have a table caption.
 
 ``Document.text`` layout:
 
@@ -25,16 +25,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import pypdfium2 as pdfium
 
 from pipeline.document import Document, PageSpan, SectionSpan, Table
 from pipeline.errors import ReaderError
+from pipeline.readers.pdf_geometry import Edge, PageWords, Word, join_words, page_edges
+from pipeline.readers.pdf_grid import grid_tables
 from pipeline.readers.pdf_layout import Line, page_lines, reading_order
-
-if TYPE_CHECKING:
-    from pdfplumber.page import Page as PlumberPage
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +89,17 @@ class _FoundTable:
 def read_pdf(path: Path, source: str, *, tables: bool = True) -> Document:
     """Read one PDF into a Document with its pages and tables.
 
-    ``tables=False`` skips the pdfplumber pass (about 0.2 s per table page), e.g. to measure
-    the text path alone. Raises ReaderError for empty, non-PDF, corrupt, encrypted and
+    ``tables=False`` skips the table pass (a few ms per page with a table caption), e.g. to
+    measure the text path alone. Raises ReaderError for empty, non-PDF, corrupt, encrypted and
     text-less (scanned) files.
     """
     data = _read_bytes(path)
-    pages, title = _read_pages(data)
+    pages, title = _read_pages(data, tables)
     if not any(page.lines for page in pages):
         raise ReaderError("no text layer (scanned?); OCR is not supported")
     _drop_running_lines(pages)
-    if tables:
-        _find_tables(path, pages)
+    for page in pages:
+        _drop_table_lines(page)
     return _assemble(pages, source, title)
 
 
@@ -119,7 +118,7 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def _read_pages(data: bytes) -> tuple[list[_Page], str | None]:
+def _read_pages(data: bytes, tables: bool) -> tuple[list[_Page], str | None]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -129,13 +128,7 @@ def _read_pages(data: bytes) -> tuple[list[_Page], str | None]:
         for index in range(len(pdf)):
             page = pdf[index]
             try:
-                textpage = page.get_textpage()
-                try:
-                    lines = page_lines(textpage)
-                finally:
-                    textpage.close()
-                _, bottom, _, top = page.get_mediabox()
-                pages.append(_Page(index + 1, lines, bottom, top, page.get_rotation() != 0))
+                pages.append(_read_page(page, index + 1, tables))
             finally:
                 page.close()
         if not pages:
@@ -145,6 +138,21 @@ def _read_pages(data: bytes) -> tuple[list[_Page], str | None]:
         raise ReaderError(f"corrupt PDF: {exc}") from None
     finally:
         pdf.close()
+
+
+def _read_page(page: pdfium.PdfPage, number: int, tables: bool) -> _Page:
+    """The page's text lines and, if asked and the page has a table caption, its tables:
+    found while pdfium has the page parsed, which is what makes them cheap."""
+    textpage = page.get_textpage()
+    try:
+        text = textpage.get_text_range()
+        _, bottom, _, top = page.get_mediabox()
+        read = _Page(number, page_lines(textpage, text), bottom, top, page.get_rotation() != 0)
+        if tables and any(_CAPTION.match(line.text) for line in read.lines):
+            read.tables = _page_tables(read, PageWords(textpage, text, read.lines, top), page_edges(page, top))
+        return read
+    finally:
+        textpage.close()
 
 
 def _open_error(message: str) -> str:
@@ -198,65 +206,28 @@ def _margin_key(line: Line) -> str:
 
 # --- tables ------------------------------------------------------------------------------
 #
-# pdfplumber runs only on pages with a "Table N" caption line. Its table finder (ruling lines)
-# handles fully ruled tables. Most journal tables have horizontal rules only, which the finder
-# cannot cut into cells; for a caption without a finder table, the table is taken as the text
-# rows from the caption down to its last horizontal rule (plus closely following rows that
-# still have several cells), and a row is cut into cells where words are further apart than
-# about one character height.
+# Only pages with a "Table N" caption line are searched, with the words and ruling lines pdfium
+# gives for the page it has parsed (measured down from the page top). Fully ruled tables are
+# cut into cells by their rules (pdf_grid). Most journal tables have horizontal rules only;
+# for a caption without a grid table, the table is taken as the text rows from the caption
+# down to its last horizontal rule (plus closely following rows that still have several
+# cells), and a row is cut into cells where words are further apart than about one character
+# height.
 
 
-def _find_tables(path: Path, pages: list[_Page]) -> None:
-    candidates = [page for page in pages if any(_CAPTION.match(line.text) for line in page.lines)]
-    if not candidates:
-        return
-    import pdfplumber  # deferred: ~0.1 s to import and only needed for table pages
-
-    try:
-        plumber = pdfplumber.open(path)
-    except Exception as exc:  # pdfium read the file; a pdfminer failure only costs the tables
-        log.warning("table pass skipped: %s", exc)
-        return
-    with plumber:
-        try:
-            plumber_pages = plumber.pages
-        except Exception as exc:
-            log.warning("table pass skipped: %s", exc)
-            return
-        for page in candidates:
-            if page.number > len(plumber_pages):
-                break
-            plumber_page = plumber_pages[page.number - 1]
-            try:
-                page.tables = _page_tables(plumber_page, page)
-            except Exception as exc:  # a page pdfminer cannot lay out keeps its flow text
-                log.warning("table pass failed on page %d: %s", page.number, exc)
-                continue
-            finally:
-                plumber_page.close()  # drops the page's cached layout objects
-            captions = {id(table.caption_line) for table in page.tables}
-            page.lines = [
-                line
-                for line in page.lines
-                if id(line) not in captions and (page.rotated or not _inside_any(line, page.tables))
-            ]
-
-
-def _page_tables(plumber_page: PlumberPage, page: _Page) -> list[_FoundTable]:
-    height = plumber_page.height
+def _page_tables(page: _Page, words: PageWords, edges: list[Edge]) -> list[_FoundTable]:
     tables = []
-    for table in plumber_page.find_tables():
-        rows = [[normalize(cell or "") for cell in row] for row in table.extract(x_tolerance=1)]
+    for grid in grid_tables(edges, words.within):
+        rows = [[normalize(cell or "") for cell in row] for row in grid.rows]
         rows = [row for row in rows if any(cell.strip() for cell in row)]
         if len(rows) >= 2 and max(map(len, rows)) >= 2:  # not a frame or a shaded row
-            x0, top, x1, bottom = table.bbox
-            tables.append(_FoundTable(rows, (x0, height - bottom, x1, height - top)))
+            x0, top, x1, bottom = grid.bbox
+            tables.append(_FoundTable(rows, (x0, page.top - bottom, x1, page.top - top)))
     captions = sorted((line for line in page.lines if _CAPTION.match(line.text)), key=lambda line: -line.y1)
-    word_rows: list[list[dict]] | None = None
     for i, caption in enumerate(captions):
         floor = captions[i + 1].y1 if i + 1 < len(captions) else 0.0  # the next caption's top
         free = [t for t in tables if t.caption is None]
-        # A finder table under the caption and starting at its left edge (one that starts far
+        # A grid table under the caption and starting at its left edge (one that starts far
         # to the right lacks its label column: the rules below then give the whole table),
         # or one right above the caption, as some journals place it.
         below = [t for t in free if floor - 2 <= t.bbox[3] <= caption.y0 + 30 and t.bbox[0] <= caption.x0 + 20]
@@ -266,95 +237,110 @@ def _page_tables(plumber_page: PlumberPage, page: _Page) -> list[_FoundTable]:
         elif above:
             table = min(above, key=lambda t: t.bbox[1])
         else:
-            if word_rows is None:
-                word_rows = _word_rows(plumber_page.extract_words(x_tolerance=1.5))
-            table = _ruled_table(word_rows, plumber_page.edges, caption, floor, height)
+            table = _ruled_table(words, edges, caption, floor, page)
             if table is None:
                 continue
             tables.append(table)
         table.caption_line = caption
         table.caption = _SPACES.sub(" ", normalize(caption.text)).strip()
         table.title = f"Table {_CAPTION.match(caption.text).group(1)}"
-    # A finder table without caption inside a captioned one is a part of it (its ruled cells).
+    # A grid table without caption inside a captioned one is a part of it (its ruled cells).
     captioned = [t for t in tables if t.caption is not None]
     tables = [t for t in tables if t.caption is not None or not any(_overlap(t.bbox, c.bbox) for c in captioned)]
     return sorted(tables, key=lambda t: -t.bbox[3])
+
+
+def _drop_table_lines(page: _Page) -> None:
+    """Take the table captions, and the lines inside the tables, out of the page's flow text:
+    the table blocks repeat them."""
+    if not page.tables:
+        return
+    captions = {id(table.caption_line) for table in page.tables}
+    page.lines = [
+        line
+        for line in page.lines
+        if id(line) not in captions and (page.rotated or not _inside_any(line, page.tables))
+    ]
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _word_rows(words: list[dict]) -> list[list[dict]]:
-    """pdfplumber words grouped into text rows, top to bottom, each left to right."""
-    rows: list[list[dict]] = []
-    for word in sorted(words, key=lambda w: (w["top"], w["x0"])):
-        if rows and word["top"] - rows[-1][0]["top"] < 2.5:
+def _word_rows(words: list[Word]) -> list[list[Word]]:
+    """Words grouped into text rows, top to bottom, each left to right."""
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: (w.top, w.x0)):
+        if rows and word.top - rows[-1][0].top < 2.5:
             rows[-1].append(word)
         else:
             rows.append([word])
-    return [sorted(row, key=lambda w: w["x0"]) for row in rows]
+    return [sorted(row, key=lambda w: w.x0) for row in rows]
 
 
-def _ruled_table(
-    word_rows: list[list[dict]], edges: list[dict], caption: Line, floor: float, height: float
-) -> _FoundTable | None:
+def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: float, page: _Page) -> _FoundTable | None:
     """The rows under ``caption`` down to its last horizontal rule; None without rules."""
-    top = height - caption.y0  # pdfplumber measures from the page top
-    limit = min(height - floor, (1 - _MARGIN_SHARE) * height)  # footer boxes are not table rules
-    candidates = [e for e in edges if e["orientation"] == "h" and e["width"] >= 15 and top < e["top"] < limit]
-    # The table's rules start under the caption and may be drawn cell by cell: grow the
-    # x range by the rules that touch it.
-    x0, x1 = caption.x0, caption.x1
-    rules: list[dict] = []
-    while True:
-        touching = [e for e in candidates if e["x1"] > x0 - 2 and e["x0"] < x1 + 2]
-        if len(touching) == len(rules):
-            break
-        rules = touching
-        x0 = min(x0, *(e["x0"] for e in rules))
-        x1 = max(x1, *(e["x1"] for e in rules))
+    top = page.top - caption.y0  # words and edges are measured down from the page top
+    footer = page.bottom + _MARGIN_SHARE * (page.top - page.bottom)
+    limit = page.top - max(floor, footer)  # footer boxes are not table rules
+    candidates = [e for e in edges if e.horizontal and e.length >= 15 and top < e.top < limit]
+    rules, x0, x1 = _rules_under(caption, candidates)
     if not rules:
         return None
-    x0, x1 = x0 - 2, x1 + 2
-    first_rule = min(e["top"] for e in rules)
-    last_rule = max(e["top"] for e in rules)
+    first_rule = min(e.top for e in rules)
+    last_rule = max(e.top for e in rules)
     rows: list[list[str]] = []
     box_top = box_bottom = None
-    for row in word_rows:
-        words = [w for w in row if w["x0"] >= x0 and w["x1"] <= x1]
-        if not words or words[0]["top"] < top:
+    # Rows are formed from the words in the table's width only: text in the next column
+    # sits on baselines of its own.
+    inside = [w for w in words.within((x0, top, x1, limit)) if w.x0 >= x0 and w.x1 <= x1]
+    for row in _word_rows(inside):
+        if row[0].top < top:
             continue
-        if words[0]["top"] >= limit:
+        if row[0].top >= limit:
             break
-        cells = _cells(words)
-        row_top = min(w["top"] for w in words)
+        cells = _cells(row)
+        row_top = min(w.top for w in row)
         if row_top < first_rule and len(cells) < 2 and not rows:
             continue  # the caption's second line
         if row_top > last_rule and (
-            len(cells) < 2 or box_bottom is None or row_top - box_bottom > 1.5 * _row_height(words)
+            len(cells) < 2 or box_bottom is None or row_top - box_bottom > 1.5 * _row_height(row)
         ):
             break  # footnotes or running text after the table
         rows.append(cells)
         box_top = row_top if box_top is None else box_top
-        box_bottom = max(w["bottom"] for w in words)
+        box_bottom = max(w.bottom for w in row)
     if len(rows) < 2 or box_top is None or box_bottom is None:
         return None
-    return _FoundTable(rows, (x0, height - box_bottom, x1, height - box_top))
+    return _FoundTable(rows, (x0, page.top - box_bottom, x1, page.top - box_top))
 
 
-def _cells(words: list[dict]) -> list[str]:
+def _rules_under(caption: Line, candidates: list[Edge]) -> tuple[list[Edge], float, float]:
+    """The table's rules and its x range (with a margin). The rules start under the caption
+    and may be drawn cell by cell: the x range grows by the rules that touch it."""
+    x0, x1 = caption.x0, caption.x1
+    rules: list[Edge] = []
+    while True:
+        touching = [e for e in candidates if e.x1 > x0 - 2 and e.x0 < x1 + 2]
+        if len(touching) == len(rules):
+            return rules, x0 - 2, x1 + 2
+        rules = touching
+        x0 = min(x0, *(e.x0 for e in rules))
+        x1 = max(x1, *(e.x1 for e in rules))
+
+
+def _cells(words: list[Word]) -> list[str]:
     """A text row cut into cells at gaps wider than most of a character height."""
-    cells = [[words[0]["text"]]]
+    cells = [[words[0]]]
     for left, right in zip(words, words[1:]):
-        if right["x0"] - left["x1"] > 0.8 * min(_row_height([left]), _row_height([right])):
+        if right.x0 - left.x1 > 0.8 * min(_row_height([left]), _row_height([right])):
             cells.append([])
-        cells[-1].append(right["text"])
-    return [normalize(" ".join(cell)) for cell in cells]
+        cells[-1].append(right)
+    return [normalize(join_words(cell)) for cell in cells]
 
 
-def _row_height(words: list[dict]) -> float:
-    return max(w["bottom"] - w["top"] for w in words)
+def _row_height(words: list[Word]) -> float:
+    return max(w.bottom - w.top for w in words)
 
 
 def _inside_any(line: Line, tables: list[_FoundTable]) -> bool:

@@ -12,6 +12,7 @@ them spans it.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import re
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class Line:
     x1: float
     y1: float
     gaps: list[Gap] = field(default_factory=list)
+    start: int = 0  # where the line's text starts in the page text
 
     @property
     def height(self) -> float:
@@ -70,21 +72,20 @@ class Line:
                 if not left_text.strip() or not right_text.strip():
                     return None
                 right_gaps = [Gap(g.x0, g.x1, g.offset - gap.offset) for g in self.gaps[i + 1 :]]
-                left = Line(left_text, self.x0, self.y0, gap.x0, self.y1, self.gaps[:i])
-                right = Line(right_text, gap.x1, self.y0, self.x1, self.y1, right_gaps)
+                left = Line(left_text, self.x0, self.y0, gap.x0, self.y1, self.gaps[:i], self.start)
+                right = Line(right_text, gap.x1, self.y0, self.x1, self.y1, right_gaps, self.start + gap.offset)
                 return left, right
         return None
 
 
-def page_lines(textpage: pdfium.PdfTextPage) -> list[Line]:
-    """The page's text lines as pdfium emits them, each with the union box of its text rects
-    and its wide gaps.
+def page_lines(textpage: pdfium.PdfTextPage, text: str) -> list[Line]:
+    """The page's text lines as pdfium emits them (``text`` is the text page's whole text),
+    each with the union box of its text rects and its wide gaps.
 
     pdfium's line breaks are kept (it already joins words and marks line-end hyphen breaks
-    with U+FFFE, merging the two physical lines into one). The text index is mapped back to
-    pdfium's char index because they differ when the page holds non-BMP or generated chars.
+    with U+FFFE, merging the two physical lines into one).
     """
-    text = textpage.get_text_range()
+    chars = TextChars(textpage, text)
     left, top, right, bottom = (ctypes.c_double() for _ in range(4))
     lines: list[Line] = []
     for match in _LINE.finditer(text):
@@ -92,8 +93,8 @@ def page_lines(textpage: pdfium.PdfTextPage) -> list[Line]:
         if not chunk.strip():
             continue
         start, end = match.span()
-        first = _char_index(textpage, start, end, step=1)
-        last = _char_index(textpage, end - 1, start - 1, step=-1)
+        first = chars.first(start, end, step=1)
+        last = chars.first(end - 1, start - 1, step=-1)
         if first < 0 or last < first:
             continue
         rects = []
@@ -108,14 +109,14 @@ def page_lines(textpage: pdfium.PdfTextPage) -> list[Line]:
         y1 = max(r[3] for r in rects)
         if x1 <= x0:
             continue
-        line = Line(chunk, x0, y0, x1, y1)
+        line = Line(chunk, x0, y0, x1, y1, start=start)
         if len(rects) > 1:
-            line.gaps = _gaps(textpage, rects, start, len(chunk))
+            line.gaps = _gaps(chars, rects, start, len(chunk))
         lines.append(line)
     return lines
 
 
-def _gaps(textpage: pdfium.PdfTextPage, rects: list[tuple[float, ...]], start: int, length: int) -> list[Gap]:
+def _gaps(chars: TextChars, rects: list[tuple[float, ...]], start: int, length: int) -> list[Gap]:
     """Wide gaps between the text rects of a one-row line, with the text offset after each."""
     height = max(r[3] for r in rects) - min(r[1] for r in rects)
     row_height = max(r[3] - r[1] for r in rects)
@@ -126,8 +127,8 @@ def _gaps(textpage: pdfium.PdfTextPage, rects: list[tuple[float, ...]], start: i
     reach = ordered[0][2]
     for x0, y0, x1, y1 in ordered[1:]:
         if x0 - reach >= max(_MIN_GAP, _MIN_GAP_HEIGHTS * row_height):
-            char = pdfium_c.FPDFText_GetCharIndexAtPos(textpage, x0 + 0.5, (y0 + y1) / 2, 1.0, 1.0)
-            offset = pdfium_c.FPDFText_GetTextIndexFromCharIndex(textpage, char) - start if char >= 0 else -1
+            char = pdfium_c.FPDFText_GetCharIndexAtPos(chars.textpage, x0 + 0.5, (y0 + y1) / 2, 1.0, 1.0)
+            offset = chars.position(char) - start if char >= 0 else -1
             if 0 < offset < length:
                 gaps.append(Gap(reach, x0, offset))
         reach = max(reach, x1)
@@ -138,14 +139,40 @@ def _gaps(textpage: pdfium.PdfTextPage, rects: list[tuple[float, ...]], start: i
     return gaps
 
 
-def _char_index(textpage: pdfium.PdfTextPage, index: int, stop: int, step: int) -> int:
-    """pdfium's char index of text index ``index``, moving towards ``stop`` past inserted
-    chars that have no char of their own."""
-    for i in range(index, stop, step):
-        char = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, i)
-        if char >= 0:
-            return char
-    return -1
+_BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+
+
+class TextChars:
+    """Positions in the page text (a Python str) as pdfium's char indexes, and back.
+
+    pdfium's text indexes count UTF-16 units, so a char beyond the BMP (a math italic "𝑛")
+    takes two; and they skip chars that have no text, which pdfium then maps. Where no char
+    lacks text, a text index is the char index.
+    """
+
+    def __init__(self, textpage: pdfium.PdfTextPage, text: str) -> None:
+        self.textpage = textpage
+        self._wide = [match.start() for match in _BEYOND_BMP.finditer(text)]
+        self._wide_indexes = [position + i for i, position in enumerate(self._wide)]
+        self._all_have_text = len(text) + len(self._wide) == pdfium_c.FPDFText_CountChars(textpage)
+
+    def at(self, position: int) -> int:
+        """The char index of the text at ``position``; -1 if it has no char of its own."""
+        index = position + bisect.bisect_left(self._wide, position) if self._wide else position
+        return index if self._all_have_text else pdfium_c.FPDFText_GetCharIndexFromTextIndex(self.textpage, index)
+
+    def first(self, start: int, stop: int, step: int) -> int:
+        """The char index of the first position from ``start`` towards ``stop`` that has one."""
+        for position in range(start, stop, step):
+            char = self.at(position)
+            if char >= 0:
+                return char
+        return -1
+
+    def position(self, char: int) -> int:
+        """The text position of char index ``char``."""
+        index = char if self._all_have_text else pdfium_c.FPDFText_GetTextIndexFromCharIndex(self.textpage, char)
+        return index - bisect.bisect_left(self._wide_indexes, index)
 
 
 def reading_order(lines: list[Line]) -> list[list[Line]]:
