@@ -1,0 +1,408 @@
+"""evx's speed against the floors set by the libraries under it, on the same files.
+
+One run times, each in its own process (so peak memory belongs to that job alone):
+
+* the floors: pypdfium2 text only, pdfplumber ``extract_text(x_tolerance=1, use_text_flow=True)``,
+  and the bare scispaCy pipeline (rule tokenizer + sentencizer + abbreviation detector);
+* evx's full ingest into a fresh SQLite database (read, layout, tables, segment, extract, store),
+  with one worker and with ``--workers`` (default: the machine's cores);
+
+on the dev PDFs and abstracts, and prints throughput per core, peak memory and evx/floor
+ratios, plus the word-pair fidelity of the PDF text evx stored against the articles' JATS XML.
+Times are medians of ``--runs`` passes; evx's start-up (imports, building the NLP pipeline) is
+timed apart from the ingest itself. ``--large N`` also ingests a corpus of N abstracts made by
+copying the dev abstracts under new names, then times a refresh with nothing changed.
+
+    python bench/speed.py                      # ../shared/corpus next to the repo
+    python bench/speed.py --runs 5 --large 50000 --json bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "corpus"
+
+
+# --- jobs, each run in a child process ------------------------------------------------------
+
+
+def floor_pdfium(pdfs: list[Path], runs: int) -> dict:
+    import pypdfium2
+
+    def one_pass() -> int:
+        pages = 0
+        for path in pdfs:
+            pdf = pypdfium2.PdfDocument(path)
+            for page in pdf:
+                page.get_textpage().get_text_range()
+                pages += 1
+            pdf.close()
+        return pages
+
+    return _timed(one_pass, runs, "pages")
+
+
+def floor_pdfplumber(pdfs: list[Path], runs: int) -> dict:
+    import logging
+
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+    def one_pass() -> int:
+        pages = 0
+        for path in pdfs:
+            with pdfplumber.open(path) as pdf:
+                for page in pdf.pages:
+                    page.extract_text(x_tolerance=1, use_text_flow=True)
+                    page.close()
+                    pages += 1
+        return pages
+
+    return _timed(one_pass, runs, "pages")
+
+
+def floor_scispacy(abstracts: list[Path], runs: int) -> dict:
+    import warnings
+
+    import spacy
+    from scispacy.abbreviation import AbbreviationDetector  # noqa: F401 - registers the factory
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+    warnings.filterwarnings("ignore")
+    nlp = spacy.blank("en")
+    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("abbreviation_detector")
+    texts = [path.read_text(encoding="utf-8") for path in abstracts]
+
+    def one_pass() -> int:
+        for doc in nlp.pipe(texts):
+            pass
+        return len(texts)
+
+    return _timed(one_pass, runs, "documents")
+
+
+def evx_ingest(folder: Path, runs: int, workers: int) -> dict:
+    """Start-up once (imports, building the NLP pipeline; with workers, starting the fork server
+    that builds it for them), then ``runs`` ingests into fresh databases."""
+    began = time.perf_counter()
+    from pipeline.ingest import ingest
+
+    if workers == 1:
+        from pipeline.extract.nlp import build_nlp
+
+        build_nlp()
+    else:
+        from pipeline.workers import Analysers
+
+        with Analysers(workers) as analysers:
+            analysers.submit(abs, -1).result()
+    startup = time.perf_counter() - began
+    work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
+    times, summary = [], None
+    try:
+        for i in range(runs):
+            db = work / f"run{i}.db"
+            start = time.perf_counter()
+            # (evx before issue 5 had no workers option: the "before" figures ran with 1)
+            options = {"workers": workers} if workers != 1 else {}
+            summary = ingest([folder], db, **options)
+            times.append(time.perf_counter() - start)
+        pages = _stored_pages(db)
+        texts = _stored_texts(db)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {
+        "times": times, "median": statistics.median(times), "startup": startup,
+        "documents": summary.documents_read, "files": summary.files_seen, "failed": len(summary.errors),
+        "pages": pages, "texts": texts,
+    }
+
+
+def evx_command(args: list[str]) -> dict:
+    """One ``evx`` command, timed from outside (start-up included)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True)
+    return {"seconds": time.perf_counter() - start, "exit": done.returncode, "stderr": done.stderr[-500:]}
+
+
+def _timed(one_pass, runs: int, unit: str) -> dict:
+    one_pass()  # warm-up: imports, caches, files in the page cache
+    times, count = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        count = one_pass()
+        times.append(time.perf_counter() - start)
+    return {"times": times, "median": statistics.median(times), unit: count}
+
+
+def _stored_pages(db: Path) -> int:
+    with sqlite3.connect(db) as con:
+        return con.execute("select sum(json_array_length(layout, '$.pages')) from document").fetchone()[0] or 0
+
+
+def _stored_texts(db: Path) -> dict[str, str]:
+    """Stored text of each PDF document, by file stem (for the fidelity check)."""
+    with sqlite3.connect(db) as con:
+        rows = con.execute("select path, text from document where path like '%.pdf'").fetchall()
+    return {Path(path).stem: text for path, text in rows}
+
+
+CHILD_JOBS = {"floor_pdfium": floor_pdfium, "floor_pdfplumber": floor_pdfplumber, "floor_scispacy": floor_scispacy}
+
+
+def child_main(job: str, params: dict) -> None:
+    if job == "evx_ingest":
+        result = evx_ingest(Path(params["folder"]), params["runs"], params["workers"])
+    else:
+        result = CHILD_JOBS[job]([Path(p) for p in params["files"]], params["runs"])
+    json.dump(result, sys.stdout)
+
+
+# --- the parent: run children, watch their memory, report -----------------------------------
+
+
+class TreeMemory:
+    """Peak memory of a process and its descendants, sampled from /proc every 50 ms: the sum of
+    their RSS (shared pages counted in each process) and of their PSS (shared pages split)."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_rss, self.peak_pss = pid, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.05):
+            rss = pss = 0
+            for pid in _tree(self.pid):
+                fields = _smaps_rollup(pid)
+                rss += fields.get("Rss", 0)
+                pss += fields.get("Pss", 0)
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+
+
+def _tree(pid: int) -> list[int]:
+    pids, i = [pid], 0
+    while i < len(pids):
+        try:
+            children = Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split()
+        except OSError:
+            children = []
+        pids.extend(int(c) for c in children)
+        i += 1
+    return pids
+
+
+def _smaps_rollup(pid: int) -> dict[str, int]:
+    """kB values of /proc/PID/smaps_rollup (empty if the process is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return {}
+    fields = {}
+    for line in lines[1:]:
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            fields[name] = int(rest.split()[0])
+    return fields
+
+
+def run_child(job: str, params: dict) -> dict:
+    """Run one job in a fresh interpreter; its result plus the peak memory of its process tree."""
+    code = f"import sys, json; sys.path.insert(0, {str(HERE)!r}); import speed; speed.child_main({job!r}, json.loads(sys.argv[1]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(params)], stdout=subprocess.PIPE, text=True)
+    memory = TreeMemory(proc.pid)
+    out, _ = proc.communicate()
+    memory.stop()
+    if proc.returncode:
+        raise SystemExit(f"bench job {job} failed (exit {proc.returncode})")
+    result = json.loads(out)
+    result["peak_rss_mb"], result["peak_pss_mb"] = memory.peak_rss / 1024, memory.peak_pss / 1024
+    return result
+
+
+def timed_command(args: list[str], runs: int) -> dict:
+    """``evx ARGS`` ``runs`` times: median seconds and the peak memory of the slowest-memory run."""
+    results = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        memory = TreeMemory(proc.pid)
+        _, err = proc.communicate()
+        memory.stop()
+        results.append({"seconds": time.perf_counter() - start, "exit": proc.returncode, "stderr": err[-300:],
+                        "peak_rss_mb": memory.peak_rss / 1024, "peak_pss_mb": memory.peak_pss / 1024})
+    return {
+        "times": [r["seconds"] for r in results], "median": statistics.median(r["seconds"] for r in results),
+        "exits": [r["exit"] for r in results], "stderr": results[-1]["stderr"],
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results), "peak_pss_mb": max(r["peak_pss_mb"] for r in results),
+    }
+
+
+def linked_folder(files: list[Path], folder: Path) -> Path:
+    """A folder of symbolic links to ``files``: the ingest sees exactly these files."""
+    folder.mkdir(parents=True)
+    for file in files:
+        (folder / file.name).symlink_to(file.resolve())
+    return folder
+
+
+def large_corpus(abstracts: list[Path], size: int, folder: Path) -> Path:
+    """``size`` abstracts made by copying the dev abstracts under new names, 1000 per folder."""
+    texts = [path.read_bytes() for path in abstracts]
+    for i in range(size):
+        sub = folder / f"part{i // 1000:03d}"
+        if i % 1000 == 0:
+            sub.mkdir(parents=True)
+        (sub / f"copy{i:06d}_{abstracts[i % len(abstracts)].name}").write_bytes(texts[i % len(texts)])
+    return folder
+
+
+def fidelity(texts: dict[str, str], pdf_dir: Path) -> tuple[float, int]:
+    """Word-pair (bigram) share of the JATS XML found in evx's stored PDF text, micro-averaged."""
+    sys.path.insert(0, str(HERE))
+    from pdf_fidelity import best_reference, ngram_share
+
+    found = total = files = 0
+    for stem, text in sorted(texts.items()):
+        xml_file = pdf_dir / f"{stem}.xml"
+        if not xml_file.exists():
+            continue
+        reference = best_reference(xml_file.read_text(encoding="utf-8", errors="replace"), text)
+        hit, n = ngram_share(reference, text, 2)
+        found, total, files = found + hit, total + n, files + 1
+    return (found / total if total else 0.0), files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pdfs", type=Path, default=SHARED / "pdf-rct", help="folder of PDFs (with their .xml)")
+    parser.add_argument("--abstracts", type=Path, default=SHARED / "pico-breast", help="folder of .txt abstracts")
+    parser.add_argument("--runs", type=int, default=3, help="timed passes per job (median)")
+    parser.add_argument("--plumber-runs", type=int, default=1, help="passes of the pdfplumber floor (~70 s each)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers of the parallel ingest")
+    parser.add_argument("--large", type=int, default=0, metavar="N", help="also ingest and refresh N copied abstracts")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["pdfplumber", "pdf", "abstracts"], help="jobs to leave out")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+
+    pdfs = sorted(args.pdfs.glob("*.pdf"))
+    abstracts = sorted(args.abstracts.glob("*.txt"))
+    cores = os.cpu_count()
+    print(f"machine: {cores} cores; {len(pdfs)} PDFs in {args.pdfs}; {len(abstracts)} abstracts in {args.abstracts}; "
+          f"medians of {args.runs} runs", flush=True)
+    results: dict = {"cores": cores, "runs": args.runs}
+    work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
+    try:
+        if "pdf" not in args.skip:
+            results["pdf"] = bench_pdfs(pdfs, work, args)
+        if "abstracts" not in args.skip:
+            results["abstracts"] = bench_abstracts(abstracts, work, args)
+        if args.large:
+            results["large"] = bench_large(abstracts, work, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
+    folder = linked_folder(pdfs, work / "pdfs")
+    out = {"pdfium": run_child("floor_pdfium", {"files": [str(p) for p in pdfs], "runs": args.runs})}
+    if "pdfplumber" not in args.skip:
+        out["pdfplumber"] = run_child("floor_pdfplumber", {"files": [str(p) for p in pdfs], "runs": args.plumber_runs})
+    out["evx_1"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": 1})
+    if args.workers > 1:
+        out["evx_n"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
+    pages = out["pdfium"]["pages"]
+    out["fidelity"], files = fidelity(out["evx_1"].pop("texts"), args.pdfs)
+    out.get("evx_n", {}).pop("texts", None)
+    print(f"\nPDFs: {len(pdfs)} files, {pages} pages (evx stored {out['evx_1']['pages']} pages, "
+          f"{out['evx_1']['failed']} failed)")
+    rows = [("pypdfium2 text (floor)", out["pdfium"]), ("pdfplumber extract_text (floor)", out.get("pdfplumber")),
+            ("evx ingest, 1 worker", out["evx_1"]), (f"evx ingest, {args.workers} workers", out.get("evx_n"))]
+    _print_table(rows, pages, "pages", {"pypdfium2": out["pdfium"], "pdfplumber": out.get("pdfplumber")}, args.workers)
+    print(f"word-pair fidelity of evx's stored PDF text vs JATS XML: {out['fidelity']:.4f} ({files} files)")
+    return out
+
+
+def bench_abstracts(abstracts: list[Path], work: Path, args) -> dict:
+    folder = linked_folder(abstracts, work / "abstracts")
+    out = {"scispacy": run_child("floor_scispacy", {"files": [str(p) for p in abstracts], "runs": args.runs})}
+    out["evx_1"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": 1})
+    if args.workers > 1:
+        out["evx_n"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
+    for key in ("evx_1", "evx_n"):
+        out.get(key, {}).pop("texts", None)
+    print(f"\nAbstracts: {len(abstracts)} files (evx stored {out['evx_1']['documents']} documents, "
+          f"{out['evx_1']['failed']} failed)")
+    rows = [("scispaCy tok+sent+abbrev (floor)", out["scispacy"]), ("evx ingest, 1 worker", out["evx_1"]),
+            (f"evx ingest, {args.workers} workers", out.get("evx_n"))]
+    _print_table(rows, len(abstracts), "docs", {"scispaCy": out["scispacy"]}, args.workers)
+    return out
+
+
+def bench_large(abstracts: list[Path], work: Path, args) -> dict:
+    corpus = large_corpus(abstracts, args.large, work / "large")
+    db = work / "large.db"
+    print(f"\nLarge corpus: {args.large} abstracts (copies of the dev abstracts), default workers", flush=True)
+    out = {"ingest": timed_command(["ingest", str(corpus), "--db", str(db), "--quiet"], 1)}
+    out["refresh"] = timed_command(["refresh", "--db", str(db), "--quiet"], args.runs)
+    ingest, refresh = out["ingest"], out["refresh"]
+    print(f"  ingest:  {ingest['median']:.1f} s ({args.large / ingest['median']:.0f} docs/s, start-up included), "
+          f"peak RSS {ingest['peak_rss_mb']:.0f} MB (sum over processes), PSS {ingest['peak_pss_mb']:.0f} MB, "
+          f"exit {ingest['exits'][0]}")
+    print(f"  refresh, nothing changed: {refresh['median']:.2f} s (runs: {_seconds(refresh['times'])}), "
+          f"peak RSS {refresh['peak_rss_mb']:.0f} MB, exits {refresh['exits']}")
+    if any(ingest["exits"] + refresh["exits"]):
+        print(f"  stderr: {ingest['stderr'] or refresh['stderr']}")
+    return out
+
+
+def _print_table(rows, count: int, unit: str, floors: dict, workers: int) -> None:
+    print(f"  {'job':<34} {'median s':>9} {unit + '/s':>9} {'/s/core':>8} {'start-up s':>10} {'peak RSS MB':>11} "
+          f"{'PSS MB':>7}  runs")
+    for name, result in rows:
+        if result is None:
+            continue
+        rate = count / result["median"]
+        cores = workers if "workers" in name else 1
+        startup = f"{result['startup']:.1f}" if "startup" in result else ""
+        print(f"  {name:<34} {result['median']:>9.2f} {rate:>9.1f} {rate / cores:>8.1f} {startup:>10} "
+              f"{result['peak_rss_mb']:>11.0f} {result['peak_pss_mb']:>7.0f}  {_seconds(result['times'])}")
+    evx_1 = rows[-2][1]
+    for floor_name, floor in floors.items():
+        if floor is not None:
+            print(f"  evx (1 worker) / {floor_name} floor: {evx_1['median'] / floor['median']:.2f}x the time")
+    if rows[-1][1] is not None:
+        print(f"  speed-up with {workers} workers: {evx_1['median'] / rows[-1][1]['median']:.2f}x")
+
+
+def _seconds(times: list[float]) -> str:
+    return ", ".join(f"{t:.2f}" for t in times)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
