@@ -24,6 +24,15 @@ class Words:
     slow part of a rule-based NER. ``tokens`` has every token; ``texts`` only the words (tokens
     other than white space, so phrases match across line breaks), word p being token ``index[p]``."""
 
+    @classmethod
+    def of(cls, doc: Doc) -> Words:
+        """The doc's words, read on the first call. Only evx_split_compounds changes tokens, and
+        it runs before anything reads them."""
+        words = doc.user_data.get("evx_words")
+        if words is None:
+            words = doc.user_data["evx_words"] = cls(doc)
+        return words
+
     def __init__(self, doc: Doc):
         self.tokens = [token.text for token in doc]
         self.token_lowers = [text.lower() for text in self.tokens]
