@@ -17,7 +17,7 @@ RULES_VERSION = "1.0"
 
 _PACKAGE = resources.files("pipeline")
 _FINGERPRINTED = ("extract", "data")  # folders whose files decide the records
-_FINGERPRINTED_FILES = ("segment.py", "analysis.py", "records.py")
+_FINGERPRINTED_FILES = ("segment.py", "tokens.py", "analysis.py", "records.py")
 
 
 def _fingerprint() -> str:

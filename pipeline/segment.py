@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import IDX, SENT_START
 from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
 from pipeline.document import Document
+from pipeline.tokens import Words, keep_text
 
 HEADING_WORDS = (
     r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
@@ -142,6 +143,7 @@ def segment(document: Document, nlp) -> Segmentation:
     runs the rest of nlp's pipeline (abbreviations, entity rulers) on the segmented doc."""
     sections = find_sections(document)
     doc = nlp.make_doc(document.text)
+    keep_text(doc, document.text)
     set_sentence_starts(doc, _forced_starts(document, sections))
     for _name, component in nlp.pipeline:
         doc = component(doc)
@@ -152,12 +154,18 @@ def segment(document: Document, nlp) -> Segmentation:
 def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Sentence]:
     sentences: list[Sentence] = []
     section_i = 0
+    texts = Words.of(doc).tokens
+    offsets = doc.to_array(IDX).tolist()
     for sent in doc.sents:
         # Trim surrounding white space so offsets point at the words themselves.
-        tokens = [t for t in sent if not t.is_space]
-        if not tokens:
+        first, last = sent.start, sent.end - 1
+        while first <= last and texts[first].isspace():
+            first += 1
+        while last >= first and texts[last].isspace():
+            last -= 1
+        if first > last:
             continue
-        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+        start, end = offsets[first], offsets[last] + len(texts[last])
         while section_i + 1 < len(sections) and sections[section_i + 1].start <= start:
             section_i += 1
         sentences.append(

@@ -10,37 +10,6 @@ from spacy.tokens import Doc
 from pipeline.analysis import Sentence
 
 
-def doc_text(doc: Doc) -> str:
-    """``doc.text``, kept after the first call: spaCy joins every token's text again on each
-    access. Retokenising never changes the text, so the kept copy stays right."""
-    text = doc.user_data.get("evx_text")
-    if text is None:
-        text = doc.user_data["evx_text"] = doc.text
-    return text
-
-
-class Words:
-    """A doc's token texts, read once: building a spaCy Token object for every look-up is the
-    slow part of a rule-based NER. ``tokens`` has every token; ``texts`` only the words (tokens
-    other than white space, so phrases match across line breaks), word p being token ``index[p]``."""
-
-    @classmethod
-    def of(cls, doc: Doc) -> Words:
-        """The doc's words, read on the first call. Only evx_split_compounds changes tokens, and
-        it runs before anything reads them."""
-        words = doc.user_data.get("evx_words")
-        if words is None:
-            words = doc.user_data["evx_words"] = cls(doc)
-        return words
-
-    def __init__(self, doc: Doc):
-        self.tokens = [token.text for token in doc]
-        self.token_lowers = [text.lower() for text in self.tokens]
-        self.index = [i for i, text in enumerate(self.tokens) if not text.isspace()]
-        self.texts = [self.tokens[i] for i in self.index]
-        self.lowers = [self.token_lowers[i] for i in self.index]
-
-
 @dataclass(frozen=True)
 class Mention:
     start: int

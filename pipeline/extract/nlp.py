@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Words, doc_text
+from pipeline.tokens import Words, doc_text
 from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Mention, SentenceView, Words, doc_text
+from pipeline.extract.context import Mention, SentenceView
+from pipeline.tokens import Words, doc_text
 from pipeline.extract.lexicon import Lexicons
 from pipeline.records import TrialRecord
 
