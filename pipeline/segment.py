@@ -114,24 +114,26 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
     ``from_array`` call: setting ``token.is_sent_start`` one token at a time is quadratic."""
     forced_sorted = sorted(forced)
     starts = numpy.full(len(doc), -1, dtype="int32")  # SENT_START: 1 start, -1 inside
-    previous = None  # last non-space token
+    texts = Words.of(doc).tokens
+    offsets = doc.to_array(IDX).tolist()
+    previous = None  # text of the last non-space token
     starts_pending = True
-    for token in doc:
-        if token.is_space:
+    for i, text in enumerate(texts):
+        if text.isspace():
             # A forced offset inside a run of white space starts the next word's sentence.
-            i = bisect.bisect_left(forced_sorted, token.idx)
-            if i < len(forced_sorted) and forced_sorted[i] <= token.idx + len(token.text):
+            j = bisect.bisect_left(forced_sorted, offsets[i])
+            if j < len(forced_sorted) and forced_sorted[j] <= offsets[i] + len(text):
                 starts_pending = True
             continue
-        start = starts_pending or token.idx in forced
-        if not start and previous is not None and previous.text in SENTENCE_END:
+        start = starts_pending or offsets[i] in forced
+        if not start and previous in SENTENCE_END:
             # Only a capital, digit or opening bracket starts a new sentence: "Co., LTD., Chengdu"
             # and "vs. placebo" do not.
-            first = token.text[0]
+            first = text[0]
             start = first.isupper() or first.isdigit() or first in "([\"“‘'"
-        starts[token.i] = 1 if start else -1
+        starts[i] = 1 if start else -1
         starts_pending = False
-        previous = token
+        previous = text
     if len(doc):
         starts[0] = 1
         # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.

@@ -31,8 +31,7 @@ class Words:
 
     @classmethod
     def of(cls, doc: Doc) -> Words:
-        """The doc's words, read on the first call. Only evx_split_compounds changes tokens, and
-        it runs before anything reads them."""
+        """The doc's words, read on the first call and kept until ``forget_words``."""
         words = doc.user_data.get("evx_words")
         if words is None:
             words = doc.user_data["evx_words"] = cls(doc)
@@ -44,3 +43,8 @@ class Words:
         self.index = [i for i, text in enumerate(self.tokens) if not text.isspace()]
         self.texts = [self.tokens[i] for i in self.index]
         self.lowers = [self.token_lowers[i] for i in self.index]
+
+
+def forget_words(doc: Doc) -> None:
+    """Drop the kept words of ``doc``: call before changing its tokens."""
+    doc.user_data.pop("evx_words", None)

@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.util import filter_spans
 
-from pipeline.tokens import Words, doc_text
+from pipeline.tokens import Words, doc_text, forget_words
 from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
 
@@ -124,6 +124,7 @@ class CompoundSplitter:
         # reliably for the pieces, so they are set again: only a first piece may start one.
         starts = {token.idx: token.is_sent_start for token, _ in splits}
         ends = {token.idx: token.idx + len(token.text) for token, _ in splits}
+        forget_words(doc)  # the tokens change
         with doc.retokenize() as retokenizer:
             for token, pieces in splits:
                 heads = [(token, i) for i in range(len(pieces))]
