@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
+import types
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, event, func, insert, text, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Dialect,
+    Engine,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    text,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -169,6 +185,16 @@ def _on_connect(dbapi_conn, _record) -> None:
     # A reviewer's command and a running refresh wait for each other's short transactions
     # instead of failing with "database is locked".
     dbapi_conn.execute("PRAGMA busy_timeout=30000")
+    _sync_normal_if_wal(dbapi_conn)
+
+
+def _sync_normal_if_wal(dbapi_conn) -> None:
+    # With the write-ahead log, synchronous=NORMAL keeps every commit atomic and a crashed or
+    # killed process loses nothing committed; only a power loss may drop the last commits (the
+    # next refresh loads those files again). It saves an fsync per file loaded. Without the
+    # WAL the default (FULL) stays.
+    if dbapi_conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
 
 def _json_dumps(value: object) -> str:
@@ -179,6 +205,7 @@ def _create_or_migrate(conn, version: int) -> None:
     # Write-ahead log: readers (evx query, export) see the last committed state while a
     # refresh writes, and a killed writer leaves nothing half done. It is a property of the file.
     conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    _sync_normal_if_wal(conn.connection.dbapi_connection)
     SQLModel.metadata.create_all(conn)  # makes only the tables that are missing
     for step in range(version + 1, SCHEMA_VERSION + 1) if version else ():
         for statement in MIGRATIONS.get(step, []):
@@ -245,6 +272,30 @@ def _document_of(row: StoredDocument) -> Document:
 
 # ----------------------------------------------------------------------------- loading
 
+# The statements of every load, built once: building one costs SQLAlchemy more time than
+# SQLite takes to run it, and a typical abstract is a dozen short statements (the inserts go
+# straight to the driver, see _DriverInsert).
+_DOCUMENTS, _CURATIONS = StoredDocument.__table__, Curation.__table__
+_DOCUMENTS_OF_FILE = select(_DOCUMENTS.c.id, _DOCUMENTS.c.path, _DOCUMENTS.c.withdrawn_run).where(
+    _DOCUMENTS.c.file_path == bindparam("file_path")
+)
+_FLAG_CURATIONS = (
+    update(_CURATIONS).where(_CURATIONS.c.key.in_(bindparam("keys", expanding=True)), _CURATIONS.c.orphaned_run.is_(None))
+    .values(orphaned_run=bindparam("run"))
+)
+_UNFLAG_CURATIONS = update(_CURATIONS).where(_CURATIONS.c.key.in_(bindparam("keys", expanding=True))).values(orphaned_run=None)
+_CLEAR_ERROR = delete(IngestError.__table__).where(IngestError.__table__.c.path == bindparam("path"))
+
+
+def _source_file_upsert():
+    # A new file gets a row; a known one keeps its id and first_run.
+    new = sqlite_insert(SourceFile.__table__)
+    changing = ("sha256", "documents", "extractor_version", "changed_run", "withdrawn_run")
+    return new.on_conflict_do_update(index_elements=["path"], set_={name: new.excluded[name] for name in changing})
+
+
+_UPSERT_SOURCE_FILE = _source_file_upsert()
+
 
 def load_file(
     engine: Engine,
@@ -271,22 +322,23 @@ def load_file(
             return LoadResult()
     result = LoadResult()
     now = datetime.now(timezone.utc)
-    with Session(engine) as session, session.begin():
-        old = session.exec(
-            select(StoredDocument.id, StoredDocument.path, StoredDocument.withdrawn_run).where(StoredDocument.file_path == file_path)
-        ).all()
+    # Core statements on one connection: the ORM's unit of work costs more than the inserts.
+    with engine.begin() as conn:
+        old = conn.execute(_DOCUMENTS_OF_FILE, dict(file_path=file_path)).all()
         # Records of withdrawn documents were logged as removed when they were withdrawn.
-        before = _current_records(session, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
-        _delete_documents(session, [doc_id for doc_id, _path, _w in old])
+        before = _current_records(conn, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
+        _delete_documents(conn, [doc_id for doc_id, _path, _w in old])
         result.replaced = len(old)
-        after: dict[str, tuple[str, str, dict]] = {}
+        rows = _FileRows()
         for document, analysis in analysed:
-            counts = _insert_document(session, document, analysis, file_path, sha256, extractor_version, now, run_id, after)
+            doc_id = _insert_document(conn, document, file_path, sha256, extractor_version, now, run_id)
+            rows.add(doc_id, document, analysis, extractor_version)
             result.documents += 1
-            result.records.update(counts)
-        result.added, result.removed, result.changed = _log_changes(session, run_id, before, after)
-        _upsert_source_file(session, file_path, sha256, result.documents, extractor_version, run_id)
-        session.execute(delete(IngestError).where(IngestError.path == file_path))
+        rows.insert(conn)
+        result.records = rows.counts
+        result.added, result.removed, result.changed = _log_changes(conn, run_id, before, rows.records)
+        _upsert_source_file(conn, file_path, sha256, result.documents, extractor_version, run_id)
+        conn.execute(_CLEAR_ERROR, dict(path=file_path))
     return result
 
 
@@ -320,17 +372,17 @@ def _set_withdrawn(engine: Engine, file_path: str, run_id: int | None, *, withdr
     """Withdraw or restore the documents of ``file_path`` in one transaction, logging their
     records as removed or added. ``replaced`` counts documents withdrawn, ``documents`` restored."""
     result = LoadResult()
-    with Session(engine) as session, session.begin():
+    with engine.begin() as conn:
         affected = StoredDocument.withdrawn_run.is_(None) if withdrawn else StoredDocument.withdrawn_run.is_not(None)
-        docs = dict(session.exec(
+        docs = dict(conn.execute(
             select(StoredDocument.id, StoredDocument.path).where(StoredDocument.file_path == file_path, affected)
         ).all())
-        records = _current_records(session, docs)
+        records = _current_records(conn, docs)
         mark = run_id if withdrawn else None
-        session.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=mark))
-        session.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=mark))
+        conn.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=mark))
+        conn.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=mark))
         before, after = (records, {}) if withdrawn else ({}, records)
-        result.added, result.removed, result.changed = _log_changes(session, run_id, before, after)
+        result.added, result.removed, result.changed = _log_changes(conn, run_id, before, after)
         if withdrawn:
             result.replaced = len(docs)
         else:
@@ -338,21 +390,21 @@ def _set_withdrawn(engine: Engine, file_path: str, run_id: int | None, *, withdr
     return result
 
 
-def _current_records(session: Session, documents: dict[int, str]) -> dict[str, tuple[str, str, dict]]:
+def _current_records(conn: Connection, documents: dict[int, str]) -> dict[str, tuple[str, str, dict]]:
     """key -> (type, document path, state) of every record of ``documents`` (id -> path)."""
     found: dict[str, tuple[str, str, dict]] = {}
     if not documents:
         return found
     for name, kind in RECORD_KINDS.items():
         for chunk in _chunks(list(documents)):
-            for row in session.exec(select(kind.table).where(kind.table.document_id.in_(chunk))):
+            for row in conn.execute(select(kind.table).where(kind.table.document_id.in_(chunk))):
                 if row.key:  # records stored before keys existed have none
-                    found[row.key] = (name, documents[row.document_id], state_of(name, row.model_dump()))
+                    found[row.key] = (name, documents[row.document_id], state_of(name, row._mapping))
     return found
 
 
 def _log_changes(
-    session: Session,
+    conn: Connection,
     run_id: int | None,
     before: dict[str, tuple[str, str, dict]],
     after: dict[str, tuple[str, str, dict]],
@@ -370,25 +422,22 @@ def _log_changes(
     for key in gone:
         kind, document, state = before[key]
         rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="removed", before=state, after=None))
-    _bulk(session, EvidenceChange, rows)
+    _bulk(conn, EvidenceChange, rows)
     for chunk in _chunks(gone):
         # 0 stands for "outside any run" (a load called from code without one).
-        session.execute(update(Curation).where(Curation.key.in_(chunk), Curation.orphaned_run.is_(None))
-                        .values(orphaned_run=run_id if run_id is not None else 0))
+        conn.execute(_FLAG_CURATIONS, dict(keys=chunk, run=run_id if run_id is not None else 0))
     for chunk in _chunks([key for key in after if key not in before]):
-        session.execute(update(Curation).where(Curation.key.in_(chunk)).values(orphaned_run=None))
+        conn.execute(_UNFLAG_CURATIONS, dict(keys=chunk))
     added = sum(1 for r in rows if r["change"] == "added")
     changed = sum(1 for r in rows if r["change"] == "changed")
     return added, len(gone), changed
 
 
-def _upsert_source_file(session: Session, path: str, sha256: str, documents: int, version: str, run_id: int | None) -> None:
-    row = session.exec(select(SourceFile).where(SourceFile.path == path)).first()
-    if row is None:
-        row = SourceFile(path=path, sha256=sha256, documents=documents, extractor_version=version, first_run=run_id)
-    row.sha256, row.documents, row.extractor_version = sha256, documents, version
-    row.changed_run, row.withdrawn_run = run_id, None
-    session.add(row)
+def _upsert_source_file(conn: Connection, path: str, sha256: str, documents: int, version: str, run_id: int | None) -> None:
+    conn.execute(_UPSERT_SOURCE_FILE, dict(
+        path=path, sha256=sha256, documents=documents, extractor_version=version,
+        first_run=run_id, changed_run=run_id, withdrawn_run=None,
+    ))
 
 
 def record_error(engine: Engine, file_path: str, reason: str, run_id: int | None = None) -> None:
@@ -407,13 +456,13 @@ def clear_error(engine: Engine, file_path: str) -> None:
         session.execute(delete(IngestError).where(IngestError.path == file_path))
 
 
-def _delete_documents(session: Session, ids: Sequence[int]) -> None:
+def _delete_documents(conn: Connection, ids: Sequence[int]) -> None:
     if not ids:
         return
     for chunk in _chunks(list(ids)):
         for table in _CHILD_TABLES:
-            session.execute(delete(table).where(table.document_id.in_(chunk)))
-        session.execute(delete(StoredDocument).where(StoredDocument.id.in_(chunk)))
+            conn.execute(delete(table).where(table.document_id.in_(chunk)))
+        conn.execute(delete(StoredDocument).where(StoredDocument.id.in_(chunk)))
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
@@ -423,81 +472,144 @@ def _chunks(items: list, size: int = 500) -> Iterable[list]:
 
 
 def _insert_document(
-    session: Session,
+    conn: Connection,
     document: Document,
-    analysis: Analysis,
     file_path: str,
     sha256: str,
     extractor_version: str,
     now: datetime,
     run_id: int | None,
-    stored: dict[str, tuple[str, str, dict]],
-) -> Counter[str]:
-    """Insert one document with its analysis; add key -> (type, path, state) of its records
-    to ``stored``."""
-    doc_hash = text_sha256(document.text)
-    row = StoredDocument(
+) -> int:
+    """Insert the ``document`` row alone (its id is needed by the rows of its analysis)."""
+    row = dict(
         path=document.source, file_path=file_path, sha256=sha256, format=document.format,
         title=document.title, pmid=document.pmid, doi=document.doi, journal=document.journal,
-        year=document.year, text=document.text, text_sha256=doc_hash, layout=_layout_of(document),
-        extractor_version=extractor_version, ingested_at=now, run_id=run_id,
+        year=document.year, text=document.text, text_sha256=text_sha256(document.text), layout=_layout_of(document),
+        extractor_version=extractor_version, ingested_at=now, run_id=run_id, withdrawn_run=None,
     )
-    session.add(row)
-    session.flush()  # assigns row.id
-    doc_id = row.id
-    titles = [section.title for section in analysis.sections]
-
-    def title_of(section: int) -> str | None:
-        return titles[section] if 0 <= section < len(titles) else None
-
-    # Bulk inserts: a long article has thousands of sentences.
-    _bulk(session, SectionRow, [
-        dict(document_id=doc_id, idx=s.index, title=s.title, start=s.start, end=s.end) for s in analysis.sections
-    ])
-    _bulk(session, SentenceRow, [
-        dict(document_id=doc_id, idx=s.index, start=s.start, end=s.end, page=s.page,
-             section=title_of(s.section), text=s.text)
-        for s in analysis.sentences
-    ])
-    _bulk(session, AbbreviationRow, [
-        dict(document_id=doc_id, short=a.short, long=a.long, start=a.start, end=a.end) for a in analysis.abbreviations
-    ])
-    counts: Counter[str] = Counter()
-    keys = KeyMaker(doc_hash)
-    for record in analysis.records:
-        sentence = _sentence_of(record, analysis.sentences)
-        kind = RECORD_KINDS.get(record.type)
-        if kind is None:
-            raise StoreError(f"unknown record type {record.type!r} (rule {record.rule})")
-        data: dict[str, Any] = dataclasses.asdict(record)
-        del data["sentence"], data["type"]
-        data.update(
-            document_id=doc_id, page=document.page_at(record.start),
-            section=title_of(sentence.section) if sentence else None,
-            sentence_idx=sentence.index if sentence else None,
-            sentence_text=sentence.text if sentence else None,
-            extractor_version=extractor_version,
-            key=keys.key(record.type, record.start, record.end, data),
-        )
-        try:
-            stored_record = kind.table.model_validate(data)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            raise StoreError(
-                f"{document.source}: {record.type} record from rule {record.rule} at {record.start}-{record.end}: "
-                f"{where}: {problem['msg']}"
-            ) from exc
-        session.add(stored_record)
-        stored[stored_record.key] = (record.type, document.source, state_of(record.type, stored_record.model_dump()))
-        counts[record.type] += 1
-    session.flush()
-    return counts
+    return _driver_insert(conn, StoredDocument).run(conn, [row]).lastrowid
 
 
-def _bulk(session: Session, table: type[SQLModel], rows: list[dict]) -> None:
+def _row_model(table: type[SQLModel]) -> type[SQLModel]:
+    """A plain model with the fields of ``table``: it checks and converts values as the table
+    model does, ten times faster (no ORM instance is built)."""
+    return types.new_class(f"{table.__name__}Row", table.__bases__, exec_body=lambda ns: ns.update(__module__=__name__))
+
+
+_RECORD_ROWS = {name: _row_model(kind.table) for name, kind in RECORD_KINDS.items()}
+
+
+@dataclass
+class _FileRows:
+    """The rows of one file's documents by table, each table inserted at once when all are
+    built (in document order, so ids come out as if inserted document by document)."""
+
+    tables: dict[type[SQLModel], list[dict]] = field(default_factory=lambda: {table: [] for table in _CHILD_TABLES})
+    records: dict[str, tuple[str, str, dict]] = field(default_factory=dict)  # key -> (type, document path, state)
+    counts: Counter[str] = field(default_factory=Counter)  # records by type
+
+    def add(self, doc_id: int, document: Document, analysis: Analysis, extractor_version: str) -> None:
+        """The rows of ``analysis`` (of ``document``, stored as ``doc_id``)."""
+        titles = [section.title for section in analysis.sections]
+
+        def title_of(section: int) -> str | None:
+            return titles[section] if 0 <= section < len(titles) else None
+
+        self.tables[SectionRow] += [
+            dict(document_id=doc_id, idx=s.index, title=s.title, start=s.start, end=s.end) for s in analysis.sections
+        ]
+        self.tables[SentenceRow] += [
+            dict(document_id=doc_id, idx=s.index, start=s.start, end=s.end, page=s.page,
+                 section=title_of(s.section), text=s.text)
+            for s in analysis.sentences
+        ]
+        self.tables[AbbreviationRow] += [
+            dict(document_id=doc_id, short=a.short, long=a.long, start=a.start, end=a.end) for a in analysis.abbreviations
+        ]
+        keys = KeyMaker(text_sha256(document.text))
+        for record in analysis.records:
+            sentence = _sentence_of(record, analysis.sentences)
+            kind = RECORD_KINDS.get(record.type)
+            if kind is None:
+                raise StoreError(f"unknown record type {record.type!r} (rule {record.rule})")
+            data: dict[str, Any] = dict(vars(record))  # a shallow copy will do: validation copies lists
+            del data["sentence"], data["type"]
+            data.update(
+                document_id=doc_id, page=document.page_at(record.start),
+                section=title_of(sentence.section) if sentence else None,
+                sentence_idx=sentence.index if sentence else None,
+                sentence_text=sentence.text if sentence else None,
+                extractor_version=extractor_version,
+                key=keys.key(record.type, record.start, record.end, data),
+            )
+            row = _checked_record(document, record, data)
+            self.tables[kind.table].append(row)
+            self.records[row["key"]] = (record.type, document.source, state_of(record.type, row))
+            self.counts[record.type] += 1
+
+    def insert(self, conn: Connection) -> None:
+        for table, rows in self.tables.items():
+            _bulk(conn, table, rows)
+
+
+def _checked_record(document: Document, record: Record, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` checked against the shape of ``record``'s type and converted to its columns."""
+    try:
+        row = dict(_RECORD_ROWS[record.type].model_validate(data))
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise StoreError(
+            f"{document.source}: {record.type} record from rule {record.rule} at {record.start}-{record.end}: "
+            f"{where}: {problem['msg']}"
+        ) from exc
+    del row["id"]  # given by SQLite
+    return row
+
+
+def _bulk(conn: Connection, table: type[SQLModel], rows: list[dict]) -> None:
+    # One executemany: a long article has thousands of sentences.
     if rows:
-        session.execute(insert(table), rows)
+        _driver_insert(conn, table).run(conn, rows)
+
+
+class _DriverInsert:
+    """An INSERT of every column but the id, compiled once and run as plain SQL: for the few
+    rows of a typical file, compiling and converting a statement costs SQLAlchemy more than
+    SQLite's work. Each value goes through its column type's conversion (JSON, datetime,
+    float, boolean) as in SQLAlchemy, so the rows stored are the same."""
+
+    def __init__(self, model: type[SQLModel], dialect: Dialect) -> None:
+        table = model.__table__
+        names = [column.key for column in table.columns if not column.primary_key]
+        compiled = insert(table).compile(dialect=dialect, column_keys=names)
+        self.sql = str(compiled)
+        self.values_of = operator.itemgetter(*compiled.positiontup)  # a row's values in the order of the SQL
+        conversions = (table.c[name].type.bind_processor(dialect) for name in compiled.positiontup)
+        self.conversions = [(i, convert) for i, convert in enumerate(conversions) if convert is not None]
+
+    def run(self, conn: Connection, rows: list[dict]) -> CursorResult:
+        """Insert ``rows``, each with every column but the id."""
+        values = [self.values_of(row) for row in rows]
+        if self.conversions:
+            values = [self.converted(list(row)) for row in values]
+        return conn.exec_driver_sql(self.sql, values)  # executemany for more than one row
+
+    def converted(self, values: list) -> tuple:
+        for i, convert in self.conversions:
+            values[i] = convert(values[i])
+        return tuple(values)
+
+
+# Compiled once per engine (the conversions depend on its dialect's settings).
+_DRIVER_INSERTS: weakref.WeakKeyDictionary[Dialect, dict[type[SQLModel], _DriverInsert]] = weakref.WeakKeyDictionary()
+
+
+def _driver_insert(conn: Connection, table: type[SQLModel]) -> _DriverInsert:
+    compiled = _DRIVER_INSERTS.setdefault(conn.dialect, {})
+    if table not in compiled:
+        compiled[table] = _DriverInsert(table, conn.dialect)
+    return compiled[table]
 
 
 def _sentence_of(record: Record, sentences: list[Sentence]) -> Sentence | None:
