@@ -43,6 +43,7 @@ from pipeline.store import (
     clear_error,
     ingest_errors,
     load_file,
+    note_file_stat,
     open_store,
     record_error,
     restore_file,
@@ -50,11 +51,12 @@ from pipeline.store import (
     stored_documents,
     withdraw_file,
 )
-from pipeline.store.db import add_source_root, require_db, source_roots
+from pipeline.store.db import FileStat, add_source_root, require_db, source_roots
 from pipeline.store.runs import exclusive, finish_run, start_run, update_run
 from pipeline.workers import Analysers, Pending
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
+RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
 RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
 
 Progress = Callable[[int, int, str], None]
@@ -203,6 +205,7 @@ class _Step:
     ref: SourceFileRef
     known: StoredFile | None
     digest: str | None = None
+    stat: FileStat | None = None  # size and time stamp, None when too recent to trust
     analysis: Pending | None = None  # reading and analysis, under way
     error: Exception | None = None
 
@@ -300,7 +303,11 @@ class _Job:
         """Hash the file and start its analysis if it needs one; any failure is kept for ``finish``."""
         step = _Step(ref, known)
         try:
-            step.digest = file_sha256(ref.path)
+            step.stat = _file_stat(ref.path)
+            if known is not None and step.stat is not None and known.stat == step.stat:
+                step.digest = known.sha256  # same size and time stamp: unchanged, not read (as rsync and git judge)
+            else:
+                step.digest = file_sha256(ref.path)
             if known is None or known.sha256 != step.digest:
                 step.analysis = analysers.submit(read_and_analyse, ref.path, self.time_limit, ref.name)
             elif self.reextract or known.extractor_version != self.version:
@@ -323,7 +330,7 @@ class _Job:
                 self.finish_unchanged(step)
                 return
             result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
-                               run_id=self.run_id, force=True)
+                               run_id=self.run_id, force=True, stat=step.stat)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             self.fail(ref.name, failure_reason(exc))
             return
@@ -349,13 +356,15 @@ class _Job:
             acted = True
         if step.analysis is not None:
             result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
-                               run_id=self.run_id, force=True)
+                               run_id=self.run_id, force=True, stat=step.stat)
             summary.count_load(result)
             summary.files_reextracted += 1
             acted = True
         if not acted:
             summary.files_skipped += 1
             summary.documents_skipped += known.documents
+            if known.stat != step.stat:  # touched, or stored before time stamps were kept
+                note_file_stat(self.engine, ref.name, step.stat)
         if ref.name in self.failed_before:  # a version of the file that failed in between
             clear_error(self.engine, ref.name)
 
@@ -400,6 +409,16 @@ def analyse_all(documents: list[Document], time_limit: float | None = DEFAULT_TI
         with deadline(time_limit, f"analysing {document.source}"):
             analysed.append((document, extractor.analyse(document)))
     return analysed
+
+
+def _file_stat(file: Path) -> FileStat | None:
+    """Size and modification time of ``file``; None if it was modified within the last
+    RECENT_CHANGE seconds, since another change within the time stamp's granularity would
+    keep the same stamp (the "racy git" problem): such a file is hashed on the next run too."""
+    stat = os.stat(file)
+    if time.time_ns() - stat.st_mtime_ns < RECENT_CHANGE * 1e9:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def file_sha256(file: Path) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 import pipeline.extract
 import pipeline.extractor
+import pipeline.ingest
 import pipeline.readers
 from pipeline.changes import changes_since, render_csv, render_markdown
 from pipeline.cli import app
@@ -287,3 +289,65 @@ def test_schema_1_databases_are_migrated_and_reextracted(tmp_path: Path, corpus:
     summary = ingest([corpus], db)
     assert (summary.files_reextracted, summary.records_added, summary.errors) == (2, 5, [])
     assert count(db, "outcome", "key != ''") == 3
+
+
+def _age(*files: Path, seconds: float = 3600) -> None:
+    """Set the files' modification time to ``seconds`` ago (as for files stored long before)."""
+    for file in files:
+        past = file.stat().st_mtime - seconds
+        os.utime(file, (past, past))
+
+
+def test_unchanged_old_files_are_not_read_and_a_changed_time_stamp_is(corpus: Path, tmp_path: Path,
+                                                                      fake_extractor: None, monkeypatch) -> None:
+    db = tmp_path / "e.db"
+    a, b = corpus / "a.txt", corpus / "b.txt"
+    _age(a, b)
+    ingest([corpus], db)
+    hashed = []
+    real_sha256 = pipeline.ingest.file_sha256
+    monkeypatch.setattr(pipeline.ingest, "file_sha256", lambda f: hashed.append(f.name) or real_sha256(f))
+
+    second = refresh(None, db)
+    assert (second.files_skipped, hashed) == (2, [])  # same size and time stamp: not even hashed
+
+    # Same size, other content, another (old) time stamp: read again.
+    write(corpus, "a.txt", A.replace("38%", "39%"))
+    _age(a, seconds=1800)
+    third = refresh(None, db)
+    assert (third.files_changed, third.files_skipped, hashed) == (1, 1, ["a.txt"])
+    assert ("a.txt", 39.0) in outcomes(db) and ("a.txt", 38.0) not in outcomes(db)
+
+
+def test_files_modified_moments_ago_are_hashed_every_time(corpus: Path, tmp_path: Path, fake_extractor: None,
+                                                          monkeypatch) -> None:
+    db = tmp_path / "e.db"
+    ingest([corpus], db)  # the files were just written: their time stamps are not trusted
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM source_file WHERE mtime_ns IS NULL").fetchone() == (2,)
+    hashed = []
+    real_sha256 = pipeline.ingest.file_sha256
+    monkeypatch.setattr(pipeline.ingest, "file_sha256", lambda f: hashed.append(f.name) or real_sha256(f))
+    assert refresh(None, db).files_skipped == 2
+    assert sorted(hashed) == ["a.txt", "b.txt"]
+    # Once they are old enough, the next run keeps their stamps and the one after reads nothing.
+    _age(corpus / "a.txt", corpus / "b.txt")
+    refresh(None, db)
+    hashed.clear()
+    assert refresh(None, db).files_skipped == 2 and hashed == []
+
+
+def test_schema_2_databases_get_file_time_stamps(corpus: Path, tmp_path: Path, fake_extractor: None) -> None:
+    db = tmp_path / "e.db"
+    _age(corpus / "a.txt", corpus / "b.txt")
+    ingest([corpus], db)
+    with sqlite3.connect(db) as conn:  # as evx of schema 2 left it
+        conn.execute("ALTER TABLE source_file DROP COLUMN size")
+        conn.execute("ALTER TABLE source_file DROP COLUMN mtime_ns")
+        conn.execute("PRAGMA user_version = 2")
+    summary = refresh(None, db)
+    assert (summary.files_skipped, summary.errors) == (2, [])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+        sizes = dict(conn.execute("SELECT path, size FROM source_file"))
+    assert sorted(sizes.values()) == sorted([len(A.encode()), len(B.encode())])

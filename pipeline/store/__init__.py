@@ -15,6 +15,7 @@ from pipeline.store.db import (
     ingest_errors,
     load_document,
     load_file,
+    note_file_stat,
     open_store,
     record_error,
     restore_file,
@@ -30,6 +31,6 @@ from pipeline.store.query import QueryResult, ReadOnlyViolation, run_query
 __all__ = [
     "DEFAULT_DB", "SCHEMA_VERSION", "RECORD_KINDS", "LoadResult", "QueryResult", "ReadOnlyViolation",
     "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "ingest_errors",
-    "load_document", "load_file", "open_store", "record_error", "restore_file", "run_query", "source_files", "store_status", "stored_documents",
+    "load_document", "load_file", "note_file_stat", "open_store", "record_error", "restore_file", "run_query", "source_files", "store_status", "stored_documents",
     "stored_file", "withdraw_file",
 ]

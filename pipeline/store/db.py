@@ -66,9 +66,9 @@ DEFAULT_DB = Path("outputs/evidence.db")
 
 # Bumped whenever the tables change; kept in PRAGMA user_version. A migration from version
 # n-1 to n goes into MIGRATIONS[n] (SQL statements run in order, after the new tables are made).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _RECORD_TABLES = [k.table.__tablename__ for k in RECORD_KINDS.values()]
-MIGRATIONS: dict[int, list[str]] = {
+MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
     2: [
         # Keys, layouts and the source_file index are new: the old rows get placeholders and
         # an extractor version no evx has, so the next run analyses their files again.
@@ -83,7 +83,19 @@ MIGRATIONS: dict[int, list[str]] = {
         "INSERT INTO source_file (path, sha256, documents, extractor_version) "
         "SELECT file_path, min(sha256), count(*), min(extractor_version) FROM document GROUP BY file_path",
     ],
+    3: [
+        # Empty for the files stored so far: the next refresh hashes them once and fills them in.
+        # (From schema 1 the table is new and has them already.)
+        lambda conn: _add_missing_columns(conn, "source_file", {"size": "INTEGER", "mtime_ns": "INTEGER"}),
+    ],
 }
+
+
+def _add_missing_columns(conn, table: str, columns: dict[str, str]) -> None:
+    present = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+    for name, sql_type in columns.items():
+        if name not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
 _CHILD_TABLES = [SectionRow, SentenceRow, AbbreviationRow, *(k.table for k in RECORD_KINDS.values())]
 
@@ -145,6 +157,15 @@ class StoredFile:
     extractor_version: str
     documents: int
     withdrawn_run: int | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+
+    @property
+    def stat(self) -> FileStat | None:
+        return None if self.size is None or self.mtime_ns is None else (self.size, self.mtime_ns)
+
+
+FileStat = tuple[int, int]  # size in bytes, modification time in ns
 
 
 def open_store(db_path: Path | str, create: bool = False) -> Engine:
@@ -209,7 +230,10 @@ def _create_or_migrate(conn, version: int) -> None:
     SQLModel.metadata.create_all(conn)  # makes only the tables that are missing
     for step in range(version + 1, SCHEMA_VERSION + 1) if version else ():
         for statement in MIGRATIONS.get(step, []):
-            conn.exec_driver_sql(statement)
+            if callable(statement):
+                statement(conn)
+            else:
+                conn.exec_driver_sql(statement)
     # Views hold no data: recreate them so their definition always matches this evx.
     for name, sql in VIEWS.items():
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
@@ -223,7 +247,7 @@ def _create_or_migrate(conn, version: int) -> None:
 def source_files(engine: Engine) -> dict[str, StoredFile]:
     """Every source file the database knows, by path (one query, for a whole refresh)."""
     # Plain rows, not ORM objects: a refresh of 50,000 files reads them all.
-    query = "SELECT path, sha256, extractor_version, documents, withdrawn_run FROM source_file"
+    query = "SELECT path, sha256, extractor_version, documents, withdrawn_run, size, mtime_ns FROM source_file"
     with engine.connect() as conn:
         return {path: StoredFile(*fields) for path, *fields in conn.exec_driver_sql(query)}
 
@@ -236,7 +260,7 @@ def stored_file(engine: Engine, file_path: str) -> StoredFile | None:
 
 
 def _stored_file(row: SourceFile) -> StoredFile:
-    return StoredFile(row.sha256, row.extractor_version, row.documents, row.withdrawn_run)
+    return StoredFile(row.sha256, row.extractor_version, row.documents, row.withdrawn_run, row.size, row.mtime_ns)
 
 
 def stored_documents(engine: Engine, file_path: str) -> list[Document] | None:
@@ -290,7 +314,7 @@ _CLEAR_ERROR = delete(IngestError.__table__).where(IngestError.__table__.c.path 
 def _source_file_upsert():
     # A new file gets a row; a known one keeps its id and first_run.
     new = sqlite_insert(SourceFile.__table__)
-    changing = ("sha256", "documents", "extractor_version", "changed_run", "withdrawn_run")
+    changing = ("sha256", "documents", "extractor_version", "changed_run", "withdrawn_run", "size", "mtime_ns")
     return new.on_conflict_do_update(index_elements=["path"], set_={name: new.excluded[name] for name in changing})
 
 
@@ -306,11 +330,12 @@ def load_file(
     *,
     run_id: int | None = None,
     force: bool = False,
+    stat: FileStat | None = None,
 ) -> LoadResult:
     """Replace everything stored from source file ``file_path`` with ``analysed`` (all the
     documents read from it), in one transaction: log the records added, removed and changed,
-    flag the curations whose record is gone, update the ``source_file`` row and clear the
-    file's ingest error.
+    flag the curations whose record is gone, update the ``source_file`` row (with ``stat``, the
+    file's size and modification time as read) and clear the file's ingest error.
 
     Nothing is written when the file is already stored with the same sha256 and extractor
     version (unless ``force``). A record that breaks its type's shape raises ``StoreError`` and
@@ -337,7 +362,7 @@ def load_file(
         rows.insert(conn)
         result.records = rows.counts
         result.added, result.removed, result.changed = _log_changes(conn, run_id, before, rows.records)
-        _upsert_source_file(conn, file_path, sha256, result.documents, extractor_version, run_id)
+        _upsert_source_file(conn, file_path, sha256, result.documents, extractor_version, run_id, stat)
         conn.execute(_CLEAR_ERROR, dict(path=file_path))
     return result
 
@@ -433,11 +458,21 @@ def _log_changes(
     return added, len(gone), changed
 
 
-def _upsert_source_file(conn: Connection, path: str, sha256: str, documents: int, version: str, run_id: int | None) -> None:
+def _upsert_source_file(conn: Connection, path: str, sha256: str, documents: int, version: str, run_id: int | None,
+                        stat: FileStat | None) -> None:
+    size, mtime_ns = stat or (None, None)
     conn.execute(_UPSERT_SOURCE_FILE, dict(
         path=path, sha256=sha256, documents=documents, extractor_version=version,
-        first_run=run_id, changed_run=run_id, withdrawn_run=None,
+        first_run=run_id, changed_run=run_id, withdrawn_run=None, size=size, mtime_ns=mtime_ns,
     ))
+
+
+def note_file_stat(engine: Engine, file_path: str, stat: FileStat | None) -> None:
+    """Record the size and modification time of a stored file found unchanged by its hash."""
+    size, mtime_ns = stat or (None, None)
+    with engine.begin() as conn:
+        conn.execute(update(SourceFile.__table__).where(SourceFile.__table__.c.path == file_path)
+                     .values(size=size, mtime_ns=mtime_ns))
 
 
 def record_error(engine: Engine, file_path: str, reason: str, run_id: int | None = None) -> None:

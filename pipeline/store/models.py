@@ -144,6 +144,11 @@ class SourceFile(SQLModel, table=True):
     first_run: int | None = None
     changed_run: int | None = None  # the run that last loaded or re-extracted it
     withdrawn_run: int | None = None
+    # Size and modification time when it was last hashed; a refresh that finds both unchanged
+    # does not read the file again. mtime_ns is left empty for a file modified moments before
+    # it was read (its next change could keep the same time stamp), so such files are hashed.
+    size: int | None = None
+    mtime_ns: int | None = None
 
 
 RUN_STATUSES = ("running", "ok", "failed_files", "interrupted", "aborted")
