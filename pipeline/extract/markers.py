@@ -322,7 +322,7 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
     """
     declared = set()
     for view in views:
-        if HER2_ANYWHERE.search(view.text) and METHOD_OF_SENTENCE.search(view.text):
+        if HER2_TRIGGER.search(view.text) and HER2_ANYWHERE.search(view.text) and METHOD_OF_SENTENCE.search(view.text):
             declared |= {_method_name(m.group(0)) for m in re.finditer(METHOD_WORD, view.text)}
     her2 = [r for r in records if r.type == "her2"]
     if len(declared) == 1:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 import warnings
+from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -27,7 +28,7 @@ import spacy
 from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from scispacy.abbreviation import AbbreviationDetector
+from scispacy.abbreviation import AbbreviationDetector, find_abbreviation
 from spacy.util import filter_spans
 
 from pipeline.tokens import Words, doc_text, forget_words
@@ -156,8 +157,42 @@ class FastAbbreviationDetector(AbbreviationDetector):
         super().__init__(nlp, name)
         self.matcher = _bracketed_runs
 
+    def find_matches_for(self, filtered: list[tuple[Span, Span]], doc: Doc) -> list[tuple[Span, set[Span]]]:
+        """scispaCy's method, with its second Matcher (every later use of each short form) made
+        a search of the token texts."""
+        rules: list[tuple[Span, list[str]]] = []
+        occurrences: dict[Span, set[Span]] = defaultdict(set)
+        seen_long: set[str] = set()
+        seen_short: set[str] = set()
+        for long_candidate, short_candidate in filtered:
+            short, long = find_abbreviation(long_candidate, short_candidate)
+            # A long or short form defined twice keeps its first definition, as in scispaCy.
+            if long is None or long.text in seen_long or short.text in seen_short:
+                continue
+            seen_long.add(long.text)
+            seen_short.add(short.text)
+            occurrences[long].add(short)
+            rules.append((long, [token.text for token in short]))
+        tokens = Words.of(doc).tokens
+        for long, short_words in rules:
+            for i in _positions(tokens, short_words):
+                occurrences[long].add(doc[i : i + len(short_words)])
+        return list(occurrences.items())
+
 
 BRACKETED_MAX_TOKENS = 8  # scispaCy's filter_matches drops longer runs
+
+
+def _positions(tokens: list[str], words: list[str]) -> Iterator[int]:
+    """Where the token run ``words`` occurs in ``tokens``."""
+    i = -1
+    while True:
+        try:
+            i = tokens.index(words[0], i + 1)
+        except ValueError:
+            return
+        if tokens[i : i + len(words)] == words:
+            yield i
 
 
 def _bracketed_runs(doc: Doc) -> list[tuple[int, int, int]]:
