@@ -81,7 +81,7 @@ class CompoundSplitter:
 
     def pieces(self, text: str) -> list[str] | None:
         """The new token texts for ``text``, or None when it stays whole."""
-        if self._is_name(text) or not COMPOUND_SEPARATOR.search(text):
+        if not COMPOUND_SEPARATOR.search(text) or self._is_name(text):
             return None
         parts = [p for p in COMPOUND_SEPARATOR.split(text) if p]
         if not any(part.lower() in self.first_parts for part in parts):
@@ -112,13 +112,12 @@ class CompoundSplitter:
         if not runs:
             return doc
         token_starts = doc.to_array(IDX).tolist()  # doc.char_span walks every token per call
-        candidates = {}
+        texts = Words.of(doc).tokens
+        candidates = set()
         for run in runs:
             first = max(0, bisect.bisect_right(token_starts, run.start()) - 1)
-            for i in range(first, bisect.bisect_left(token_starts, run.end())):
-                candidates[i] = doc[i]
-        splits = [(token, self.pieces(token.text)) for _, token in sorted(candidates.items())]
-        splits = [(token, pieces) for token, pieces in splits if pieces]
+            candidates.update(range(first, bisect.bisect_left(token_starts, run.end())))
+        splits = [(doc[i], pieces) for i in sorted(candidates) if (pieces := self.pieces(texts[i]))]
         if not splits:
             return doc
         # Sentence starts were set on the whole tokens; the retokenizer does not keep them
