@@ -26,6 +26,8 @@ chemotherapy, and single drugs that only repeat part of a combination.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -40,6 +42,8 @@ MODALITY = re.compile(
     r"resection|mastectomy|oophorectomy))\b(?:\s*\(?\d+(?:\.\d+)?\s*Gy(?:/\d+\s*f\w*)?\)?)?",
     re.IGNORECASE,
 )
+# Every modality holds one of these words (see CUES).
+MODALITY_WORDS = ("radi", "brt", "surgery", "resection", "ectomy")
 MODALITY_NAMES = {"wbrt": "radiotherapy", "sbrt": "radiotherapy", "irradiation": "radiotherapy",
                   "radiation therapy": "radiotherapy", "chemoradiation": "chemoradiotherapy",
                   "resection": "surgery", "mastectomy": "surgery"}
@@ -84,10 +88,15 @@ CLASSES: dict[str, tuple[str, frozenset[str]]] = {
     "anti-vegf therapy": (r"anti-VEGF(?:R)? (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))",
                           frozenset({"bevacizumab", "ramucirumab", "aflibercept"})),
 }
+# (\b before the alternatives: tried only at word starts, the pattern is twice as fast)
 CLASS_PATTERN = re.compile(
-    "|".join(rf"(?P<c{i}>\b(?:{pattern})\b)" for i, (pattern, _) in enumerate(CLASSES.values())), re.IGNORECASE
+    r"\b(?:" + "|".join(rf"(?P<c{i}>(?:{pattern})\b)" for i, (pattern, _) in enumerate(CLASSES.values())) + ")",
+    re.IGNORECASE,
 )
 CLASS_NAMES = list(CLASSES)
+# Every class name holds one of these words (see CUES).
+CLASS_WORDS = ("chemotherap", "cytotoxic", "endocrine", "hormon", "aromatase", "taxane", "anthracycline", "cdk",
+               "cyclin", "her2", "lhrh", "lh-rh", "gnrh", "ovarian", "fluoropyrimidine", "platinum", "egfr", "vegf")
 ANTHRACYCLINE_BACKBONES = {"AC", "EC", "FEC", "FEC100", "FEC75", "CEF", "FAC", "TAC"}
 
 # An item's own qualifier that makes it an arm: "capecitabine alone", "docetaxel monotherapy".
@@ -109,17 +118,26 @@ PRIOR_LEAD = re.compile(
     rf"\b(?:(?:{_STRONG_PRIOR})(?:\s+\S+){{0,5}}?|(?:{_WEAK_PRIOR})(?:\s+(?:{_PRIOR_FILL}))*)\s*[(\[]?\s*$",
     re.IGNORECASE,
 )
+# Every earlier-treatment lead holds one of these words (lower case, see ``_lowered``).
+PRIOR_WORDS = ("treated", "progress", "relaps", "recurr", "refractory", "resistan", "fail", "intoleran", "expos",
+               "naive", "naïve", "ineligible", "unsuitable", "history", "complet", "after", "prior", "previous")
 # A drug name that names no treatment: "mammalian target of rapamycin".
 NOT_GIVEN_LEAD = re.compile(r"\btarget of\s*$", re.IGNORECASE)
 # ... or what follows it: "adjuvant anthracyclines ... were allowed" (eligibility) ...
 PRIOR_TAIL = re.compile(r"^[^.;]{0,40}?\b(?:was|were|is|are)\s+(?:not\s+)?(?:allowed|permitted|prohibited|excluded)\b",
                         re.IGNORECASE)
+PRIOR_TAIL_WORDS = ("allowed", "permitted", "prohibited", "excluded")  # one of them in every such tail
 # ... or a word fused to the drug: "trastuzumab-pretreated", "doxorubicin-induced", "(G-CSF)-supported".
 PRIOR_SUFFIX = re.compile(
     r"^\s*(?:\([^()]*\))?\s*(?:-?\s*(?:pre-?treated|refractory|resistant|resistance|naive|naïve|induced|exposed|"
     r"experienced|intolerant|failure|failing)|-\s*(?:mediated|supported|related|associated))\b",
     re.IGNORECASE,
 )
+
+# The words (lower case, see ``_lowered``) a sentence needs for the slow case-insensitive
+# patterns to find anything in it: searched for once in the whole document, they spare most
+# sentences the patterns.
+CUES = {"modality": MODALITY_WORDS, "class": CLASS_WORDS, "placebo": ("placebo", "pbo")}
 
 # ---------------------------------------------------------------- connectors
 AND, OR, VS, WOW, COMMA, BREAK = "AND", "OR", "VS", "WOW", "COMMA", "BREAK"
@@ -147,7 +165,7 @@ postoperative perioperative low-dose high-dose dose-dense metronomic standard st
 starting initial initially fixed flat reference matching identical mesylate hydrochloride acetate sulfate tartrate
 one two three four five six seven eight nine ten eleven twelve fifteen sixteen eighteen twenty
 """.split())
-NUMBERISH = re.compile(r"\S*\d\S*")
+NUMBERISH = re.compile(r"(?<!\S)\S*\d\S*")  # (?<!\S): tried at word starts only, where all matches start
 # The filler words of a dose itself ("75 mg/m2 once daily"); other filler alone ("on the day of")
 # between two drugs does not join them.
 DOSE_WORDS = frozenset("mg auc day days daily weekly week weeks once twice bid tid orally oral iv".split())
@@ -155,6 +173,11 @@ DOTTED_DOSING = re.compile(r"\b(?:[bt]\.i\.d|q\.i\.d|q\.d|o\.d|p\.o|i\.v|s\.c|i\
 UNIT = re.compile(r"\b(?:mg|µg|μg|mcg|g|iu|units?|ml)(?:\s*/\s*(?:m²|m|kg|day|d|wk|week|dose|ml|min))+\b", re.IGNORECASE)
 WORD = re.compile(r"[a-zà-ÿ]+(?:[-'][a-zà-ÿ]+)*|\+/-|\+/−|[,;+/±&–-]")
 BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+BRACKET = re.compile(r"[()\[\]]")
+OPENING_ONLY = re.compile(r"\s*[(\[]\s*")
+UP_TO = re.compile(r"\bup to\b")
+OUTER_SEPARATORS = re.compile(r"^(?:[,;]\s*)+|(?:\s*[,;])+$")
+LONG_WORD = re.compile(r"[a-z]{3,}")
 COMPARE_LEAD = re.compile(r"\b(?:compar(?:e|ed|es|ing|ison|able)|similar|between|differ(?:ed|ent|ence)?|"
                           r"superior|inferior|equivalent)\b", re.IGNORECASE)
 COMPARED_WITH = re.compile(r"\bcompared (?:with|to)\s*$", re.IGNORECASE)
@@ -181,6 +204,7 @@ HANGING_HYPHEN = re.compile(r"^\s*-\s*[,;]|^\s*-\s+(?:and|or)\b")
 # "Patients in the control group received vinorelbine": an arm.
 ARM_LEAD = re.compile(r"\b(?:arm|group|cohort)(?:\s+[A-Z0-9])?\s*(?:\([^()]*\)\s*)?(?:received|were given|was given|"
                       r"were treated with|was treated with|:)\s*$", re.IGNORECASE)
+ARM_WORDS = ("arm", "group", "cohort")
 # "CT-P6, a trastuzumab biosimilar": an apposition, not a list.
 APPOSITION = re.compile(r"^\s*,\s*(?:a|an|the)\b", re.IGNORECASE)
 
@@ -188,13 +212,17 @@ APPOSITION = re.compile(r"^\s*,\s*(?:a|an|the)\b", re.IGNORECASE)
 ABBREVIATION = r"[A-Za-z][A-Za-z0-9]*(?:[-+/±][A-Za-z0-9]+)*"
 # not a measured value: "(BMD, -17.6)"
 ABBREVIATION_AFTER = re.compile(rf"^\s*[(\[]\s*({ABBREVIATION})\s*(?:[)\]=]|[;,](?!\s*[-−+]\d)|$)")
+ABBREVIATION_WORD = re.compile(rf"(?<![\w-])({ABBREVIATION})(?![\w])")
 ABBREVIATION_BEFORE = re.compile(rf"(?<![\w-])({ABBREVIATION})\s*[(\[]$")
+# "chemotherapy (CT)"
+CLASS_ABBREVIATION = re.compile(rf"(?:{CLASS_PATTERN.pattern})\s*\(({ABBREVIATION})\)", re.IGNORECASE)
 # Words an abbreviation may take a letter from besides the drug: "weekly paclitaxel (wPTX)".
 ABBREVIATED_MODIFIERS = ("weekly", "daily", "oral", "intravenous", "low-dose", "high-dose", "dose-dense",
                          "metronomic", "liposomal", "pegylated", "biweekly")
 NOT_ABBREVIATIONS = {"n", "N", "HR", "CI", "OR", "RR", "AE", "AEs", "ITT", "IV", "PO", "SC", "IM", "BID", "TID",
                      "QD", "NS", "NA", "NR", "vs", "AUC", "Gy", "ET", "CT"}
 MAX_ARMS = 12  # a statement never gives more regimens than this
+ITEM_RANK = {"DRUG": 1, "BACKBONE": 1, "MODALITY": 2, "REGIMEN": 3, "PLACEBO": 4, "CLASS": 5}  # on a tie, first
 
 
 @dataclass(frozen=True)
@@ -223,6 +251,7 @@ class Regimen:
     implied: list[Mention] = field(default_factory=list)  # drugs the document adds
     generic: bool = False  # stands for several regimens of the document
     dropped: set[str] = field(default_factory=set)  # backbone components folded into the backbone
+    _drugs: tuple[tuple[int, int], frozenset[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def mentions(self) -> list[Mention]:
         found = [m for item in self.items for m in item.mentions if m.canonical not in self.dropped]
@@ -231,7 +260,15 @@ class Regimen:
         return sorted(found, key=lambda m: (m.start, m.end))
 
     def drugs(self) -> frozenset[str]:
-        return frozenset(m.canonical for m in self.mentions() if m.label in ("DRUG", "BACKBONE"))
+        # Asked for again and again. Only ``dropped`` and ``implied`` change, and they only
+        # grow: while their sizes stay, so do the drugs.
+        state = (len(self.dropped), len(self.implied))
+        if self._drugs is None or self._drugs[0] != state:
+            # those of mentions(), unsorted: placeholders name no drug
+            given = [m for item in self.items for m in item.mentions if m.canonical not in self.dropped]
+            drugs = frozenset(m.canonical for m in given + self.implied if m.label in ("DRUG", "BACKBONE"))
+            self._drugs = (state, drugs)
+        return self._drugs[1]
 
     def classes(self) -> frozenset[str]:
         return frozenset(c for item in self.items for c in item.classes)
@@ -261,32 +298,76 @@ class DocumentTerms:
     classes: dict[str, str] = field(default_factory=dict)  # "CT" -> "chemotherapy"
 
 
-def _items(view: SentenceView, terms: DocumentTerms) -> list[Item]:
+def _items(view: SentenceView, named: list[Item], terms: DocumentTerms) -> list[Item]:
+    """The items of a sentence, one per stretch of text (``named``: its ``_named_items``)."""
+    text, base = view.text, view.start
+    items = list(named)
+    for short, name in terms.classes.items():
+        if short not in text:
+            continue
+        for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?![\w])", text):
+            items.append(Item(base + m.start(), base + m.end(), short, "CLASS", (), name, frozenset({name})))
+    for start, end, parts in _abbreviation_uses(text, terms):
+        items.append(_abbreviation_item(base + start, base + end, text[start:end], parts))
+    if not items:
+        return items  # most sentences
+    return _without_synonyms(_without_overlaps(items), text, base)
+
+
+def _named_items(view: SentenceView, cues: set[str]) -> list[Item]:
+    """The items the document's terms play no part in, overlaps kept: drugs, modalities,
+    placebos, classes (``cues``: the sentence's, see ``_cues``)."""
     text, base = view.text, view.start
     items = [Item(m.start, m.end, m.text, m.label, (m,), m.canonical) for m in view.drugs]
-    for m in MODALITY.finditer(text):
+    for m in MODALITY.finditer(text) if "modality" in cues else ():
         name = m.group(0).lower()
         canonical = next((v for k, v in MODALITY_NAMES.items() if k in name), None)
         canonical = canonical or ("radiotherapy" if "radio" in name else "surgery" if "surg" in name else name.split()[-1])
         mention = Mention(base + m.start(), base + m.end(), m.group(0), "MODALITY", canonical)
         items.append(Item(mention.start, mention.end, mention.text, "MODALITY", (mention,), canonical))
-    for m in PLACEBO.finditer(text):
+    for m in PLACEBO.finditer(text) if "placebo" in cues else ():
         items.append(Item(base + m.start(), base + m.end(), m.group(0), "PLACEBO", (), "placebo"))
     # "tamoxifen placebo", "anastrozole-matched placebo": the placebo of a drug (double dummy)
-    for item in [i for i in items if i.kind == "DRUG"]:
+    for item in [i for i in items if i.kind == "DRUG"] if "placebo" in cues else ():
         dummy = DRUG_PLACEBO.match(text[item.end - base :])
         if dummy:
             end = item.end + dummy.end()
             items.append(Item(item.start, end, text[item.start - base : end - base], "PLACEBO", (), "placebo"))
-    for m in CLASS_PATTERN.finditer(text):
+    for m in CLASS_PATTERN.finditer(text) if "class" in cues else ():
         name = CLASS_NAMES[int(m.lastgroup[1:])]
         items.append(Item(base + m.start(), base + m.end(), m.group(0), "CLASS", (), name, frozenset({name})))
-    for short, name in terms.classes.items():
-        for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?![\w])", text):
-            items.append(Item(base + m.start(), base + m.end(), short, "CLASS", (), name, frozenset({name})))
-    for start, end, parts in _abbreviation_uses(text, terms):
-        items.append(_abbreviation_item(base + start, base + end, text[start:end], parts))
-    return _without_synonyms(_without_overlaps(items), text, base)
+    return items
+
+
+def _cues(texts: list[str]) -> list[set[str]]:
+    """For each of the ``texts`` (a document's sentences), the kinds of ``CUES`` it has a word of."""
+    lowered = [_lowered(text) for text in texts]
+    starts = list(itertools.accumulate((len(text) + 1 for text in lowered), initial=0))
+    document = "\n".join(lowered)
+    found: list[set[str]] = [set() for _ in texts]
+    for kind, words in CUES.items():
+        for word in words:
+            at = document.find(word)
+            while at >= 0:
+                found[bisect.bisect_right(starts, at) - 1].add(kind)
+                at = document.find(word, at + 1)
+    return found
+
+
+def _lowered(text: str) -> str:
+    """``text`` in lower case as re.IGNORECASE reads it, which also takes "ı", "İ" (lower case:
+    "i" and a dot) and "ſ" for "i" and "s": a case-insensitive pattern that needs a word cannot
+    match where this lacks it."""
+    lowered = text.lower()
+    if text.isascii():
+        return lowered
+    return lowered.replace("ı", "i").replace("i\u0307", "i").replace("ſ", "s")
+
+
+def _holds_any(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words`` (see ``_lowered``)."""
+    lowered = _lowered(text)
+    return any(w in lowered for w in words)
 
 
 def _without_synonyms(items: list[Item], text: str, base: int) -> list[Item]:
@@ -298,7 +379,7 @@ def _without_synonyms(items: list[Item], text: str, base: int) -> list[Item]:
         previous = kept[-1] if kept else None
         if (
             previous is not None and previous.kind == item.kind == "DRUG"
-            and re.fullmatch(r"\s*[(\[]\s*", text[previous.end - base : item.start - base])
+            and OPENING_ONLY.fullmatch(text[previous.end - base : item.start - base])
             and re.match(r"\s*[)\]]", text[item.end - base :])
         ):
             if previous.key != item.key:
@@ -312,10 +393,13 @@ def _without_synonyms(items: list[Item], text: str, base: int) -> list[Item]:
 def _abbreviation_uses(text: str, terms: DocumentTerms):
     """Where the document's regimen abbreviations occur in ``text``: exactly ("LV", "ED"), or
     written together ("EDC" after "ED" and "C" were defined)."""
-    if not terms.regimens:
+    shorts = [short for short in terms.regimens if short in text]
+    if not shorts:
         return
-    for m in re.finditer(rf"(?<![\w-])({ABBREVIATION})(?![\w])", text):
+    for m in ABBREVIATION_WORD.finditer(text):
         word = m.group(1)
+        if not any(short in word for short in shorts):
+            continue  # holds no abbreviation of the document
         for part_start, part in _abbreviation_parts(word, terms):
             yield m.start() + part_start, m.start() + part_start + len(part), [terms.regimens[part]]
         parts = _composed(word, terms.regimens)
@@ -364,11 +448,12 @@ def _without_overlaps(items: list[Item]) -> list[Item]:
     """One item per stretch of text: the longest (an abbreviation over the backbone inside it,
     "CP-CEF" over "CEF"); on a tie, a regimen abbreviation of several drugs over a drug
     abbreviation ("LL" for lapatinib plus letrozole, not letrozole), a drug over a class."""
-    rank = {"DRUG": 1, "BACKBONE": 1, "MODALITY": 2, "REGIMEN": 3, "PLACEBO": 4, "CLASS": 5}
+    if len(items) < 2:
+        return items
 
     def order(item: Item):
         several = item.kind == "REGIMEN" and len({m.canonical for m in item.mentions}) > 1
-        return (-(item.end - item.start), 0 if several else rank[item.kind], item.start)
+        return (-(item.end - item.start), 0 if several else ITEM_RANK[item.kind], item.start)
 
     kept: list[Item] = []
     for item in sorted(items, key=order):
@@ -380,6 +465,7 @@ def _without_overlaps(items: list[Item]) -> list[Item]:
 # ---------------------------------------------------------------- connectors and statements
 
 
+@functools.lru_cache(maxsize=4096)  # the same few words join most items
 def _connector(between: str) -> tuple[str, str, bool]:
     """(kind, phrase, alone): what the text between two items says; ``alone`` when it starts
     with "alone"/"monotherapy" about the item before. The phrase keeps "either" ("followed
@@ -387,7 +473,6 @@ def _connector(between: str) -> tuple[str, str, bool]:
     if APPOSITION.match(between) or HANGING_HYPHEN.match(between):
         return BREAK, "", False
     reported = bool(RESULT.search(between))
-    sizes = bool(GROUP_SIZE.search(between))
     text = between
     while BRACKETED.search(text):
         text = BRACKETED.sub(" ", text)
@@ -396,8 +481,9 @@ def _connector(between: str) -> tuple[str, str, bool]:
         text = text[ALONE.match(text).end():]
     # An unclosed bracket opens an apposition ("FEC100 (fluorouracil, ..."), a lone closing one
     # ends it: neither separates the items.
-    text = re.sub(r"[()\[\]]", " ", DOTTED_DOSING.sub(" ", text))
-    text = re.sub(r"\bup to\b", " ", NUMBERISH.sub(" ", UNIT.sub(" ", text)))
+    # (dotted dosing needs a ".", a unit a "/": the slow patterns only run where those are)
+    text = BRACKET.sub(" ", DOTTED_DOSING.sub(" ", text) if "." in text else text)
+    text = UP_TO.sub(" ", NUMBERISH.sub(" ", UNIT.sub(" ", text) if "/" in text else text))
     words = [w for w in WORD.findall(text.lower().replace("+/−", "±").replace("+/-", "±")) if w not in FILLER]
     either = "either" in words
     phrase = " ".join(w for w in words if w != "either")
@@ -405,27 +491,27 @@ def _connector(between: str) -> tuple[str, str, bool]:
         return BREAK, phrase, alone
     if phrase and set(phrase.split()) <= {",", ";"}:
         return COMMA, phrase, alone
-    phrase = re.sub(r"^(?:[,;]\s*)+|(?:\s*[,;])+$", "", phrase)
-    if not phrase and not re.search(r"[(\[]", between):
-        words = re.findall(r"[a-z]{3,}", UNIT.sub(" ", between).lower())
+    phrase = OUTER_SEPARATORS.sub("", phrase)
+    if not phrase and "(" not in between and "[" not in between:
+        words = LONG_WORD.findall(UNIT.sub(" ", between).lower())
         if any(w not in DOSE_WORDS for w in words):
             return BREAK, phrase, alone  # "naproxen or placebo on the day of pegfilgrastim"
     kind = CONNECTOR_KIND.get(phrase, BREAK)
     if alone and phrase == "or with":
         kind = WOW  # "letrozole alone or with palbociclib"
-    if kind == AND and phrase == "and" and sizes:
+    if kind == AND and phrase == "and" and GROUP_SIZE.search(between):
         return VS, phrase, alone
     return kind, ("either " + phrase if either else phrase), alone
 
 
-def _given(text: str, base: int, items: list[Item]) -> tuple[str, list[Item]]:
+def _given(text: str, base: int, items: list[Item], named_target: bool) -> tuple[str, list[Item]]:
     """The items that name a treatment, and the text with the others blanked: drugs fused to
     an earlier-treatment or side-effect word ("trastuzumab-pretreated", "doxorubicin-induced")
     are read as blank between the others, drug names of no treatment ("target of rapamycin")
-    are left out."""
+    are left out (``named_target``: the text has the words)."""
     kept = []
     for item in items:
-        if NOT_GIVEN_LEAD.search(text[: item.start - base]):
+        if named_target and NOT_GIVEN_LEAD.search(text[: item.start - base]):
             continue
         after = text[item.end - base :]
         closed = after.lstrip(")]")
@@ -441,15 +527,15 @@ def _given(text: str, base: int, items: list[Item]) -> tuple[str, list[Item]]:
 def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
     """The items of a sentence in runs joined by connectors, without statements about earlier
     treatment ("progressed on prior trastuzumab and lapatinib")."""
-    base = view.start
-    text, items = _given(view.text, base, items)
+    base, lowered = view.start, _lowered(view.text)
+    text, items = _given(view.text, base, items, "target of" in lowered)
     statements: list[Statement] = []
     previous_end = base
     for i, item in enumerate(items):
         if i > 0:
             between = text[items[i - 1].end - base : item.start - base]
             kind, phrase, alone = _connector(between)
-            if items[i - 1].kind == item.kind == "DRUG" and re.fullmatch(r"\s*[(\[]\s*", between):
+            if items[i - 1].kind == item.kind == "DRUG" and OPENING_ONLY.fullmatch(between):
                 kind = BREAK  # "ZA (denosumab, n = 1026; ZA, n = 1020)": a bracket of its own
             if alone:
                 last = statements[-1]
@@ -467,7 +553,11 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
         statement.tail = after
         if ALONE.match(after):
             statement.items[-1] = _alone(statement.items[-1])
-    return [s for s in statements if not PRIOR_LEAD.search(s.lead) and not PRIOR_TAIL.match(s.tail)]
+    # leads and tails are parts of the sentence: they lack the words it lacks
+    prior_lead = any(w in lowered for w in PRIOR_WORDS)
+    prior_tail = any(w in lowered for w in PRIOR_TAIL_WORDS)
+    return [s for s in statements
+            if not (prior_lead and PRIOR_LEAD.search(s.lead)) and not (prior_tail and PRIOR_TAIL.match(s.tail))]
 
 
 def _closes_bracket(between: str) -> bool:
@@ -481,6 +571,8 @@ def _alone(item: Item) -> Item:
 def _resolve_lists(statement: Statement) -> list[str]:
     """Connector kinds with commas settled and comparisons made explicit."""
     kinds = list(statement.connectors)
+    if not kinds:
+        return kinds  # a single item: nothing to settle
     items = statement.items
     for i, kind in enumerate(kinds):
         if kind != COMMA:
@@ -543,8 +635,8 @@ def _arms(statement: Statement) -> list[tuple[list[Item], bool]]:
         for regimen in _expand(piece_items, piece_kinds):
             arms.append(regimen)
     # Arms against placebo alone ("AZD8931 versus placebo") are one regimen on a background.
-    several = sum(1 for regimen in arms if any(i.mentions for i in regimen)) > 1
-    stated = several or bool(ARM_LEAD.search(statement.lead))
+    several = len(arms) > 1 and sum(1 for regimen in arms if any(i.mentions for i in regimen)) > 1
+    stated = several or (_holds_any(statement.lead, ARM_WORDS) and bool(ARM_LEAD.search(statement.lead)))
     return [(regimen, stated or any(i.alone or i.kind == "PLACEBO" for i in regimen)) for regimen in arms]
 
 
@@ -617,6 +709,8 @@ def _or_run(kinds: list[str], i: int) -> tuple[int, int]:
 
 def _expand(items: list[Item], kinds: list[str]) -> list[list[Item]]:
     """One alternative: slots joined by AND, each slot a choice (OR) or optional (WOW)."""
+    if not kinds:
+        return [list(items)]  # a single item
     slots: list[list[Item | None]] = [[items[0]]]
     for item, kind in zip(items[1:], kinds):
         if kind == OR:
@@ -636,14 +730,16 @@ def _expand(items: list[Item], kinds: list[str]) -> list[list[Item]]:
 
 def regimen_groups(view: SentenceView, terms: DocumentTerms | None = None) -> list[list[Mention]]:
     """The regimens of one sentence, read on its own (see ``document_regimen_groups``)."""
-    regimens = _sentence_regimens(view, terms or DocumentTerms())
+    cues = _cues([view.text])[0]
+    statements = _statements(view, _items(view, _named_items(view, cues), terms or DocumentTerms()))
+    regimens = _sentence_regimens(view, statements)
     _fold_backbones(regimens, {m.canonical for m in view.drugs if m.label == "BACKBONE"})
     return [g for g in (r.mentions() for r in regimens) if _has_drug(g)]
 
 
-def _sentence_regimens(view: SentenceView, terms: DocumentTerms) -> list[Regimen]:
+def _sentence_regimens(view: SentenceView, statements: list[Statement]) -> list[Regimen]:
     regimens = []
-    for statement in _statements(view, _items(view, terms)):
+    for statement in statements:
         for items, arm in _arms(statement):
             regimens.append(Regimen(items, arm, view.sentence.index))
     return regimens
@@ -668,31 +764,66 @@ def document_regimen_groups(views: list[SentenceView]) -> dict[int, list[list[Me
       document is that combination ("the palbociclib group"), and is dropped when it belongs
       to several ("the efficacy of palbociclib ...").
     """
-    terms = _document_terms(views)
-    regimens = [r for v in views for r in _sentence_regimens(v, terms)]
+    readings = [_Reading(v, cues) for v, cues in zip(views, _cues([v.text for v in views]))]
+    terms = _document_terms(readings)
+    regimens = [r for reading in readings for r in _sentence_regimens(reading.view, reading.statements(terms))
+                if r.drugs() or r.classes()]  # the others (modalities, placebo alone) add nothing
     backbones = {m.canonical for v in views for m in v.drugs if m.label == "BACKBONE"}
     _fold_backbones(regimens, backbones)
     _fill_classes(regimens)
     regimens = _settle_singles(_without_unions_of_arms(regimens))
     groups: dict[int, list[list[Mention]]] = {v.sentence.index: [] for v in views}
     for regimen in regimens:
-        mentions = regimen.mentions()
-        if _has_drug(mentions):
-            groups[regimen.sentence].append(mentions)
+        if regimen.drugs():
+            groups[regimen.sentence].append(regimen.mentions())
     return groups
 
 
-def _document_terms(views: list[SentenceView]) -> DocumentTerms:
+class _Reading:
+    """A sentence of the document, read twice: for the document's terms, then for its regimens
+    with all the terms. Its statements are made again only where terms defined in between
+    change its items."""
+
+    def __init__(self, view: SentenceView, cues: set[str]):
+        self.view = view
+        self.named = _named_items(view, cues)
+        self.items: list[Item] = []
+        self._statements: list[Statement] = []  # no items, no statements
+        self._terms_seen: tuple[int, int] | None = None
+
+    def statements(self, terms: DocumentTerms) -> list[Statement]:
+        # terms are only ever added: as many as last time are the same terms
+        seen = (len(terms.classes), len(terms.regimens))
+        if seen != self._terms_seen:
+            items = _items(self.view, self.named, terms)
+            if items != self.items:
+                matters = _may_matter(self.view, items)
+                self.items, self._statements = items, _statements(self.view, items) if matters else []
+            self._terms_seen = seen
+        return self._statements
+
+
+def _may_matter(view: SentenceView, items: list[Item]) -> bool:
+    """Whether the statements of a sentence can give a regimen of the document (one needs a drug
+    or a class) or define a term (that needs a bracket): modalities and placebo alone do not."""
+    return ("(" in view.text or "[" in view.text
+            or any(i.classes or any(m.label in ("DRUG", "BACKBONE") for m in i.mentions) for i in items))
+
+
+def _document_terms(readings: list[_Reading]) -> DocumentTerms:
     terms = DocumentTerms()
-    for view in views:
-        for m in re.finditer(rf"(?:{CLASS_PATTERN.pattern})\s*\(({ABBREVIATION})\)", view.text, re.IGNORECASE):
+    for reading in readings:
+        first = next((item for item in reading.named if item.kind == "CLASS"), None)
+        if first is None or "(" not in reading.view.text:
+            continue  # no class abbreviated
+        # from the first class on: none starts before it
+        for m in CLASS_ABBREVIATION.finditer(reading.view.text, first.start - reading.view.start):
             name = CLASS_NAMES[int(next(k for k, v in m.groupdict().items() if v)[1:])]
             terms.classes.setdefault(m.group(m.lastindex), name)
-    for view in views:
-        items = _items(view, terms)
-        for statement in _statements(view, items):
-            _define_after(view, statement, terms)
-        _define_before(view, items, terms)
+    for reading in readings:
+        for statement in reading.statements(terms):
+            _define_after(reading.view, statement, terms)
+        _define_before(reading.view, reading.items, terms)
     return terms
 
 
@@ -702,7 +833,8 @@ def _define_after(view: SentenceView, statement: Statement, terms: DocumentTerms
     paclitaxel [wPTX]"), else the whole combination ("doxorubicin and cyclophosphamide followed
     by paclitaxel (ACP)")."""
     text, base = view.text, view.start
-    kinds = _resolve_lists(statement)
+    if "(" not in text and "[" not in text:
+        return  # no abbreviation in brackets
     for k, item in enumerate(statement.items):
         m = ABBREVIATION_AFTER.match(text[item.end - base :])
         if not m or not _may_abbreviate(m.group(1)):
@@ -710,6 +842,7 @@ def _define_after(view: SentenceView, statement: Statement, terms: DocumentTerms
         short = m.group(1)
         if short in terms.classes:
             continue  # "neoadjuvant chemotherapy (NAC)" names the class
+        kinds = _resolve_lists(statement)  # (only where an abbreviation follows: rarely)
         j = k
         while j > 0 and kinds[j - 1] == AND:
             j -= 1
@@ -747,15 +880,19 @@ def _define_before(view: SentenceView, items: list[Item], terms: DocumentTerms) 
     """"CP-CEF (carboplatin and weekly paclitaxel followed by CEF)": a name before a bracket
     whose first statement is one regimen."""
     text, base = view.text, view.start
+    if sum(1 for i in items if i.mentions) < 2:
+        return  # a regimen of one drug is no name's definition
     for m in re.finditer(r"[(\[]", text):
+        close = _closing(text, m.start())
+        inside = [i for i in items if base + m.end() <= i.start and i.end <= base + close]
+        if sum(1 for i in inside if i.mentions) < 2:
+            continue
         name = ABBREVIATION_BEFORE.search(text[: m.end()])
         if not name or not _may_abbreviate(name.group(1)) or name.group(1) in terms.regimens:
             continue
         start = base + name.start(1)
-        close = _closing(text, m.start())
-        inside = [i for i in items if base + m.end() <= i.start and i.end <= base + close]
-        if not inside or any(i.start < start + len(name.group(1)) and i.end > start and
-                             i.end - i.start >= len(name.group(1)) for i in items):
+        if any(i.start < start + len(name.group(1)) and i.end > start and i.end - i.start >= len(name.group(1))
+               for i in items):
             continue  # the name is itself an item ("trastuzumab (...)")
         first = _statements(view, inside)
         if not first or first[0].items[0] is not inside[0]:
@@ -791,15 +928,16 @@ def _fold_backbones(regimens: list[Regimen], named: set[str]) -> None:
     ("FEC100 (fluorouracil, epirubicin, cyclophosphamide)") or named in the document."""
     components = load_lexicons().backbone_components
     ordered = sorted(components, key=lambda b: -len(components[b]))
+    named_ordered = [b for b in ordered if b in named]
     for regimen in regimens:
         drugs = regimen.drugs()
-        for backbone in ordered:  # first the backbones the regimen names ...
+        for backbone in [b for b in ordered if b in drugs]:  # first the backbones the regimen names ...
             if backbone in drugs and components[backbone] <= drugs:  # "CMF (cyclophosphamide, ...)"
                 regimen.dropped |= components[backbone]
                 drugs = regimen.drugs()
-        for backbone in ordered:  # ... then those the document names
+        for backbone in named_ordered:  # ... then those the document names
             parts = components[backbone]
-            if backbone in named and backbone not in drugs and parts <= drugs:
+            if backbone not in drugs and parts <= drugs:
                 first = min((m for m in regimen.mentions() if m.canonical in parts), key=lambda m: m.start)
                 regimen.dropped |= parts
                 regimen.implied.append(Mention(first.start, first.end, first.text, "BACKBONE", backbone))
@@ -829,8 +967,8 @@ def _fill_classes(regimens: list[Regimen]) -> None:
     filled only where it is an arm ("versus chemotherapy alone")."""
     concrete = {r.drugs() for r in regimens if not r.classes() and r.drugs()}
     for regimen in regimens:
-        if not regimen.drugs() and not regimen.arm:
-            continue
+        if not regimen.classes() or (not regimen.drugs() and not regimen.arm):
+            continue  # no class to fill
         for name in sorted(_open_classes(regimen)):
             own = regimen.drugs()
             members = _class_members(name)
