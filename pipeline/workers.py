@@ -26,7 +26,10 @@ from typing import Any
 
 from pipeline.errors import EvxError
 
-TASKS_AHEAD_PER_WORKER = 4  # files read ahead of the one being stored, per worker
+# Tasks go to the workers in batches: each send costs the run a hand-over of the GIL to the
+# executor's threads (up to the 5 ms switch interval), more than storing an abstract takes.
+BATCH_TASKS, BATCH_BYTES = 8, 200_000  # a batch is sent at 8 tasks or 200 kB of input (a PDF alone)
+BATCHES_AHEAD_PER_WORKER = 2  # batches planned ahead of the one being stored, per worker
 
 
 class WorkerDied(EvxError):
@@ -39,8 +42,10 @@ class Analysers:
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self.ahead = 0 if self.workers == 1 else self.workers * TASKS_AHEAD_PER_WORKER
+        self.ahead = 0 if self.workers == 1 else self.workers * BATCHES_AHEAD_PER_WORKER * BATCH_TASKS
         self._pool: ProcessPoolExecutor | None = None
+        self._unsent: list[Pending] = []
+        self._unsent_bytes = 0
 
     def __enter__(self) -> Analysers:
         return self
@@ -48,14 +53,30 @@ class Analysers:
     def __exit__(self, exc_type, exc, tb) -> None:
         self._stop(wait=exc_type is None)
 
-    def submit(self, fn: Callable, *args: Any) -> Pending:
+    def submit(self, fn: Callable, *args: Any, size: int = 0) -> Pending:
+        """Run ``fn(*args)``; ``size`` (bytes of input) decides how many tasks travel together."""
         if self.workers == 1:
             return Pending.run_inline(fn, args)
+        pending = Pending(self, fn, args)
+        self._unsent.append(pending)
+        self._unsent_bytes += size
+        if len(self._unsent) >= BATCH_TASKS or self._unsent_bytes >= BATCH_BYTES:
+            self.send()
+        return pending
+
+    def send(self) -> None:
+        """Send the tasks submitted since the last batch, as one batch."""
+        batch, self._unsent, self._unsent_bytes = self._unsent, [], 0
+        if not batch:
+            return
+        calls = [(p.fn, p.args) for p in batch]
         try:
-            return Pending(self, fn, args, self._running_pool().submit(fn, *args))
+            future = self._running_pool().submit(_run_batch, calls)
         except BrokenProcessPool:  # broken by a worker that died since the last result
             self._stop(wait=False)
-            return Pending(self, fn, args, self._running_pool().submit(fn, *args))
+            future = self._running_pool().submit(_run_batch, calls)
+        for index, pending in enumerate(batch):
+            pending.future, pending.index = future, index
 
     def run_alone(self, fn: Callable, args: tuple) -> Any:
         """Run one task in a fresh pool; ``WorkerDied`` if its worker dies again."""
@@ -89,24 +110,40 @@ class Analysers:
 class Pending:
     """The result of one submitted task, to be collected in submission order."""
 
-    def __init__(self, analysers: Analysers | None, fn: Callable, args: tuple, future: Future):
-        self.analysers, self.fn, self.args, self.future = analysers, fn, args, future
+    def __init__(self, analysers: Analysers | None, fn: Callable, args: tuple):
+        self.analysers, self.fn, self.args = analysers, fn, args
+        self.future: Future | None = None  # of its batch, once sent
+        self.index = 0  # in the batch
 
     @classmethod
     def run_inline(cls, fn: Callable, args: tuple) -> Pending:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args))
-        except Exception as exc:  # noqa: BLE001 - raised again by result(), like a worker's
-            future.set_exception(exc)
-        return cls(None, fn, args, future)
+        pending = cls(None, fn, args)
+        pending.future = Future()
+        pending.future.set_result(_run_batch([(fn, args)]))
+        return pending
 
     def result(self) -> Any:
+        if self.future is None:
+            self.analysers.send()
         try:
-            return self.future.result()
+            done, value = self.future.result()[self.index]
         except BrokenProcessPool:
             # Some worker died, on this file or on another in flight: this one alone tells.
             return self.analysers.run_alone(self.fn, self.args)
+        if not done:
+            raise value
+        return value
+
+
+def _run_batch(calls: list[tuple[Callable, tuple]]) -> list[tuple[bool, Any]]:
+    """Each call's (True, result) or (False, exception): one failing file fails alone."""
+    results = []
+    for fn, args in calls:
+        try:
+            results.append((True, fn(*args)))
+        except Exception as exc:  # noqa: BLE001 - raised again by Pending.result, in the run
+            results.append((False, exc))
+    return results
 
 
 def _start_worker(run_pid: int) -> None:

@@ -351,3 +351,32 @@ def test_schema_2_databases_get_file_time_stamps(corpus: Path, tmp_path: Path, f
         assert conn.execute("PRAGMA user_version").fetchone() == (3,)
         sizes = dict(conn.execute("SELECT path, size FROM source_file"))
     assert sorted(sizes.values()) == sorted([len(A.encode()), len(B.encode())])
+
+
+def test_a_file_failing_mid_load_stores_nothing_while_its_batch_is_kept(tmp_path: Path, fake_extractor: None,
+                                                                          monkeypatch) -> None:
+    """Files share a transaction (pipeline.ingest._Batch), each in its own savepoint."""
+    import pipeline.store.db as db_module
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt", "bad.txt", "c.txt"):
+        write(folder, name, f"{name}\nIn MOUNTAINEER-2 the ORR was 38%.\n")
+    real_add = db_module._FileRows.add
+
+    def add(self, doc_id, document, analysis, version):  # after the document row is written
+        if document.source.endswith("bad.txt"):
+            raise db_module.StoreError("a record broke its shape")
+        return real_add(self, doc_id, document, analysis, version)
+
+    monkeypatch.setattr(db_module._FileRows, "add", add)
+    db = tmp_path / "e.db"
+    summary = ingest([folder], db)
+    assert [Path(p).name for p, _ in summary.errors] == ["bad.txt"]
+    assert summary.files_new == 3
+    with sqlite3.connect(db) as conn:
+        stored = sorted(Path(p).name for (p,) in conn.execute("SELECT path FROM document"))
+        files = sorted(Path(p).name for (p,) in conn.execute("SELECT path FROM source_file"))
+        outcomes_per_doc = conn.execute("SELECT count(*) FROM outcome GROUP BY document_id").fetchall()
+    assert stored == files == ["a.txt", "b.txt", "c.txt"]
+    assert outcomes_per_doc == [(1,), (1,), (1,)]
