@@ -10,8 +10,9 @@ and goes through its files one at a time:
 * withdrawn earlier and back with the same content: restored as it was;
 * gone (refresh only): its documents are marked withdrawn by this run, not deleted.
 
-Each file's change is one transaction, so a run killed at any point leaves every file either as
-it was or fully loaded, and the next run picks up the rest. A file that fails in any way is
+Each file's change is all or nothing (a savepoint; consecutive files share a transaction, see
+``_Batch``), so a run killed at any point leaves every file either as it was or fully loaded,
+and the next run picks up the rest. A file that fails in any way is
 recorded (``ingest_error``, ``run_failure``) and retried by the next run; the batch goes on.
 """
 
