@@ -8,7 +8,9 @@ One run times, each in its own process (so peak memory belongs to that job alone
   with one worker and with ``--workers`` (default: the machine's cores);
 
 on the dev PDFs and abstracts, and prints throughput per core, peak memory and evx/floor
-ratios, plus the word-pair fidelity of the PDF text evx stored against the articles' JATS XML.
+ratios (the speed-up of the workers also from back-to-back pairs of runs, since this kind of
+machine drifts), plus the word-pair fidelity of the PDF text evx stored against the articles'
+JATS XML.
 Times are medians of ``--runs`` passes; evx's start-up (imports, building the NLP pipeline) is
 timed apart from the ingest itself. ``--large N`` also ingests a corpus of N abstracts made by
 copying the dev abstracts under new names, then times a refresh with nothing changed.
@@ -134,11 +136,30 @@ def evx_ingest(folder: Path, runs: int, workers: int) -> dict:
     }
 
 
-def evx_command(args: list[str]) -> dict:
-    """One ``evx`` command, timed from outside (start-up included)."""
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True)
-    return {"seconds": time.perf_counter() - start, "exit": done.returncode, "stderr": done.stderr[-500:]}
+def evx_pairs(folder: Path, runs: int, workers: int) -> dict:
+    """The speed-up of ``workers`` over one worker from back-to-back pairs of ingests (order
+    alternating): this VM's speed drifts by tens of percent within minutes, which skews a ratio
+    of medians taken minutes apart. Memory is not measured here (both modes share the process)."""
+    from pipeline.extract.nlp import build_nlp
+    from pipeline.ingest import ingest
+    from pipeline.workers import Analysers
+
+    build_nlp()
+    with Analysers(workers) as analysers:
+        analysers.submit(abs, -1).result()
+    work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
+    ratios = []
+    try:
+        for i in range(runs):
+            seconds = {}
+            for n in ((1, workers) if i % 2 == 0 else (workers, 1)):
+                start = time.perf_counter()
+                ingest([folder], work / f"run{i}-{n}.db", workers=n)
+                seconds[n] = time.perf_counter() - start
+            ratios.append(seconds[1] / seconds[workers])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"ratios": ratios, "median": statistics.median(ratios)}
 
 
 def _timed(one_pass, runs: int, unit: str) -> dict:
@@ -167,8 +188,9 @@ CHILD_JOBS = {"floor_pdfium": floor_pdfium, "floor_pdfplumber": floor_pdfplumber
 
 
 def child_main(job: str, params: dict) -> None:
-    if job == "evx_ingest":
-        result = evx_ingest(Path(params["folder"]), params["runs"], params["workers"])
+    if job in ("evx_ingest", "evx_pairs"):
+        run = evx_ingest if job == "evx_ingest" else evx_pairs
+        result = run(Path(params["folder"]), params["runs"], params["workers"])
     else:
         result = CHILD_JOBS[job]([Path(p) for p in params["files"]], params["runs"])
     json.dump(result, sys.stdout)
@@ -336,6 +358,7 @@ def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
     out["evx_1"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": 1})
     if args.workers > 1:
         out["evx_n"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
+        out["pairs"] = run_child("evx_pairs", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
     pages = out["pdfium"]["pages"]
     out["fidelity"], files = fidelity(out["evx_1"].pop("texts"), args.pdfs)
     out.get("evx_n", {}).pop("texts", None)
@@ -344,6 +367,7 @@ def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
     rows = [("pypdfium2 text (floor)", out["pdfium"]), ("pdfplumber extract_text (floor)", out.get("pdfplumber")),
             ("evx ingest, 1 worker", out["evx_1"]), (f"evx ingest, {args.workers} workers", out.get("evx_n"))]
     _print_table(rows, pages, "pages", {"pypdfium2": out["pdfium"], "pdfplumber": out.get("pdfplumber")}, args.workers)
+    _print_pairs(out.get("pairs"), args.workers)
     print(f"word-pair fidelity of evx's stored PDF text vs JATS XML: {out['fidelity']:.4f} ({files} files)")
     return out
 
@@ -354,6 +378,7 @@ def bench_abstracts(abstracts: list[Path], work: Path, args) -> dict:
     out["evx_1"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": 1})
     if args.workers > 1:
         out["evx_n"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
+        out["pairs"] = run_child("evx_pairs", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
     for key in ("evx_1", "evx_n"):
         out.get(key, {}).pop("texts", None)
     print(f"\nAbstracts: {len(abstracts)} files (evx stored {out['evx_1']['documents']} documents, "
@@ -361,6 +386,7 @@ def bench_abstracts(abstracts: list[Path], work: Path, args) -> dict:
     rows = [("scispaCy tok+sent+abbrev (floor)", out["scispacy"]), ("evx ingest, 1 worker", out["evx_1"]),
             (f"evx ingest, {args.workers} workers", out.get("evx_n"))]
     _print_table(rows, len(abstracts), "docs", {"scispaCy": out["scispacy"]}, args.workers)
+    _print_pairs(out.get("pairs"), args.workers)
     return out
 
 
@@ -398,6 +424,12 @@ def _print_table(rows, count: int, unit: str, floors: dict, workers: int) -> Non
             print(f"  evx (1 worker) / {floor_name} floor: {evx_1['median'] / floor['median']:.2f}x the time")
     if rows[-1][1] is not None:
         print(f"  speed-up with {workers} workers: {evx_1['median'] / rows[-1][1]['median']:.2f}x")
+
+
+def _print_pairs(pairs: dict | None, workers: int) -> None:
+    if pairs:
+        ratios = ", ".join(f"{r:.2f}" for r in pairs["ratios"])
+        print(f"  speed-up with {workers} workers in back-to-back pairs: {pairs['median']:.2f}x (pairs: {ratios})")
 
 
 def _seconds(times: list[float]) -> str:
