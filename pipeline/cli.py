@@ -29,7 +29,7 @@ from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
-from pipeline.ingest import DEFAULT_TIME_LIMIT, ingest, refresh
+from pipeline.ingest import DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
 from pipeline.store import DEFAULT_DB, open_store, run_query, store_status
 from pipeline.store.evidence import summary
 from pipeline.store.runs import DatabaseBusy, list_runs, run_failures
@@ -193,7 +193,7 @@ def refresh_command(
 def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path | None) -> None:
     """Run an ingest or refresh job with progress, log file, signals and exit codes."""
     handler = _log_to(log_file)
-    # systemd and kill send SIGTERM: stop like Ctrl-C, so the run is recorded as interrupted.
+    # systemd and kill send SIGTERM: the run stops after the file in hand, recorded as interrupted.
     previous = signal.signal(signal.SIGTERM, _terminate)
     console = Console(stderr=True)
     try:
@@ -228,7 +228,10 @@ def _cores() -> int:
 
 
 def _terminate(signum: int, _frame) -> None:
-    raise SystemExit(128 + signum)
+    # Not raised here: a signal can land in the middle of a database statement, whose connection
+    # then holds the write lock until the exception is gone, and the run could not record how it
+    # ended. The run stops between two files instead.
+    request_stop(128 + signum)
 
 
 def _log_to(log_file: Path | None) -> logging.Handler | None:

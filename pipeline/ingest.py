@@ -10,9 +10,8 @@ and goes through its files one at a time:
 * withdrawn earlier and back with the same content: restored as it was;
 * gone (refresh only): its documents are marked withdrawn by this run, not deleted.
 
-Each file's change is all or nothing (a savepoint; consecutive files share a transaction, see
-``_Batch``), so a run killed at any point leaves every file either as it was or fully loaded,
-and the next run picks up the rest. A file that fails in any way is
+Each file's change is one transaction, so a run killed at any point leaves every file either as
+it was or fully loaded, and the next run picks up the rest. A file that fails in any way is
 recorded (``ingest_error``, ``run_failure``) and retried by the next run; the batch goes on.
 """
 
@@ -30,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from pipeline import extractor, readers
 from pipeline.analysis import Analysis
@@ -58,13 +57,20 @@ from pipeline.workers import Analysers, Pending
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
 RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
-BATCH_FILES, BATCH_SECONDS = 50, 1.0  # files loaded per transaction, at most
 RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
 
 Progress = Callable[[int, int, str], None]
 """Called after each file with (files done, files in total, the file's name)."""
 
 log = logging.getLogger("evx")
+_stop_code: int | None = None  # set by request_stop: the run in progress stops after its current file
+
+
+def request_stop(exit_code: int | None) -> None:
+    """Ask the run in progress to stop after the file in hand, exiting with ``exit_code``; made
+    for signal handlers (SIGTERM). The run records itself as interrupted."""
+    global _stop_code
+    _stop_code = exit_code
 
 
 @dataclass
@@ -189,6 +195,7 @@ def _run(
             finish_run(engine, job.run_id, summary.status, **summary.run_counts())
         finally:
             engine.dispose()
+            request_stop(None)  # a stop asked for ends with this run
     summary.elapsed = time.monotonic() - began
     log.info(
         "run %d: %s in %.1f s: files %d new, %d changed, %d re-extracted, %d restored, %d withdrawn, %d unchanged, "
@@ -198,46 +205,6 @@ def _run(
         summary.records_added, summary.records_removed, summary.records_changed,
     )
     return summary
-
-
-class _Batch:
-    """Consecutive files loaded in one transaction, each in a savepoint of its own (a file that
-    fails still stores nothing): SQLite then writes each touched page once per batch, not once
-    per file. Committed every BATCH_FILES files or BATCH_SECONDS, and before any other write of
-    the run. Log lines of the files loaded wait for the commit, so a logged file is stored."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.conn: Connection | None = None
-        self.transaction = None
-        self.files, self.opened = 0, 0.0
-        self.pending_log: list[tuple] = []
-
-    def connection(self) -> Connection:
-        if self.conn is None:
-            self.conn = self.engine.connect()
-            self.transaction = self.conn.begin()
-            self.conn.exec_driver_sql("BEGIN")  # pysqlite would let the first SAVEPOINT open (and close) it
-            self.opened = time.monotonic()
-        return self.conn
-
-    def loaded(self, *log_args) -> None:
-        self.files += 1
-        self.pending_log.append(log_args)
-        if self.files >= BATCH_FILES or time.monotonic() - self.opened > BATCH_SECONDS:
-            self.commit()
-
-    def commit(self) -> None:
-        if self.conn is None:
-            return
-        conn, transaction, self.conn, self.transaction, self.files = self.conn, self.transaction, None, None, 0
-        try:
-            transaction.commit()
-        finally:
-            conn.close()
-        for args in self.pending_log:
-            log.info(*args)
-        self.pending_log = []
 
 
 @dataclass
@@ -267,7 +234,6 @@ class _Job:
         self.reextract, self.time_limit = reextract, time_limit
         self.summary = IngestSummary(run_id=run_id)
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
-        self.batch = _Batch(engine)  # commit it before any other write of the run
 
     def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
         roots = self.roots(paths)
@@ -280,22 +246,20 @@ class _Job:
         steps: deque[_Step] = deque()
         done, last_update = 0, time.monotonic()
         with Analysers(workers) as analysers:
-            try:
-                for position, ref in enumerate(files):
-                    self.summary.files_seen += 1
-                    steps.append(self.plan(ref, known.get(ref.name), analysers))
-                    while steps and (len(steps) > analysers.ahead or position == len(files) - 1):
-                        step = steps.popleft()
-                        self.finish(step)
-                        done += 1
-                        if progress:
-                            progress(done, len(files), step.ref.name)
-                        if time.monotonic() - last_update > RUN_ROW_EVERY:
-                            self.batch.commit()
-                            update_run(self.engine, self.run_id, **self.summary.run_counts())
-                            last_update = time.monotonic()
-            finally:
-                self.batch.commit()  # interrupted too: what is loaded is whole
+            for position, ref in enumerate(files):
+                self.summary.files_seen += 1
+                steps.append(self.plan(ref, known.get(ref.name), analysers))
+                while steps and (len(steps) > analysers.ahead or position == len(files) - 1):
+                    step = steps.popleft()
+                    self.finish(step)
+                    done += 1
+                    if progress:
+                        progress(done, len(files), step.ref.name)
+                    if time.monotonic() - last_update > RUN_ROW_EVERY:
+                        update_run(self.engine, self.run_id, **self.summary.run_counts())
+                        last_update = time.monotonic()
+                    if _stop_code is not None:
+                        raise SystemExit(_stop_code)
         if withdraw:
             found = {ref.name for ref in files}
             for name, stored in known.items():
@@ -355,15 +319,17 @@ class _Job:
                 step.digest = known.sha256  # same size and time stamp: unchanged, not read (as rsync and git judge)
             else:
                 step.digest = file_sha256(ref.path)
+            unchanged = known is not None and known.sha256 == step.digest
+            if unchanged and not (self.reextract or known.extractor_version != self.version):
+                return step  # nothing to analyse
+            # An unchanged file is analysed again from its stored text; one stored before layouts
+            # were kept (no stored documents) is read again.
+            documents = stored_documents(self.engine, ref.name) if unchanged else None
             size = step.stat[0] if step.stat else os.path.getsize(ref.path)  # how much work, for batching
-            if known is None or known.sha256 != step.digest:
+            if documents is None:
                 step.analysis = analysers.submit(read_and_analyse, ref.path, self.time_limit, ref.name, size=size)
-            elif self.reextract or known.extractor_version != self.version:
-                documents = stored_documents(self.engine, ref.name)
-                if documents is None:  # stored before layouts were kept: read the file again
-                    step.analysis = analysers.submit(read_and_analyse, ref.path, self.time_limit, ref.name, size=size)
-                else:
-                    step.analysis = analysers.submit(analyse_all, documents, self.time_limit, size=size)
+            else:
+                step.analysis = analysers.submit(analyse_all, documents, self.time_limit, size=size)
         except Exception as exc:  # noqa: BLE001 - reported by finish, in file order
             step.error = exc
         return step
@@ -378,7 +344,7 @@ class _Job:
                 self.finish_unchanged(step)
                 return
             result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
-                               run_id=self.run_id, force=True, stat=step.stat, into=self.batch.connection())
+                               run_id=self.run_id, force=True, stat=step.stat)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             self.fail(ref.name, failure_reason(exc))
             return
@@ -387,15 +353,14 @@ class _Job:
             summary.files_new += 1
         else:
             summary.files_changed += 1
-        self.batch.loaded("run %d: %s %s (%d documents; records %d added, %d removed, %d changed)", self.run_id,
-                          "new" if known is None else "changed", ref.name, result.documents, result.added,
-                          result.removed, result.changed)
+        log.info("run %d: %s %s (%d documents; records %d added, %d removed, %d changed)", self.run_id,
+                 "new" if known is None else "changed", ref.name, result.documents, result.added, result.removed,
+                 result.changed)
 
     def finish_unchanged(self, step: _Step) -> None:
         """A file whose content is stored: restore it if it was withdrawn, store its new
         analysis if another extractor made its records, else skip it."""
         ref, known, summary = step.ref, step.known, self.summary
-        self.batch.commit()
         acted = False
         if known.withdrawn_run is not None:
             result = restore_file(self.engine, ref.name, self.run_id)
@@ -418,14 +383,12 @@ class _Job:
             clear_error(self.engine, ref.name)
 
     def withdraw(self, name: str) -> None:
-        self.batch.commit()
         result = withdraw_file(self.engine, name, self.run_id)
         self.summary.files_withdrawn += 1
         self.summary.records_removed += result.removed
         log.info("run %d: withdrawn %s (gone; %d records out)", self.run_id, name, result.removed)
 
     def fail(self, name: str, reason: str) -> None:
-        self.batch.commit()
         record_error(self.engine, name, reason, self.run_id)
         self.summary.errors.append((name, reason))
         log.warning("run %d: failed %s: %s", self.run_id, name, reason)

@@ -6,8 +6,8 @@ the workers. spaCy's own ``n_process`` is slower than one process for a pipeline
 so the unit of work is a whole file.
 
 Workers start from a fork server (a clean process that has built the NLP pipeline once, which
-its workers then share), not from a fork of the run: the run may have threads (the progress bar) and holds the database lock, which
-a worker must not keep alive. A worker that dies (killed, or a crash in a PDF library) breaks
+its workers then share), not from a fork of the run: the run may have threads (the progress
+bar) and holds the database lock, which a worker must not keep alive. A worker that dies (killed, or a crash in a PDF library) breaks
 the pool; the file it was reading is then run alone in a fresh pool to tell whether it is the
 cause, and the batch goes on either way.
 """

@@ -353,9 +353,8 @@ def test_schema_2_databases_get_file_time_stamps(corpus: Path, tmp_path: Path, f
     assert sorted(sizes.values()) == sorted([len(A.encode()), len(B.encode())])
 
 
-def test_a_file_failing_mid_load_stores_nothing_while_its_batch_is_kept(tmp_path: Path, fake_extractor: None,
-                                                                          monkeypatch) -> None:
-    """Files share a transaction (pipeline.ingest._Batch), each in its own savepoint."""
+def test_a_file_failing_mid_load_stores_nothing_and_the_others_are_stored(tmp_path: Path, fake_extractor: None,
+                                                                           monkeypatch) -> None:
     import pipeline.store.db as db_module
 
     folder = tmp_path / "corpus"

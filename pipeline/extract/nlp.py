@@ -25,15 +25,15 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 import spacy
+from scispacy.abbreviation import AbbreviationDetector, find_abbreviation
 from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
-from scispacy.abbreviation import AbbreviationDetector, find_abbreviation
 from spacy.util import filter_spans
 
-from pipeline.tokens import Words, doc_text, forget_words
 from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
+from pipeline.tokens import Words, doc_text, forget_words
 
 MAX_DRUG_TOKENS = 4
 ENDPOINT_WORDS = re.compile(
@@ -254,10 +254,8 @@ class LexiconNER:
         for short, long in abbreviations.items():
             canonical = self.endpoint_by_lower.get(long)
             if canonical and short not in self.lex.endpoints:
-                for p, text in enumerate(words.texts):
-                    if text == short:
-                        i = words.index[p]
-                        spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
+                for i in _positions(words.tokens, [short]):
+                    spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
         return filter_spans(spans)
 
     def _endpoint_phrases(self, words: Words) -> Iterator[tuple[int, int, str]]:

@@ -331,7 +331,6 @@ def load_file(
     run_id: int | None = None,
     force: bool = False,
     stat: FileStat | None = None,
-    into: Connection | None = None,
 ) -> LoadResult:
     """Replace everything stored from source file ``file_path`` with ``analysed`` (all the
     documents read from it), in one transaction: log the records added, removed and changed,
@@ -340,40 +339,31 @@ def load_file(
 
     Nothing is written when the file is already stored with the same sha256 and extractor
     version (unless ``force``). A record that breaks its type's shape raises ``StoreError`` and
-    stores nothing. With ``into``, a connection in a transaction, the file is loaded in a
-    savepoint of that transaction (which the caller commits), else in a transaction of its own.
+    stores nothing.
     """
     if not force:
         known = stored_file(engine, file_path)
         if known and known.withdrawn_run is None and known.sha256 == sha256 and known.extractor_version == extractor_version:
             return LoadResult()
-    if into is not None:
-        with into.begin_nested():
-            return _load(into, file_path, sha256, analysed, extractor_version, run_id, stat)
-    # Core statements on one connection: the ORM's unit of work costs more than the inserts.
-    with engine.begin() as conn:
-        return _load(conn, file_path, sha256, analysed, extractor_version, run_id, stat)
-
-
-def _load(conn: Connection, file_path: str, sha256: str, analysed: Sequence[tuple[Document, Analysis]],
-          extractor_version: str, run_id: int | None, stat: FileStat | None) -> LoadResult:
     result = LoadResult()
     now = datetime.now(timezone.utc)
-    old = conn.execute(_DOCUMENTS_OF_FILE, dict(file_path=file_path)).all()
-    # Records of withdrawn documents were logged as removed when they were withdrawn.
-    before = _current_records(conn, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
-    _delete_documents(conn, [doc_id for doc_id, _path, _w in old])
-    result.replaced = len(old)
-    rows = _FileRows()
-    for document, analysis in analysed:
-        doc_id = _insert_document(conn, document, file_path, sha256, extractor_version, now, run_id)
-        rows.add(doc_id, document, analysis, extractor_version)
-        result.documents += 1
-    rows.insert(conn)
-    result.records = rows.counts
-    result.added, result.removed, result.changed = _log_changes(conn, run_id, before, rows.records)
-    _upsert_source_file(conn, file_path, sha256, result.documents, extractor_version, run_id, stat)
-    conn.execute(_CLEAR_ERROR, dict(path=file_path))
+    # Core statements on one connection: the ORM's unit of work costs more than the inserts.
+    with engine.begin() as conn:
+        old = conn.execute(_DOCUMENTS_OF_FILE, dict(file_path=file_path)).all()
+        # Records of withdrawn documents were logged as removed when they were withdrawn.
+        before = _current_records(conn, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
+        _delete_documents(conn, [doc_id for doc_id, _path, _w in old])
+        result.replaced = len(old)
+        rows = _FileRows()
+        for document, analysis in analysed:
+            doc_id = _insert_document(conn, document, file_path, sha256, extractor_version, now, run_id)
+            rows.add(doc_id, document, analysis, extractor_version)
+            result.documents += 1
+        rows.insert(conn)
+        result.records = rows.counts
+        result.added, result.removed, result.changed = _log_changes(conn, run_id, before, rows.records)
+        _upsert_source_file(conn, file_path, sha256, result.documents, extractor_version, run_id, stat)
+        conn.execute(_CLEAR_ERROR, dict(path=file_path))
     return result
 
 
