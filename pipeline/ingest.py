@@ -37,6 +37,8 @@ from pipeline.document import Document
 from pipeline.errors import DocumentTimeout, EvxError
 from pipeline.records import RECORD_TYPES
 from pipeline.store import (
+    FileRows,
+    file_rows,
     LoadResult,
     StoredFile,
     StoreError,
@@ -215,7 +217,7 @@ class _Step:
     known: StoredFile | None
     digest: str | None = None
     stat: FileStat | None = None  # size and time stamp, None when too recent to trust
-    analysis: Pending | None = None  # reading and analysis, under way
+    analysis: Pending | None = None  # reading, analysis and the rows to store, under way
     error: Exception | None = None
 
 
@@ -327,9 +329,9 @@ class _Job:
             documents = stored_documents(self.engine, ref.name) if unchanged else None
             size = step.stat[0] if step.stat else os.path.getsize(ref.path)  # how much work, for batching
             if documents is None:
-                step.analysis = analysers.submit(read_and_analyse, ref.path, self.time_limit, ref.name, size=size)
+                step.analysis = analysers.submit(read_for_store, ref.path, self.time_limit, ref.name, self.version, size=size)
             else:
-                step.analysis = analysers.submit(analyse_all, documents, self.time_limit, size=size)
+                step.analysis = analysers.submit(analyse_for_store, documents, self.time_limit, self.version, size=size)
         except Exception as exc:  # noqa: BLE001 - reported by finish, in file order
             step.error = exc
         return step
@@ -415,6 +417,15 @@ def read_and_analyse(
             break
         documents.append(document)
     return analyse_all(documents, time_limit)
+
+
+def read_for_store(file: Path, time_limit: float | None, source: str, version: str) -> FileRows:
+    """``read_and_analyse``, made into the rows that store it (in the worker: the run only inserts them)."""
+    return file_rows(read_and_analyse(file, time_limit, source), version)
+
+
+def analyse_for_store(documents: list[Document], time_limit: float | None, version: str) -> FileRows:
+    return file_rows(analyse_all(documents, time_limit), version)
 
 
 def analyse_all(documents: list[Document], time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[tuple[Document, Analysis]]:

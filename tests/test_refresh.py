@@ -361,14 +361,15 @@ def test_a_file_failing_mid_load_stores_nothing_and_the_others_are_stored(tmp_pa
     folder.mkdir()
     for name in ("a.txt", "b.txt", "bad.txt", "c.txt"):
         write(folder, name, f"{name}\nIn MOUNTAINEER-2 the ORR was 38%.\n")
-    real_add = db_module._FileRows.add
+    real_insert = db_module._insert_rows
 
-    def add(self, doc_id, document, analysis, version):  # after the document row is written
-        if document.source.endswith("bad.txt"):
+    def insert_rows(db, table, rows):  # after the document row is written
+        document = db.execute("SELECT path FROM document WHERE id = ?", (rows[0][-1],)).fetchone() if rows else None
+        if document and document[0].endswith("bad.txt"):
             raise db_module.StoreError("a record broke its shape")
-        return real_add(self, doc_id, document, analysis, version)
+        return real_insert(db, table, rows)
 
-    monkeypatch.setattr(db_module._FileRows, "add", add)
+    monkeypatch.setattr(db_module, "_insert_rows", insert_rows)
     db = tmp_path / "e.db"
     summary = ingest([folder], db)
     assert [Path(p).name for p, _ in summary.errors] == ["bad.txt"]

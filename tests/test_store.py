@@ -115,14 +115,14 @@ def test_a_failure_mid_load_leaves_nothing_of_the_file(db: Path) -> None:
 
 def test_a_crash_mid_load_is_rolled_back(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = open_store(db, create=True)
-    real_bulk = pipeline.store.db._bulk
+    real_insert = pipeline.store.db._insert_rows
 
-    def crash_on_abbreviations(session, table, rows):
+    def crash_on_abbreviations(db, table, rows):
         if table.__tablename__ == "abbreviation":
             raise RuntimeError("disk on fire")
-        real_bulk(session, table, rows)
+        real_insert(db, table, rows)
 
-    monkeypatch.setattr(pipeline.store.db, "_bulk", crash_on_abbreviations)
+    monkeypatch.setattr(pipeline.store.db, "_insert_rows", crash_on_abbreviations)
     with pytest.raises(RuntimeError):
         load_document(engine, *sample(), sha256="a" * 64, extractor_version=VERSION)
     assert set(all_counts(db).values()) == {0}

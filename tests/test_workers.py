@@ -12,7 +12,7 @@ import pytest
 from pipeline.export import export_records, write_jsonl
 from pipeline.ingest import ingest
 from pipeline.store import open_store
-from pipeline.workers import Analysers, WorkerDied
+from pipeline.workers import Analysers, WorkerDied, kept_workers
 
 
 def _square(x: int) -> int:
@@ -44,6 +44,43 @@ def test_a_dead_worker_fails_its_own_task_only():
             except (ValueError, WorkerDied) as exc:
                 results.append(type(exc).__name__)
     assert results == [0, 1, "ValueError", "WorkerDied", 16, 25, 36, 49]
+
+
+def _pid_after_a_while(_task: int) -> int:
+    time.sleep(0.05)  # long enough for the next batch to go to the other worker
+    return os.getpid()
+
+
+def _worker_pids(analysers: Analysers) -> set[int]:
+    pending = [analysers.submit(_pid_after_a_while, i) for i in range(16)]  # two batches
+    return {p.result() for p in pending}
+
+
+def test_kept_workers_serve_the_next_run_and_leave_with_the_block():
+    with kept_workers():
+        with Analysers(2) as first:
+            first_pids = _worker_pids(first)
+        with Analysers(2) as second:
+            second_pids = _worker_pids(second)
+        assert first_pids == second_pids and len(first_pids) == 2 and os.getpid() not in first_pids
+        with Analysers(2) as broken:  # a pool broken by a dead worker is not kept
+            with pytest.raises(WorkerDied):
+                broken.submit(_fail_or_die, 3).result()
+        with Analysers(2) as third:
+            third_pids = _worker_pids(third)
+        assert not third_pids & first_pids
+    time.sleep(1.0)
+    assert not any(_alive(pid) for pid in third_pids)  # shut down with the block
+    with Analysers(2) as outside:
+        assert not _worker_pids(outside) & third_pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
 
 
 def test_parallel_ingest_stores_what_one_process_stores(shared_corpus, tmp_path):

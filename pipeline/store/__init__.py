@@ -7,11 +7,13 @@ loads analysed documents, one transaction per source file; ``query`` runs read-o
 from pipeline.store.db import (
     DEFAULT_DB,
     SCHEMA_VERSION,
+    FileRows,
     LoadResult,
     StoreError,
     StoredFile,
     StoreStatus,
     clear_error,
+    file_rows,
     ingest_errors,
     load_document,
     load_file,
@@ -29,8 +31,8 @@ from pipeline.store.models import RECORD_KINDS, RecordKind
 from pipeline.store.query import QueryResult, ReadOnlyViolation, run_query
 
 __all__ = [
-    "DEFAULT_DB", "SCHEMA_VERSION", "RECORD_KINDS", "LoadResult", "QueryResult", "ReadOnlyViolation",
-    "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "ingest_errors",
+    "DEFAULT_DB", "SCHEMA_VERSION", "RECORD_KINDS", "FileRows", "LoadResult", "QueryResult", "ReadOnlyViolation",
+    "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "file_rows", "ingest_errors",
     "load_document", "load_file", "note_file_stat", "open_store", "record_error", "restore_file", "run_query", "source_files", "store_status", "stored_documents",
     "stored_file", "withdraw_file",
 ]

@@ -15,11 +15,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import sqlite3
 import types
-import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,18 +28,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import (
     Connection,
-    CursorResult,
     Dialect,
     Engine,
-    bindparam,
     delete,
     event,
     func,
-    insert,
     text,
     update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -50,7 +47,6 @@ from pipeline.store.evidence import KeyMaker, state_of, text_sha256
 from pipeline.store.models import (
     RECORD_KINDS,
     AbbreviationRow,
-    Curation,
     EvidenceChange,
     IngestError,
     Run,
@@ -296,36 +292,171 @@ def _document_of(row: StoredDocument) -> Document:
 
 # ----------------------------------------------------------------------------- loading
 
-# The statements of every load, built once: building one costs SQLAlchemy more time than
-# SQLite takes to run it, and a typical abstract is a dozen short statements (the inserts go
-# straight to the driver, see _DriverInsert).
-_DOCUMENTS, _CURATIONS = StoredDocument.__table__, Curation.__table__
-_DOCUMENTS_OF_FILE = select(_DOCUMENTS.c.id, _DOCUMENTS.c.path, _DOCUMENTS.c.withdrawn_run).where(
-    _DOCUMENTS.c.file_path == bindparam("file_path")
+# What a file's analysis becomes in the database is built apart from the database (``file_rows``,
+# in the worker that analysed the file), as rows of values ready for SQLite; the run only runs
+# the statements (``load_file``). The statements go to the sqlite3 connection as plain SQL:
+# for the dozen short statements of a typical abstract, SQLAlchemy's work per statement costs
+# more than SQLite's.
+
+
+@cache
+def _dialect() -> Dialect:
+    # The dialect of every evx engine (create_engine connects to nothing): its column types
+    # convert values for SQLite (JSON, datetimes, booleans).
+    return create_engine("sqlite://", json_serializer=_json_dumps).dialect
+
+
+class _Insert:
+    """An INSERT of every column of ``model`` but the id, as plain SQL, with the ``late``
+    columns last (filled in by the run: ids and times). ``values`` converts a row (a dict by
+    column) as the column types do in SQLAlchemy, so the rows stored are the same."""
+
+    def __init__(self, model: type[SQLModel], late: tuple[str, ...] = ()) -> None:
+        table = model.__table__
+        self.early = [c.key for c in table.columns if not c.primary_key and c.key not in late]
+        names = [*self.early, *late]
+        columns = ", ".join(f'"{name}"' for name in names)
+        self.sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+        self.get = operator.itemgetter(*self.early)
+        converters = (table.c[name].type.bind_processor(_dialect()) for name in self.early)
+        self.conversions = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
+        self.convert_late = {name: table.c[name].type.bind_processor(_dialect()) for name in late}
+
+    def values(self, row: dict[str, Any]) -> tuple:
+        values = list(self.get(row))
+        for i, convert in self.conversions:
+            values[i] = convert(values[i])
+        return tuple(values)
+
+
+@cache
+def _insert_of(model: type[SQLModel]) -> _Insert:
+    if model is StoredDocument:
+        return _Insert(model, late=("file_path", "sha256", "ingested_at", "run_id"))
+    if model in _CHILD_TABLES:
+        return _Insert(model, late=("document_id",))
+    return _Insert(model)
+
+
+_RECORD_ROWS: dict[str, type[SQLModel]] = {}
+
+
+def _row_model(record_type: str) -> type[SQLModel]:
+    """A plain model with the fields of the record type's table: it checks and converts values
+    as the table model does, ten times faster (no ORM instance is built)."""
+    if record_type not in _RECORD_ROWS:
+        table = RECORD_KINDS[record_type].table
+        _RECORD_ROWS[record_type] = types.new_class(f"{table.__name__}Row", table.__bases__,
+                                                    exec_body=lambda ns: ns.update(__module__=__name__))
+    return _RECORD_ROWS[record_type]
+
+
+@dataclass
+class FileRows:
+    """The rows of one file's documents, ready for SQLite, built without the database. A child
+    row holds the place of its document in the file until the run gives it the document's id.
+    Tables are inserted whole, in document order, so ids come out as if inserted document by
+    document."""
+
+    documents: list[tuple] = field(default_factory=list)  # values of document rows, without the late columns
+    tables: dict[type[SQLModel], list[tuple[int, tuple]]] = field(
+        default_factory=lambda: {table: [] for table in _CHILD_TABLES})  # (document's place, values)
+    records: dict[str, tuple[str, str, dict]] = field(default_factory=dict)  # key -> (type, document path, state)
+    counts: Counter[str] = field(default_factory=Counter)  # records by type
+
+
+def file_rows(analysed: Sequence[tuple[Document, Analysis]], extractor_version: str) -> FileRows:
+    """The rows that store ``analysed`` (the documents of one file); ``StoreError`` if a record
+    breaks its type's shape."""
+    rows = FileRows()
+    for place, (document, analysis) in enumerate(analysed):
+        _add_document(rows, place, document, analysis, extractor_version)
+    return rows
+
+
+def _add_document(rows: FileRows, place: int, document: Document, analysis: Analysis, extractor_version: str) -> None:
+    digest = text_sha256(document.text)
+    rows.documents.append(_insert_of(StoredDocument).values(dict(
+        path=document.source, format=document.format, title=document.title, pmid=document.pmid, doi=document.doi,
+        journal=document.journal, year=document.year, text=document.text, text_sha256=digest,
+        layout=_layout_of(document), extractor_version=extractor_version, withdrawn_run=None,
+    )))
+    titles = [section.title for section in analysis.sections]
+
+    def title_of(section: int) -> str | None:
+        return titles[section] if 0 <= section < len(titles) else None
+
+    def add(table: type[SQLModel], row: dict[str, Any]) -> None:
+        rows.tables[table].append((place, _insert_of(table).values(row)))
+
+    for s in analysis.sections:
+        add(SectionRow, dict(idx=s.index, title=s.title, start=s.start, end=s.end))
+    for s in analysis.sentences:
+        add(SentenceRow, dict(idx=s.index, start=s.start, end=s.end, page=s.page, section=title_of(s.section), text=s.text))
+    for a in analysis.abbreviations:
+        add(AbbreviationRow, dict(short=a.short, long=a.long, start=a.start, end=a.end))
+    keys = KeyMaker(digest)
+    for record in analysis.records:
+        sentence = _sentence_of(record, analysis.sentences)
+        kind = RECORD_KINDS.get(record.type)
+        if kind is None:
+            raise StoreError(f"unknown record type {record.type!r} (rule {record.rule})")
+        data: dict[str, Any] = dict(vars(record))  # a shallow copy will do: validation copies lists
+        del data["sentence"], data["type"]
+        data.update(
+            document_id=place,  # checked here as an int; the run gives the document's id
+            page=document.page_at(record.start),
+            section=title_of(sentence.section) if sentence else None,
+            sentence_idx=sentence.index if sentence else None,
+            sentence_text=sentence.text if sentence else None,
+            extractor_version=extractor_version,
+            key=keys.key(record.type, record.start, record.end, data),
+        )
+        row = _checked_record(document, record, data)
+        add(kind.table, row)
+        rows.records[row["key"]] = (record.type, document.source, state_of(record.type, row))
+        rows.counts[record.type] += 1
+
+
+def _checked_record(document: Document, record: Record, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` checked against the shape of ``record``'s type and converted to its columns."""
+    try:
+        return dict(_row_model(record.type).model_validate(data))
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise StoreError(
+            f"{document.source}: {record.type} record from rule {record.rule} at {record.start}-{record.end}: "
+            f"{where}: {problem['msg']}"
+        ) from exc
+
+
+def _sentence_of(record: Record, sentences: list[Sentence]) -> Sentence | None:
+    """The sentence holding ``record``: by its index, else by its offset."""
+    if 0 <= record.sentence < len(sentences) and sentences[record.sentence].index == record.sentence:
+        return sentences[record.sentence]
+    return next((s for s in sentences if s.start <= record.start < s.end), None)
+
+
+_DOCUMENTS_OF_FILE = "SELECT id, path, withdrawn_run FROM document WHERE file_path = ?"
+# A new file gets a row; a known one keeps its id and first_run.
+_UPSERT_SOURCE_FILE = (
+    "INSERT INTO source_file (path, sha256, documents, extractor_version, first_run, changed_run, withdrawn_run, size, "
+    "mtime_ns) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, "
+    "documents = excluded.documents, extractor_version = excluded.extractor_version, changed_run = excluded.changed_run, "
+    "withdrawn_run = NULL, size = excluded.size, mtime_ns = excluded.mtime_ns"
 )
-_FLAG_CURATIONS = (
-    update(_CURATIONS).where(_CURATIONS.c.key.in_(bindparam("keys", expanding=True)), _CURATIONS.c.orphaned_run.is_(None))
-    .values(orphaned_run=bindparam("run"))
-)
-_UNFLAG_CURATIONS = update(_CURATIONS).where(_CURATIONS.c.key.in_(bindparam("keys", expanding=True))).values(orphaned_run=None)
-_CLEAR_ERROR = delete(IngestError.__table__).where(IngestError.__table__.c.path == bindparam("path"))
-
-
-def _source_file_upsert():
-    # A new file gets a row; a known one keeps its id and first_run.
-    new = sqlite_insert(SourceFile.__table__)
-    changing = ("sha256", "documents", "extractor_version", "changed_run", "withdrawn_run", "size", "mtime_ns")
-    return new.on_conflict_do_update(index_elements=["path"], set_={name: new.excluded[name] for name in changing})
-
-
-_UPSERT_SOURCE_FILE = _source_file_upsert()
+_CLEAR_ERROR = "DELETE FROM ingest_error WHERE path = ?"
+# Keys travel as one JSON array: no cap on their number, one statement.
+_FLAG_CURATIONS = "UPDATE curation SET orphaned_run = ? WHERE key IN (SELECT value FROM json_each(?)) AND orphaned_run IS NULL"
+_UNFLAG_CURATIONS = "UPDATE curation SET orphaned_run = NULL WHERE key IN (SELECT value FROM json_each(?))"
 
 
 def load_file(
     engine: Engine,
     file_path: str,
     sha256: str,
-    analysed: Sequence[tuple[Document, Analysis]],
+    analysed: Sequence[tuple[Document, Analysis]] | FileRows,
     extractor_version: str,
     *,
     run_id: int | None = None,
@@ -333,9 +464,10 @@ def load_file(
     stat: FileStat | None = None,
 ) -> LoadResult:
     """Replace everything stored from source file ``file_path`` with ``analysed`` (all the
-    documents read from it), in one transaction: log the records added, removed and changed,
-    flag the curations whose record is gone, update the ``source_file`` row (with ``stat``, the
-    file's size and modification time as read) and clear the file's ingest error.
+    documents read from it, or the ``file_rows`` made of them), in one transaction: log the
+    records added, removed and changed, flag the curations whose record is gone, update the
+    ``source_file`` row (with ``stat``, the file's size and modification time as read) and clear
+    the file's ingest error.
 
     Nothing is written when the file is already stored with the same sha256 and extractor
     version (unless ``force``). A record that breaks its type's shape raises ``StoreError`` and
@@ -345,26 +477,31 @@ def load_file(
         known = stored_file(engine, file_path)
         if known and known.withdrawn_run is None and known.sha256 == sha256 and known.extractor_version == extractor_version:
             return LoadResult()
-    result = LoadResult()
-    now = datetime.now(timezone.utc)
-    # Core statements on one connection: the ORM's unit of work costs more than the inserts.
+    rows = analysed if isinstance(analysed, FileRows) else file_rows(analysed, extractor_version)
+    result = LoadResult(documents=len(rows.documents), records=Counter(rows.counts))
     with engine.begin() as conn:
-        old = conn.execute(_DOCUMENTS_OF_FILE, dict(file_path=file_path)).all()
+        db = conn.connection.driver_connection  # the sqlite3 connection, in SQLAlchemy's transaction
+        old = db.execute(_DOCUMENTS_OF_FILE, (file_path,)).fetchall()
         # Records of withdrawn documents were logged as removed when they were withdrawn.
         before = _current_records(conn, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
         _delete_documents(conn, [doc_id for doc_id, _path, _w in old])
         result.replaced = len(old)
-        rows = _FileRows()
-        for document, analysis in analysed:
-            doc_id = _insert_document(conn, document, file_path, sha256, extractor_version, now, run_id)
-            rows.add(doc_id, document, analysis, extractor_version)
-            result.documents += 1
-        rows.insert(conn)
-        result.records = rows.counts
+        documents = _insert_of(StoredDocument)
+        late = (file_path, sha256, documents.convert_late["ingested_at"](datetime.now(timezone.utc)), run_id)
+        doc_ids = [db.execute(documents.sql, values + late).lastrowid for values in rows.documents]
+        for table, table_rows in rows.tables.items():
+            _insert_rows(db, table, [(*values, doc_ids[place]) for place, values in table_rows])
         result.added, result.removed, result.changed = _log_changes(conn, run_id, before, rows.records)
-        _upsert_source_file(conn, file_path, sha256, result.documents, extractor_version, run_id, stat)
-        conn.execute(_CLEAR_ERROR, dict(path=file_path))
+        size, mtime_ns = stat or (None, None)
+        db.execute(_UPSERT_SOURCE_FILE, (file_path, sha256, result.documents, extractor_version, run_id, run_id, size, mtime_ns))
+        db.execute(_CLEAR_ERROR, (file_path,))
     return result
+
+
+def _insert_rows(db: sqlite3.Connection, table: type[SQLModel], rows: list[tuple]) -> None:
+    # One executemany per table: a long article has thousands of sentences.
+    if rows:
+        db.executemany(_insert_of(table).sql, rows)
 
 
 def load_document(
@@ -447,24 +584,18 @@ def _log_changes(
     for key in gone:
         kind, document, state = before[key]
         rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="removed", before=state, after=None))
-    _bulk(conn, EvidenceChange, rows)
-    for chunk in _chunks(gone):
+    db = conn.connection.driver_connection
+    changes = _insert_of(EvidenceChange)
+    _insert_rows(db, EvidenceChange, [changes.values(row) for row in rows])
+    if gone:
         # 0 stands for "outside any run" (a load called from code without one).
-        conn.execute(_FLAG_CURATIONS, dict(keys=chunk, run=run_id if run_id is not None else 0))
-    for chunk in _chunks([key for key in after if key not in before]):
-        conn.execute(_UNFLAG_CURATIONS, dict(keys=chunk))
+        db.execute(_FLAG_CURATIONS, (run_id if run_id is not None else 0, json.dumps(gone)))
+    back = [key for key in after if key not in before]
+    if back:
+        db.execute(_UNFLAG_CURATIONS, (json.dumps(back),))
     added = sum(1 for r in rows if r["change"] == "added")
     changed = sum(1 for r in rows if r["change"] == "changed")
     return added, len(gone), changed
-
-
-def _upsert_source_file(conn: Connection, path: str, sha256: str, documents: int, version: str, run_id: int | None,
-                        stat: FileStat | None) -> None:
-    size, mtime_ns = stat or (None, None)
-    conn.execute(_UPSERT_SOURCE_FILE, dict(
-        path=path, sha256=sha256, documents=documents, extractor_version=version,
-        first_run=run_id, changed_run=run_id, withdrawn_run=None, size=size, mtime_ns=mtime_ns,
-    ))
 
 
 def note_file_stat(engine: Engine, file_path: str, stat: FileStat | None) -> None:
@@ -504,154 +635,6 @@ def _chunks(items: list, size: int = 500) -> Iterable[list]:
     # SQLite caps the number of parameters of one statement.
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def _insert_document(
-    conn: Connection,
-    document: Document,
-    file_path: str,
-    sha256: str,
-    extractor_version: str,
-    now: datetime,
-    run_id: int | None,
-) -> int:
-    """Insert the ``document`` row alone (its id is needed by the rows of its analysis)."""
-    row = dict(
-        path=document.source, file_path=file_path, sha256=sha256, format=document.format,
-        title=document.title, pmid=document.pmid, doi=document.doi, journal=document.journal,
-        year=document.year, text=document.text, text_sha256=text_sha256(document.text), layout=_layout_of(document),
-        extractor_version=extractor_version, ingested_at=now, run_id=run_id, withdrawn_run=None,
-    )
-    return _driver_insert(conn, StoredDocument).run(conn, [row]).lastrowid
-
-
-def _row_model(table: type[SQLModel]) -> type[SQLModel]:
-    """A plain model with the fields of ``table``: it checks and converts values as the table
-    model does, ten times faster (no ORM instance is built)."""
-    return types.new_class(f"{table.__name__}Row", table.__bases__, exec_body=lambda ns: ns.update(__module__=__name__))
-
-
-_RECORD_ROWS = {name: _row_model(kind.table) for name, kind in RECORD_KINDS.items()}
-
-
-@dataclass
-class _FileRows:
-    """The rows of one file's documents by table, each table inserted at once when all are
-    built (in document order, so ids come out as if inserted document by document)."""
-
-    tables: dict[type[SQLModel], list[dict]] = field(default_factory=lambda: {table: [] for table in _CHILD_TABLES})
-    records: dict[str, tuple[str, str, dict]] = field(default_factory=dict)  # key -> (type, document path, state)
-    counts: Counter[str] = field(default_factory=Counter)  # records by type
-
-    def add(self, doc_id: int, document: Document, analysis: Analysis, extractor_version: str) -> None:
-        """The rows of ``analysis`` (of ``document``, stored as ``doc_id``)."""
-        titles = [section.title for section in analysis.sections]
-
-        def title_of(section: int) -> str | None:
-            return titles[section] if 0 <= section < len(titles) else None
-
-        self.tables[SectionRow] += [
-            dict(document_id=doc_id, idx=s.index, title=s.title, start=s.start, end=s.end) for s in analysis.sections
-        ]
-        self.tables[SentenceRow] += [
-            dict(document_id=doc_id, idx=s.index, start=s.start, end=s.end, page=s.page,
-                 section=title_of(s.section), text=s.text)
-            for s in analysis.sentences
-        ]
-        self.tables[AbbreviationRow] += [
-            dict(document_id=doc_id, short=a.short, long=a.long, start=a.start, end=a.end) for a in analysis.abbreviations
-        ]
-        keys = KeyMaker(text_sha256(document.text))
-        for record in analysis.records:
-            sentence = _sentence_of(record, analysis.sentences)
-            kind = RECORD_KINDS.get(record.type)
-            if kind is None:
-                raise StoreError(f"unknown record type {record.type!r} (rule {record.rule})")
-            data: dict[str, Any] = dict(vars(record))  # a shallow copy will do: validation copies lists
-            del data["sentence"], data["type"]
-            data.update(
-                document_id=doc_id, page=document.page_at(record.start),
-                section=title_of(sentence.section) if sentence else None,
-                sentence_idx=sentence.index if sentence else None,
-                sentence_text=sentence.text if sentence else None,
-                extractor_version=extractor_version,
-                key=keys.key(record.type, record.start, record.end, data),
-            )
-            row = _checked_record(document, record, data)
-            self.tables[kind.table].append(row)
-            self.records[row["key"]] = (record.type, document.source, state_of(record.type, row))
-            self.counts[record.type] += 1
-
-    def insert(self, conn: Connection) -> None:
-        for table, rows in self.tables.items():
-            _bulk(conn, table, rows)
-
-
-def _checked_record(document: Document, record: Record, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` checked against the shape of ``record``'s type and converted to its columns."""
-    try:
-        row = dict(_RECORD_ROWS[record.type].model_validate(data))
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise StoreError(
-            f"{document.source}: {record.type} record from rule {record.rule} at {record.start}-{record.end}: "
-            f"{where}: {problem['msg']}"
-        ) from exc
-    del row["id"]  # given by SQLite
-    return row
-
-
-def _bulk(conn: Connection, table: type[SQLModel], rows: list[dict]) -> None:
-    # One executemany: a long article has thousands of sentences.
-    if rows:
-        _driver_insert(conn, table).run(conn, rows)
-
-
-class _DriverInsert:
-    """An INSERT of every column but the id, compiled once and run as plain SQL: for the few
-    rows of a typical file, compiling and converting a statement costs SQLAlchemy more than
-    SQLite's work. Each value goes through its column type's conversion (JSON, datetime,
-    float, boolean) as in SQLAlchemy, so the rows stored are the same."""
-
-    def __init__(self, model: type[SQLModel], dialect: Dialect) -> None:
-        table = model.__table__
-        names = [column.key for column in table.columns if not column.primary_key]
-        compiled = insert(table).compile(dialect=dialect, column_keys=names)
-        self.sql = str(compiled)
-        self.values_of = operator.itemgetter(*compiled.positiontup)  # a row's values in the order of the SQL
-        conversions = (table.c[name].type.bind_processor(dialect) for name in compiled.positiontup)
-        self.conversions = [(i, convert) for i, convert in enumerate(conversions) if convert is not None]
-
-    def run(self, conn: Connection, rows: list[dict]) -> CursorResult:
-        """Insert ``rows``, each with every column but the id."""
-        values = [self.values_of(row) for row in rows]
-        if self.conversions:
-            values = [self.converted(list(row)) for row in values]
-        return conn.exec_driver_sql(self.sql, values)  # executemany for more than one row
-
-    def converted(self, values: list) -> tuple:
-        for i, convert in self.conversions:
-            values[i] = convert(values[i])
-        return tuple(values)
-
-
-# Compiled once per engine (the conversions depend on its dialect's settings).
-_DRIVER_INSERTS: weakref.WeakKeyDictionary[Dialect, dict[type[SQLModel], _DriverInsert]] = weakref.WeakKeyDictionary()
-
-
-def _driver_insert(conn: Connection, table: type[SQLModel]) -> _DriverInsert:
-    compiled = _DRIVER_INSERTS.setdefault(conn.dialect, {})
-    if table not in compiled:
-        compiled[table] = _DriverInsert(table, conn.dialect)
-    return compiled[table]
-
-
-def _sentence_of(record: Record, sentences: list[Sentence]) -> Sentence | None:
-    """The sentence holding ``record``: by its index, else by its offset."""
-    if 0 <= record.sentence < len(sentences) and sentences[record.sentence].index == record.sentence:
-        return sentences[record.sentence]
-    return next((s for s in sentences if s.start <= record.start < s.end), None)
 
 
 @dataclass
