@@ -1,7 +1,6 @@
-"""Imported by the fork server of a parallel ingest (see pipeline.workers), never by the run
-itself: it builds the NLP pipeline once and analyses a short made-up document, so that every
-worker forked from the server starts with the pipeline and the lazily compiled patterns ready,
-sharing their memory instead of building copies each."""
+"""Imported by each worker process of a parallel ingest as it starts (see pipeline.workers),
+never by the run itself: it builds the NLP pipeline and analyses a short made-up document, so
+that the lazily compiled patterns are ready before the first file."""
 
 from pipeline.document import Document
 from pipeline.extract import analyse

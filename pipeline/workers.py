@@ -5,11 +5,13 @@ is the same whatever the number of workers); only reading and analysis, the slow
 the workers. spaCy's own ``n_process`` is slower than one process for a pipeline this cheap,
 so the unit of work is a whole file.
 
-Workers start from a fork server (a clean process that has built the NLP pipeline once, which
-its workers then share), not from a fork of the run: the run may have threads (the progress
-bar) and holds the database lock, which a worker must not keep alive. A worker that dies (killed, or a crash in a PDF library) breaks
-the pool; the file it was reading is then run alone in a fresh pool to tell whether it is the
-cause, and the batch goes on either way.
+Workers are started fresh (spawned, not forked from the run: the run may have threads, the
+progress bar, and holds the database lock, which a worker must not inherit), and each builds
+the NLP pipeline itself (pipeline.worker_start). Forking them from a fork server that built the
+pipeline once would share its memory between workers in principle, but with two workers it
+adds a third copy: the sum of the processes' memory is lower this way. A worker that dies
+(killed, or a crash in a PDF library) breaks the pool; the file it was reading is then run
+alone in a fresh pool to tell whether it is the cause, and the batch goes on either way.
 """
 
 from __future__ import annotations
@@ -111,8 +113,7 @@ class Analysers:
         if self._pool is None and _kept is not None:
             self._pool = _kept.get(self.workers)
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.ingest", "pipeline.worker_start"])
+            context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker,
                                              initargs=(os.getpid(),))
             if _kept is not None:
@@ -178,14 +179,11 @@ def _start_worker(run_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the run stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_run, args=(run_pid,), daemon=True).start()
-    from pipeline.extract.nlp import build_nlp
-
-    build_nlp()  # built already by the fork server (pipeline.worker_start), unless that failed
+    import pipeline.worker_start  # noqa: F401 - builds the NLP pipeline and warms it up
 
 
 def _exit_with_run(run_pid: int) -> None:
-    """A worker whose run was killed would wait for work forever (the fork server, its parent,
-    waits for its workers in turn): leave when the run is gone."""
+    """A worker whose run was killed would wait for work forever: leave when the run is gone."""
     while _alive(run_pid):
         time.sleep(0.5)
     os._exit(1)

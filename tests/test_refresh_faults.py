@@ -283,9 +283,8 @@ def test_lock_is_released_when_its_holder_is_killed(shared_corpus: Path, tmp_pat
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=WAIT) == -signal.SIGKILL
 
-    # The kernel lets go of it: no stale lock to clean up. (The fork server being started at
-    # the moment of the kill holds a copy of the descriptor between its fork and exec, so allow
-    # an instant.)
+    # The kernel lets go of it: no stale lock to clean up. (A worker being spawned at the moment
+    # of the kill holds a copy of the descriptor between its fork and exec, so allow an instant.)
     deadline = time.monotonic() + 5
     while lock_is_held(lock) and time.monotonic() < deadline:
         time.sleep(0.05)
