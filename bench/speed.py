@@ -103,8 +103,8 @@ def floor_scispacy(abstracts: list[Path], runs: int) -> dict:
 
 
 def evx_ingest(folder: Path, runs: int, workers: int) -> dict:
-    """Start-up once (imports, building the NLP pipeline; with workers, starting the fork server
-    that builds it for them), then ``runs`` ingests into fresh databases."""
+    """Start-up once (imports, building the NLP pipeline; with workers, starting the workers
+    that each build it), then ``runs`` ingests into fresh databases."""
     began = time.perf_counter()
     from pipeline.ingest import ingest
 
@@ -114,10 +114,7 @@ def evx_ingest(folder: Path, runs: int, workers: int) -> dict:
 
         build_nlp()
     else:
-        from pipeline.workers import Analysers
-
-        with Analysers(workers) as analysers:
-            analysers.submit(abs, -1).result()
+        _start_workers(workers)
     startup = time.perf_counter() - began
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
     times, summary = [], None
@@ -147,12 +144,10 @@ def evx_pairs(folder: Path, runs: int, workers: int) -> dict:
     of medians taken minutes apart. Memory is not measured here (both modes share the process)."""
     from pipeline.extract.nlp import build_nlp
     from pipeline.ingest import ingest
-    from pipeline.workers import Analysers
 
     build_nlp()
     keep = _kept_workers()
-    with Analysers(workers) as analysers:
-        analysers.submit(abs, -1).result()
+    _start_workers(workers)
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
     ratios = []
     try:
@@ -167,6 +162,15 @@ def evx_pairs(folder: Path, runs: int, workers: int) -> dict:
         keep.close()
         shutil.rmtree(work, ignore_errors=True)
     return {"ratios": ratios, "median": statistics.median(ratios)}
+
+
+def _start_workers(workers: int) -> None:
+    """Start the workers (kept for the runs), one batch of work each."""
+    from pipeline.workers import BATCH_BYTES, Analysers
+
+    with Analysers(workers) as analysers:
+        for pending in [analysers.submit(abs, -1, size=BATCH_BYTES) for _ in range(workers)]:
+            pending.result()
 
 
 def _kept_workers() -> contextlib.ExitStack:
