@@ -18,6 +18,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.errors import ReaderError
+from pipeline.readers import pdf as pdf_reader
 from pipeline.readers.pdf import normalize, read_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +185,22 @@ def test_normalize_keeps_number_forms() -> None:
     assert normalize("sig\u00adnificant") == "significant"
     assert normalize("0·45 31.6–59.6 −1.2 ≥ 2.0 10⁹/L") == "0·45 31.6–59.6 −1.2 ≥ 2.0 10⁹/L"
     assert normalize("𝑛 = 17") == "n = 17"
+
+
+def test_normalize_skips_only_texts_with_nothing_to_replace() -> None:
+    # normalize() translates only texts where it finds a char to replace: it must find each.
+    table = pdf_reader._translation()
+    for code in (*range(0x10000), *range(0x1D400, 0x1D800)):
+        char = chr(code)
+        assert normalize(f"a{char}b") == f"a{char}b".translate(table), hex(code)
+
+
+def test_word_before_is_the_word_run_ending_there() -> None:
+    word_end = re.compile(r"[^\W_]+$")  # what _word_before() computes without a regex
+    for text in ("phos\ufffephatidyl", "fi ndings", "a_b c2-d3", "x\nab\n", "\n\n", "", "é٣Ⅰ² ab", "a" * 80 + " b"):
+        for end in range(len(text) + 1):
+            match = word_end.search(text, max(0, end - 64), end)
+            assert pdf_reader._word_before(text, end) == (match.group() if match else ""), (text, end)
 
 
 def test_running_headers_footers_and_page_numbers_removed(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +34,7 @@ from pipeline.document import Document, PageSpan, SectionSpan, Table
 from pipeline.errors import ReaderError
 from pipeline.readers.pdf_geometry import Edge, PageWords, Word, join_words, page_edges
 from pipeline.readers.pdf_grid import grid_tables
-from pipeline.readers.pdf_layout import Line, page_lines, reading_order
+from pipeline.readers.pdf_layout import Line, beyond_bmp, page_lines, reading_order
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ _SPACES = re.compile(r"\s+")
 _CAPTION = re.compile(r"\s*(?:Table|TABLE)\s+(\d+|[IVX]+)\s*(?:[.:|—–-]|$|\s+[A-Z(])")
 
 _WORD = re.compile(r"[^\W_]+")  # a run of letters/digits
-_WORD_END = re.compile(r"[^\W_]+$")
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word or a hyphenated compound
 # pdfium replaces a line-end hyphen by U+FFFE and merges the lines; a hyphen before a newline
 # is the same break when pdfium did not recognise it (a line-end soft hyphen becomes U+FFFE).
@@ -148,7 +148,8 @@ def _read_page(page: pdfium.PdfPage, number: int, tables: bool) -> _Page:
         text = textpage.get_text_range()
         _, bottom, _, top = page.get_mediabox()
         read = _Page(number, page_lines(textpage, text), bottom, top, page.get_rotation() != 0)
-        if tables and any(_CAPTION.match(line.text) for line in read.lines):
+        # A caption line holds "Table" or "TABLE": most pages are passed over without a regex.
+        if tables and ("Table" in text or "TABLE" in text) and any(_CAPTION.match(line.text) for line in read.lines):
             read.tables = _page_tables(read, PageWords(textpage, text, read.lines, top), page_edges(page, top))
         return read
     finally:
@@ -177,20 +178,17 @@ def _sane_title(title: str) -> str | None:
 
 def _drop_running_lines(pages: list[_Page]) -> None:
     """Drop margin lines that repeat across pages (digits ignored) and lone page numbers."""
-    keys_per_page: list[set[str]] = []
-    for page in pages:
-        keys_per_page.append({_margin_key(line) for line in page.lines if _in_margin(line, page)})
-    counts = Counter(key for keys in keys_per_page for key in keys)
+    # Each line's key if it lies in the margin, else None: computed once, used twice.
+    keys_per_page = [[_margin_key(line) if _in_margin(line, page) else None for line in page.lines] for page in pages]
+    counts = Counter(key for keys in keys_per_page for key in set(keys) if key is not None)
     needed = max(2, math.ceil(0.2 * len(pages)))
-    for page in pages:
+    for page, keys in zip(pages, keys_per_page):
         page.lines = [
             line
-            for line in page.lines
-            if _CAPTION.match(line.text)  # "TABLE 2" atop several pages is no running header
-            or not (
-                _in_margin(line, page)
-                and (counts[_margin_key(line)] >= needed or _PAGE_NUMBER.fullmatch(line.text.strip()))
-            )
+            for line, key in zip(page.lines, keys)
+            if key is None
+            or _CAPTION.match(line.text)  # "TABLE 2" atop several pages is no running header
+            or not (counts[key] >= needed or _PAGE_NUMBER.fullmatch(line.text.strip()))
         ]
 
 
@@ -270,12 +268,12 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 def _word_rows(words: list[Word]) -> list[list[Word]]:
     """Words grouped into text rows, top to bottom, each left to right."""
     rows: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: (w.top, w.x0)):
+    for word in sorted(words, key=attrgetter("top", "x0")):
         if rows and word.top - rows[-1][0].top < 2.5:
             rows[-1].append(word)
         else:
             rows.append([word])
-    return [sorted(row, key=lambda w: w.x0) for row in rows]
+    return [sorted(row, key=attrgetter("x0")) for row in rows]
 
 
 def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: float, page: _Page) -> _FoundTable | None:
@@ -333,7 +331,7 @@ def _cells(words: list[Word]) -> list[str]:
     """A text row cut into cells at gaps wider than most of a character height."""
     cells = [[words[0]]]
     for left, right in zip(words, words[1:]):
-        if right.x0 - left.x1 > 0.8 * min(_row_height([left]), _row_height([right])):
+        if right.x0 - left.x1 > 0.8 * min(left.bottom - left.top, right.bottom - right.top):
             cells.append([])
         cells[-1].append(right)
     return [normalize(join_words(cell)) for cell in cells]
@@ -452,15 +450,19 @@ class _Vocabulary:
                     tokens.pop()
                 if tokens and i > 0 and piece.startswith(tokens[0]):
                     tokens.pop(0)
-                compounds.update(token for token in tokens if "-" in token)
-                words.update(word for token in tokens for word in token.split("-"))
+                if tokens:
+                    compounds.update(token for token in tokens if "-" in token)
+                    # The words of all tokens at once: tokens neither start nor end with "-".
+                    words.update("-".join(tokens).split("-"))
                 split_lefts.update(_word_before(piece, m.start()).lower() for m in _LIGATURE_SPLIT.finditer(piece))
         return cls(words, compounds, split_lefts)
 
     def clean(self, text: str) -> str:
-        text = self._rejoin(text, _BREAK, self._join_break)
-        text = text.replace("\ufffe", "-")  # a break marker not between two words
-        return self._rejoin(text, _LIGATURE_SPLIT, self._join_ligature)
+        # Most table cells have neither a break (U+FFFE or a newline) nor a space.
+        if "\ufffe" in text or "\n" in text:
+            text = self._rejoin(text, _BREAK, self._join_break)
+            text = text.replace("\ufffe", "-")  # a break marker not between two words
+        return self._rejoin(text, _LIGATURE_SPLIT, self._join_ligature) if " " in text else text
 
     @staticmethod
     def _rejoin(text: str, mark: re.Pattern[str], decide: Callable[[str, str], str | None]) -> str:
@@ -507,8 +509,16 @@ class _Vocabulary:
 
 
 def _word_before(text: str, end: int) -> str:
-    match = _WORD_END.search(text, max(0, end - 64), end)
-    return match.group() if match else ""
+    r"""The run of letters and digits that ends at ``end`` (or just before a newline there),
+    at most 64 long: what ``[^\W_]+$`` finds in ``text[end - 64 : end]``, walked back in
+    Python, which is quicker than a regex search that tries every start."""
+    limit = max(0, end - 64)
+    if end > limit and text[end - 1] == "\n":
+        end -= 1
+    start = end
+    while start > limit and text[start - 1].isalnum():  # isalnum() is [^\W_]
+        start -= 1
+    return text[start:end]
 
 
 # --- character normalisation --------------------------------------------------------------
@@ -516,7 +526,25 @@ def _word_before(text: str, end: int) -> str:
 
 def normalize(text: str) -> str:
     """Ligatures, odd spaces and math letters made plain; "·", "–", "−" and digits untouched."""
-    return text.replace("\u00ad\n", "\ufffe").translate(_translation())
+    text = text.replace("\u00ad\n", "\ufffe")
+    # Most texts have none of the chars to replace: looking for one is quicker than
+    # str.translate's lookup of every char. The regex has the chars of the BMP only (a range
+    # beyond it makes every test slow); math letters are beyond it, seen by the UTF-16 length.
+    if _odd_chars().search(text) or beyond_bmp(text):
+        return text.translate(_translation())
+    return text
+
+
+@cache
+def _odd_chars() -> re.Pattern[str]:
+    """A character class of the BMP chars that normalize() replaces, as ranges."""
+    ranges: list[list[int]] = []
+    for code in sorted(code for code in _translation() if code <= 0xFFFF):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
 
 
 @cache

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from pipeline.readers.pdf_layout import Line, TextChars
+from pipeline.readers.pdf_layout import Line, TextChars, unchecked
 
 # A word is a run of non-blank text; U+FFFE (a line-end hyphen where pdfium merged the two
 # lines) ends the word on its own line.
@@ -100,13 +100,12 @@ class PageWords:
         words: list[Word] = []
         for match in _WORD.finditer(text, line.start, line.start + len(line.text)):
             word, start = match.group(), match.start()
-            first = glyphs.char(start)
-            origin, size = glyphs.origin(first), glyphs.size(first)
-            tail = glyphs.box(glyphs.char(start + len(word) - 1))
-            if origin is None or tail is None or tail[2] - origin[0] > _EMS_PER_GLYPH * len(word) * size + 1:
+            span = glyphs.span(start, start + len(word) - 1)
+            if span is None or span[3] - span[0] > _EMS_PER_GLYPH * len(word) * span[2] + 1:
                 pieces = _cut_at_gaps(glyphs, word, start, page_top)
             else:
-                pieces = [_word(word, origin, size, tail[2], page_top)]
+                x, y, size, right = span
+                pieces = [_word(word, (x, y), size, right, page_top)]
             if pieces and (start == 0 or text[start - 1] in _LINE_ENDS):
                 pieces[0].line_start = True
             words.extend(pieces)
@@ -154,31 +153,54 @@ class _Glyphs:
     """pdfium's glyph measures, looked up by position in the page text."""
 
     def __init__(self, textpage: pdfium.PdfTextPage, text: str) -> None:
-        self.textpage = textpage
         self.char = TextChars(textpage, text).at
+        self._raw = textpage.raw
         self._box = pdfium_c.FS_RECTF()
         self._matrix = pdfium_c.FS_MATRIX()
         self._x, self._y = ctypes.c_double(), ctypes.c_double()
+        # Output pointers made once, for the unchecked calls (see pdf_layout.unchecked).
+        self._box_pointer, self._matrix_pointer = ctypes.byref(self._box), ctypes.byref(self._matrix)
+        self._x_pointer, self._y_pointer = ctypes.byref(self._x), ctypes.byref(self._y)
+
+    def span(self, first: int, last: int) -> tuple[float, float, float, float] | None:
+        """Where the text from position ``first`` to ``last`` starts on its baseline (x, y),
+        the first glyph's font size and where the last glyph's advance ends; None if a glyph
+        has no measures. (What origin, size and box give, in one call per word.)"""
+        head, tail = self.char(first), self.char(last)
+        if (
+            head < 0
+            or tail < 0
+            or not _GET_CHAR_ORIGIN(self._raw, head, self._x_pointer, self._y_pointer)
+            or not _GET_LOOSE_CHAR_BOX(self._raw, tail, self._box_pointer)
+        ):
+            return None
+        return self._x.value, self._y.value, self.size(head), self._box.right
 
     def box(self, char: int) -> _PdfBox | None:
         """The glyph's loose box (x0, y0, x1, y1) in PDF space: its advance across, the
         font's ascent and descent up and down."""
-        if char < 0 or not pdfium_c.FPDFText_GetLooseCharBox(self.textpage, char, self._box):
+        if char < 0 or not _GET_LOOSE_CHAR_BOX(self._raw, char, self._box_pointer):
             return None
         return self._box.left, self._box.bottom, self._box.right, self._box.top
 
     def origin(self, char: int) -> tuple[float, float] | None:
         """Where the glyph starts on its baseline, in PDF space."""
-        if char < 0 or not pdfium_c.FPDFText_GetCharOrigin(self.textpage, char, self._x, self._y):
+        if char < 0 or not _GET_CHAR_ORIGIN(self._raw, char, self._x_pointer, self._y_pointer):
             return None
         return self._x.value, self._y.value
 
     def size(self, char: int) -> float:
         """The glyph's font size on the page: the size in text space scaled by its matrix."""
-        size = pdfium_c.FPDFText_GetFontSize(self.textpage, char)
-        if pdfium_c.FPDFText_GetMatrix(self.textpage, char, self._matrix):
+        size = _GET_FONT_SIZE(self._raw, char)
+        if _GET_MATRIX(self._raw, char, self._matrix_pointer):
             size *= math.hypot(self._matrix.c, self._matrix.d)
         return size
+
+
+_GET_CHAR_ORIGIN = unchecked(pdfium_c.FPDFText_GetCharOrigin)
+_GET_LOOSE_CHAR_BOX = unchecked(pdfium_c.FPDFText_GetLooseCharBox)
+_GET_FONT_SIZE = unchecked(pdfium_c.FPDFText_GetFontSize)
+_GET_MATRIX = unchecked(pdfium_c.FPDFText_GetMatrix)
 
 
 def page_edges(page: pdfium.PdfPage, page_top: float) -> list[Edge]:
@@ -189,27 +211,42 @@ def page_edges(page: pdfium.PdfPage, page_top: float) -> list[Edge]:
     four sides, as pdfplumber's edges do.
     """
     edges: list[Edge] = []
-    count = pdfium_c.FPDFPage_CountObjects(page)
-    _collect_edges([pdfium_c.FPDFPage_GetObject(page, i) for i in range(count)], _IDENTITY, page_top, edges)
+    raw = page.raw
+    count = pdfium_c.FPDFPage_CountObjects(raw)
+    _collect_edges([_GET_OBJECT(raw, i) for i in range(count)], _IDENTITY, page_top, edges)
     return edges
+
+
+# A page holds an object per run of text, a path a segment per point: the calls made for each
+# go unchecked (see pdf_layout.unchecked).
+_GET_OBJECT = unchecked(pdfium_c.FPDFPage_GetObject)
+_GET_TYPE = unchecked(pdfium_c.FPDFPageObj_GetType)
+_GET_DRAW_MODE = unchecked(pdfium_c.FPDFPath_GetDrawMode)
+_GET_BOUNDS = unchecked(pdfium_c.FPDFPageObj_GetBounds)
+_GET_SEGMENT = unchecked(pdfium_c.FPDFPath_GetPathSegment)
+_GET_SEGMENT_TYPE = unchecked(pdfium_c.FPDFPathSegment_GetType)
+_GET_POINT = unchecked(pdfium_c.FPDFPathSegment_GetPoint)
+_GET_CLOSE = unchecked(pdfium_c.FPDFPathSegment_GetClose)
 
 
 def _collect_edges(objects: list, outer: Matrix, page_top: float, edges: list[Edge]) -> None:
     """Edges of ``objects``, whose coordinates ``outer`` maps to the page."""
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    bounds = [ctypes.byref(value) for value in (left, bottom, right, top)]
     fill, stroke = ctypes.c_int(), ctypes.c_int()
+    draw_mode = ctypes.byref(fill), ctypes.byref(stroke)
     for obj in objects:
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        kind = _GET_TYPE(obj)
         if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             count = pdfium_c.FPDFFormObj_CountObjects(obj)
             children = [pdfium_c.FPDFFormObj_GetObject(obj, i) for i in range(count)]
             _collect_edges(children, _compose(_matrix(obj), outer), page_top, edges)
             continue
-        if kind != pdfium_c.FPDF_PAGEOBJ_PATH or not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke):
+        if kind != pdfium_c.FPDF_PAGEOBJ_PATH or not _GET_DRAW_MODE(obj, *draw_mode):
             continue
         if not (fill.value or stroke.value):
             continue  # an invisible path
-        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        if not _GET_BOUNDS(obj, *bounds):
             continue
         x0, y0, x1, y1 = _bounds(outer, left.value, bottom.value, right.value, top.value)
         if min(x1 - x0, y1 - y0) <= _RULE_THICKNESS:
@@ -230,24 +267,25 @@ def _rule(x0: float, y0: float, x1: float, y1: float, page_top: float) -> Edge:
 def _segment_edges(path: object, matrix: Matrix, page_top: float) -> list[Edge]:
     """The level and upright straight pieces of ``path``, one subpath after another."""
     x, y = ctypes.c_float(), ctypes.c_float()
+    point_pointers = ctypes.byref(x), ctypes.byref(y)
     start = last = None  # the current subpath's first and last points on the page
     edges: list[Edge] = []
     bezier_points = 0
     for i in range(pdfium_c.FPDFPath_CountSegments(path)):
-        segment = pdfium_c.FPDFPath_GetPathSegment(path, i)
-        kind = pdfium_c.FPDFPathSegment_GetType(segment)
+        segment = _GET_SEGMENT(path, i)
+        kind = _GET_SEGMENT_TYPE(segment)
         if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
             bezier_points += 1
             if bezier_points % 3:
                 continue  # a control point: a curve is taken as the chord to its end point
-        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+        _GET_POINT(segment, *point_pointers)
         point = _apply(matrix, x.value, y.value)
         if kind == pdfium_c.FPDF_SEGMENT_MOVETO or start is None:
             start = last = point
             continue
         _add_edge(last, point, page_top, edges)
         last = point
-        if pdfium_c.FPDFPathSegment_GetClose(segment):
+        if _GET_CLOSE(segment):
             _add_edge(point, start, page_top, edges)
     return edges
 

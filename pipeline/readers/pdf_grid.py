@@ -35,8 +35,18 @@ class GridTable:
 def grid_tables(edges: list[Edge], words_within: Callable[[Box], list[Word]]) -> list[GridTable]:
     """The page's fully ruled tables, top to bottom, each with the text of its cells;
     ``words_within(box)`` gives (at least) the words inside a box."""
-    tables = _group(_Corners(_merged(edges)).cells())
+    merged = _merged(edges)
+    # Two rows and two columns of cells need three rules each way.
+    if len({e.x0 for e in merged if not e.horizontal}) < 3 or len({e.top for e in merged if e.horizontal}) < 3:
+        return []
+    tables = [cells for cells in _group(_Corners(merged).cells()) if _rows_and_columns(cells)]
     return [GridTable(_outline(cells), _cell_texts(cells, words_within(_outline(cells)))) for cells in tables]
+
+
+def _rows_and_columns(cells: list[Box]) -> bool:
+    """Whether the cells make two rows and two columns at least: one row or one column of
+    cells is a frame or a shaded row, no table, so its cells' text is not gathered."""
+    return len({cell[0] for cell in cells}) >= 2 and len({cell[1] for cell in cells}) >= 2
 
 
 # --- edges -------------------------------------------------------------------------------
@@ -130,7 +140,8 @@ class _Corners:
         return [cell for cell in cells if cell is not None]
 
     def _smallest_cell(self, corner: Point, column: list[Point], row: list[Point]) -> Box | None:
-        below = [p for p in column if p[1] > corner[1] and self._connected(corner, p)]
+        # Lazily below: the nearest corners usually make the cell, and the rest need no test.
+        below = (p for p in column if p[1] > corner[1] and self._connected(corner, p))
         right = [p for p in row if p[0] > corner[0] and self._connected(corner, p)]
         for down in below:
             for across in right:

@@ -16,6 +16,9 @@ import bisect
 import ctypes
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate, groupby
+from operator import attrgetter
+from typing import Any, Callable
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -32,6 +35,18 @@ _WIDE_LINE = 100.0
 # be a gutter; justified word spaces stay below it.
 _MIN_GAP = 8.0
 _MIN_GAP_HEIGHTS = 0.8
+
+
+def unchecked(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A pdfium function without its declared argument types, for the calls made per line or
+    per glyph: ctypes then passes the arguments as they are, which halves the cost of a call.
+    Every argument must be an int, a bare handle (``.raw``) or a ``ctypes.byref`` pointer: a
+    float is refused and a ctypes value would be passed by value."""
+    return ctypes.CFUNCTYPE(function.restype)(ctypes.cast(function, ctypes.c_void_p).value)
+
+
+_COUNT_RECTS = unchecked(pdfium_c.FPDFText_CountRects)
+_GET_RECT = unchecked(pdfium_c.FPDFText_GetRect)
 
 
 @dataclass(slots=True)
@@ -61,6 +76,8 @@ class Line:
 
     def pieces(self) -> list[tuple[float, float]]:
         """x extents of the line's text between its wide gaps."""
+        if not self.gaps:
+            return [(self.x0, self.x1)]
         edges = [self.x0, *(x for gap in self.gaps for x in (gap.x0, gap.x1)), self.x1]
         return list(zip(edges[::2], edges[1::2]))
 
@@ -86,48 +103,64 @@ def page_lines(textpage: pdfium.PdfTextPage, text: str) -> list[Line]:
     with U+FFFE, merging the two physical lines into one).
     """
     chars = TextChars(textpage, text)
-    left, top, right, bottom = (ctypes.c_double() for _ in range(4))
+    rects = _LineRects(chars.raw)
     lines: list[Line] = []
     for match in _LINE.finditer(text):
         chunk = match.group()
-        if not chunk.strip():
+        if chunk.isspace():
             continue
         start, end = match.span()
-        first = chars.first(start, end, step=1)
-        last = chars.first(end - 1, start - 1, step=-1)
+        first, last = (start, end - 1) if chars.simple else chars.span(start, end)
         if first < 0 or last < first:
             continue
-        rects = []
-        for k in range(pdfium_c.FPDFText_CountRects(textpage, first, last - first + 1)):
-            pdfium_c.FPDFText_GetRect(textpage, k, left, top, right, bottom)
-            rects.append((left.value, bottom.value, right.value, top.value))
-        if not rects:
+        boxes = rects.of(first, last - first + 1)
+        if not boxes:
             continue  # only invisible or zero-size glyphs
-        x0 = min(r[0] for r in rects)
-        x1 = max(r[2] for r in rects)
-        y0 = min(r[1] for r in rects)
-        y1 = max(r[3] for r in rects)
-        if x1 <= x0:
+        if len(boxes) == 1:
+            x0, y0, x1, y1 = boxes[0]
+            if x1 > x0:
+                lines.append(Line(chunk, x0, y0, x1, y1, start=start))
             continue
-        line = Line(chunk, x0, y0, x1, y1, start=start)
-        if len(rects) > 1:
-            line.gaps = _gaps(chars, rects, start, len(chunk))
-        lines.append(line)
+        # min/max over each coordinate's column: C loops, not one generator per side
+        lefts, bottoms, rights, tops = zip(*boxes)
+        x0, y0, x1, y1 = min(lefts), min(bottoms), max(rights), max(tops)
+        if x1 > x0:
+            gaps = _gaps(chars, boxes, y1 - y0, start, len(chunk))
+            lines.append(Line(chunk, x0, y0, x1, y1, gaps, start))
     return lines
 
 
-def _gaps(chars: TextChars, rects: list[tuple[float, ...]], start: int, length: int) -> list[Gap]:
-    """Wide gaps between the text rects of a one-row line, with the text offset after each."""
-    height = max(r[3] for r in rects) - min(r[1] for r in rects)
-    row_height = max(r[3] - r[1] for r in rects)
+class _LineRects:
+    """pdfium's text rects of a range of chars, as (x0, y0, x1, y1) boxes in PDF space."""
+
+    def __init__(self, raw_textpage: object) -> None:
+        self._raw = raw_textpage
+        self._doubles = [ctypes.c_double() for _ in range(4)]  # left, top, right, bottom
+        self._pointers = [ctypes.byref(double) for double in self._doubles]
+
+    def of(self, first: int, count: int) -> list[tuple[float, float, float, float]]:
+        raw, get_rect, pointers = self._raw, _GET_RECT, self._pointers
+        left, top, right, bottom = self._doubles
+        boxes = []
+        for k in range(_COUNT_RECTS(raw, first, count)):
+            get_rect(raw, k, *pointers)
+            boxes.append((left.value, bottom.value, right.value, top.value))
+        return boxes
+
+
+def _gaps(chars: TextChars, rects: list[tuple[float, ...]], height: float, start: int, length: int) -> list[Gap]:
+    """Wide gaps between the text rects of a one-row line (``height`` high), with the text
+    offset after each."""
+    row_height = max([r[3] - r[1] for r in rects])
     if height > 1.5 * row_height:
         return []  # two physical lines joined at a hyphen break: not one row
     gaps = []
     ordered = sorted(rects)
     reach = ordered[0][2]
+    min_gap = max(_MIN_GAP, _MIN_GAP_HEIGHTS * row_height)
     for x0, y0, x1, y1 in ordered[1:]:
-        if x0 - reach >= max(_MIN_GAP, _MIN_GAP_HEIGHTS * row_height):
-            char = pdfium_c.FPDFText_GetCharIndexAtPos(chars.textpage, x0 + 0.5, (y0 + y1) / 2, 1.0, 1.0)
+        if x0 - reach >= min_gap:
+            char = pdfium_c.FPDFText_GetCharIndexAtPos(chars.raw, x0 + 0.5, (y0 + y1) / 2, 1.0, 1.0)
             offset = chars.position(char) - start if char >= 0 else -1
             if 0 < offset < length:
                 gaps.append(Gap(reach, x0, offset))
@@ -142,24 +175,39 @@ def _gaps(chars: TextChars, rects: list[tuple[float, ...]], start: int, length: 
 _BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
 
 
+def beyond_bmp(text: str) -> bool:
+    """Whether ``text`` has a char beyond the BMP (two UTF-16 units): quicker than a search."""
+    return len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text)
+
+
 class TextChars:
     """Positions in the page text (a Python str) as pdfium's char indexes, and back.
 
     pdfium's text indexes count UTF-16 units, so a char beyond the BMP (a math italic "𝑛")
     takes two; and they skip chars that have no text, which pdfium then maps. Where no char
-    lacks text, a text index is the char index.
+    lacks text, a text index is the char index; on most pages no char is beyond the BMP
+    either, and a position is its char index (``simple``).
     """
 
     def __init__(self, textpage: pdfium.PdfTextPage, text: str) -> None:
-        self.textpage = textpage
-        self._wide = [match.start() for match in _BEYOND_BMP.finditer(text)]
+        self.raw = textpage.raw  # the bare handle: a pypdfium2 object costs a property call per C call
+        self._wide = [match.start() for match in _BEYOND_BMP.finditer(text)] if beyond_bmp(text) else []
         self._wide_indexes = [position + i for i, position in enumerate(self._wide)]
-        self._all_have_text = len(text) + len(self._wide) == pdfium_c.FPDFText_CountChars(textpage)
+        self._all_have_text = len(text) + len(self._wide) == pdfium_c.FPDFText_CountChars(self.raw)
+        self.simple = self._all_have_text and not self._wide
 
     def at(self, position: int) -> int:
         """The char index of the text at ``position``; -1 if it has no char of its own."""
+        if self.simple:
+            return position
         index = position + bisect.bisect_left(self._wide, position) if self._wide else position
-        return index if self._all_have_text else pdfium_c.FPDFText_GetCharIndexFromTextIndex(self.textpage, index)
+        return index if self._all_have_text else pdfium_c.FPDFText_GetCharIndexFromTextIndex(self.raw, index)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The char indexes of the first and the last position in [start, end) that have one."""
+        if self.simple:
+            return start, end - 1
+        return self.first(start, end, step=1), self.first(end - 1, start - 1, step=-1)
 
     def first(self, start: int, stop: int, step: int) -> int:
         """The char index of the first position from ``start`` towards ``stop`` that has one."""
@@ -171,7 +219,9 @@ class TextChars:
 
     def position(self, char: int) -> int:
         """The text position of char index ``char``."""
-        index = char if self._all_have_text else pdfium_c.FPDFText_GetTextIndexFromCharIndex(self.textpage, char)
+        if self.simple:
+            return char
+        index = char if self._all_have_text else pdfium_c.FPDFText_GetTextIndexFromCharIndex(self.raw, char)
         return index - bisect.bisect_left(self._wide_indexes, index)
 
 
@@ -234,59 +284,81 @@ def _find_gutter(lines: list[Line], x0: float, x1: float) -> float | None:
     hi = int(x1 - _MIN_COLUMN_WIDTH)
     if hi <= lo:
         return None
-    pieces = [piece for line in lines for piece in line.pieces()]
-    candidates = {_least_covered([(line.x0, line.x1) for line in lines], lo, hi), _least_covered(pieces, lo, hi)}
+    whole = [(line.x0, line.x1) for line in lines]
+    cut = any(line.gaps for line in lines)  # else each line is one piece
+    pieces = [piece for line in lines for piece in line.pieces()] if cut else whole
+    if not _sides_possible(pieces, x0, x1, lo, hi):
+        return None  # a single column, most often: its coverage need not be measured
+    least = _least_covered(whole, lo, hi)
+    candidates = {least, _least_covered(pieces, lo, hi)} if cut else {least}
     best, best_support = None, _MIN_SIDE_LINES - 1
     for gutter in sorted(candidates):
         # Columns hold running text: wide lines on each side. This keeps table cells from
         # looking like columns. A side may hold further columns.
-        support = min(
-            sum(b - a >= min(0.5 * (right - left), _WIDE_LINE) for a, b in pieces if left <= a and b <= right)
-            for left, right in ((x0, gutter), (gutter, x1))
-        )
+        support = min(_wide_pieces(pieces, x0, gutter), _wide_pieces(pieces, gutter, x1))
         if support > best_support:
             best, best_support = gutter, support
     return best
+
+
+def _sides_possible(pieces: list[tuple[float, float]], x0: float, x1: float, lo: int, hi: int) -> bool:
+    """Whether any gutter could have _MIN_SIDE_LINES wide pieces on both sides. A gutter lies
+    in [lo, hi + 1], so its left side counts at most the pieces that end by hi + 1 and are as
+    wide as the left side's width at lo asks; its right side likewise."""
+    left_wide = min(0.5 * (lo - x0), _WIDE_LINE)
+    right_wide = min(0.5 * (x1 - (hi + 1)), _WIDE_LINE)
+    left = sum(1 for a, b in pieces if b <= hi + 1 and b - a >= left_wide)
+    right = sum(1 for a, b in pieces if a >= lo and b - a >= right_wide)
+    return min(left, right) >= _MIN_SIDE_LINES
+
+
+def _wide_pieces(pieces: list[tuple[float, float]], left: float, right: float) -> int:
+    """How many pieces between ``left`` and ``right`` span half that width or _WIDE_LINE."""
+    wide = min(0.5 * (right - left), _WIDE_LINE)
+    return sum(1 for a, b in pieces if left <= a and b <= right and b - a >= wide)
 
 
 def _least_covered(spans: list[tuple[float, float]], lo: int, hi: int) -> float:
     """Middle of the widest run of x in [lo, hi] that the fewest spans cover."""
     diff = [0] * (hi - lo + 2)  # difference array of coverage per integer x
     for a, b in spans:
-        a = max(lo, int(a) + 1)
-        b = min(hi, int(b))
-        if a <= b:
-            diff[a - lo] += 1
-            diff[b - lo + 1] -= 1
-    coverage = []
-    running = 0
-    for value in diff[:-1]:
-        running += value
-        coverage.append(running)
+        first, last = int(a) + 1, int(b)  # the integer x from just right of a up to b
+        if first < lo:
+            first = lo
+        if last > hi:
+            last = hi
+        if first <= last:
+            diff[first - lo] += 1
+            diff[last - lo + 1] -= 1
+    coverage = list(accumulate(diff[:-1]))
     fewest = min(coverage)
-    best_start = best_len = run_start = run_len = 0
-    for i, value in enumerate(coverage):
-        if value == fewest:
-            if run_len == 0:
-                run_start = i
-            run_len += 1
-            if run_len > best_len:
-                best_start, best_len = run_start, run_len
-        else:
-            run_len = 0
+    # Runs of equal coverage, measured in C (groupby, len): a page is some 400 x wide.
+    best_start = best_len = start = 0
+    for value, run in groupby(coverage):
+        length = len(list(run))
+        if value == fewest and length > best_len:
+            best_start, best_len = start, length
+        start += length
     return lo + best_start + best_len / 2
 
 
 def _top_down(lines: list[Line]) -> list[Line]:
     """Lines sorted top to bottom; lines sharing a baseline row are read left to right."""
-    ordered = sorted(lines, key=lambda line: -line.y1)
     rows: list[list[Line]] = []
-    for line in ordered:
-        if rows:
-            last = rows[-1][-1]
-            overlap = min(last.y1, line.y1) - max(last.y0, line.y0)
-            if overlap > 0.5 * min(last.height, line.height):
-                rows[-1].append(line)
-                continue
-        rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda line: line.x0)]
+    last = None
+    for line in sorted(lines, key=_TOP, reverse=True):  # stable: ties keep their order
+        if last is not None and _share_row(last, line):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+        last = line
+    return [line for row in rows for line in (sorted(row, key=_LEFT) if len(row) > 1 else row)]
+
+
+def _share_row(a: Line, b: Line) -> bool:
+    """Whether the lines overlap in height by more than half the shorter one's height."""
+    return min(a.y1, b.y1) - max(a.y0, b.y0) > 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
+
+
+_TOP = attrgetter("y1")
+_LEFT = attrgetter("x0")
