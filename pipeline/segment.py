@@ -12,16 +12,17 @@ rows always start a sentence. Abbreviations use scispaCy's Schwartz–Hearst det
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 
 import numpy
-from spacy.attrs import IDX, SENT_START
+from spacy.attrs import SENT_START
 from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
 from pipeline.document import Document
-from pipeline.tokens import Words, keep_text
+from pipeline.tokens import Words, abbreviation_pairs, keep_text, positions
 
 HEADING_WORDS = (
     r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
@@ -39,6 +40,7 @@ HEADING_LINE = re.compile(
 )
 # A structured-abstract label that starts a paragraph: "RESULTS: Of 27 patients ..."
 INLINE_LABEL = re.compile(rf"(?:^|(?<=\n)|(?<=\.\s))((?:{HEADING_WORDS})):\s", re.IGNORECASE)
+LABEL_PLACE = re.compile(r"\n|\.\s")  # ends where an INLINE_LABEL may start (or the text starts)
 CAPTION_LINE = re.compile(r"^[ \t]*(?:FIGURE|Figure|Fig\.|TABLE|Table)\s+\d+\b", re.MULTILINE)
 NO_EXTRACTION_SECTIONS = re.compile(
     r"^(?:references|bibliography|acknowledge?ments?|funding|conflicts? of interest|"
@@ -71,7 +73,7 @@ def find_sections(document: Document) -> list[Section]:
     for m in HEADING_LINE.finditer(text):
         if unmarked(m.start()):
             starts.setdefault(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.group(1).strip())
-    for m in INLINE_LABEL.finditer(text):
+    for m in _inline_labels(text):
         label = m.group(1)
         # Only upper-case labels inline ("RESULTS: ..."), so prose like "Results: a" at a line
         # start must be a heading line; a lower-case "methods: " inside prose is not a section.
@@ -86,6 +88,16 @@ def find_sections(document: Document) -> list[Section]:
         if end > start:
             sections.append(Section(len(sections), title, start, end))
     return sections
+
+
+def _inline_labels(text: str):
+    """``INLINE_LABEL.finditer(text)``, the pattern tried only where a label may start: at the
+    start, after a line break or after ". " (its matches cannot overlap: a label holds neither).
+    Trying it at every offset costs more than the rest of find_sections."""
+    for start in [0, *(m.end() for m in LABEL_PLACE.finditer(text))]:
+        m = INLINE_LABEL.match(text, start)
+        if m:
+            yield m
 
 
 def _forced_starts(document: Document, sections: list[Section]) -> set[int]:
@@ -111,33 +123,42 @@ def _forced_starts(document: Document, sections: list[Section]) -> set[int]:
 
 def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
     """Mark sentence starts on a freshly tokenised doc (no parser is used). Written in one
-    ``from_array`` call: setting ``token.is_sent_start`` one token at a time is quadratic."""
-    forced_sorted = sorted(forced)
+    ``from_array`` call: setting ``token.is_sent_start`` one token at a time is quadratic.
+
+    A word (a token other than white space) starts a sentence when it is the first word, starts
+    at a forced offset, follows white space holding a forced offset (its start to its end, both
+    included), or follows a sentence-ending word and looks like a sentence start. Only those
+    places are visited, not every token."""
+    if not len(doc):
+        return
+    words = Words.of(doc)
+    texts, offsets, index = words.tokens, words.offsets, words.index
     starts = numpy.full(len(doc), -1, dtype="int32")  # SENT_START: 1 start, -1 inside
-    texts = Words.of(doc).tokens
-    offsets = doc.to_array(IDX).tolist()
-    previous = None  # text of the last non-space token
-    starts_pending = True
-    for i, text in enumerate(texts):
-        if text.isspace():
-            # A forced offset inside a run of white space starts the next word's sentence.
-            j = bisect.bisect_left(forced_sorted, offsets[i])
-            if j < len(forced_sorted) and forced_sorted[j] <= offsets[i] + len(text):
-                starts_pending = True
+    starts[0] = 1
+    if index:
+        starts[index[0]] = 1
+    for offset in forced:
+        i = bisect.bisect_right(offsets, offset) - 1  # the token at or before the offset
+        if i < 0:
             continue
-        start = starts_pending or offsets[i] in forced
-        if not start and previous in SENTENCE_END:
+        if not texts[i].isspace():
+            if offsets[i] == offset:
+                starts[i] = 1
+        elif offset <= offsets[i] + len(texts[i]):
+            # A forced offset inside a run of white space starts the next word's sentence.
+            p = bisect.bisect_right(index, i)
+            if p < len(index):
+                starts[index[p]] = 1
+    for end in SENTENCE_END:
+        for p in positions(words.texts, [end]):
             # Only a capital, digit or opening bracket starts a new sentence: "Co., LTD., Chengdu"
             # and "vs. placebo" do not.
-            first = text[0]
-            start = first.isupper() or first.isdigit() or first in "([\"“‘'"
-        starts[i] = 1 if start else -1
-        starts_pending = False
-        previous = text
-    if len(doc):
-        starts[0] = 1
-        # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.
-        doc.from_array([SENT_START], starts.astype("int64").view("uint64").reshape(-1, 1))
+            if p + 1 < len(index):
+                first = words.texts[p + 1][0]
+                if first.isupper() or first.isdigit() or first in "([\"“‘'":
+                    starts[index[p + 1]] = 1
+    # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.
+    doc.from_array([SENT_START], starts.astype("int64").view("uint64").reshape(-1, 1))
 
 
 def segment(document: Document, nlp) -> Segmentation:
@@ -156,11 +177,14 @@ def segment(document: Document, nlp) -> Segmentation:
 def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Sentence]:
     sentences: list[Sentence] = []
     section_i = 0
-    texts = Words.of(doc).tokens
-    offsets = doc.to_array(IDX).tolist()
-    for sent in doc.sents:
+    words = Words.of(doc)
+    texts, offsets = words.tokens, words.offsets
+    # doc.sents, read from the sentence starts without building a Span per sentence
+    marks = doc.to_array(SENT_START)
+    bounds = [0, *(numpy.flatnonzero(marks[1:] == 1) + 1).tolist(), len(doc)]
+    for sent_start, sent_end in itertools.pairwise(bounds):
         # Trim surrounding white space so offsets point at the words themselves.
-        first, last = sent.start, sent.end - 1
+        first, last = sent_start, sent_end - 1
         while first <= last and texts[first].isspace():
             first += 1
         while last >= first and texts[last].isspace():
@@ -180,12 +204,12 @@ def _abbreviations(doc: Doc) -> list[Abbreviation]:
     found: dict[str, Abbreviation] = {}
     # scispaCy's order depends on string hashing, which varies between processes: the first
     # definition in the text is kept, so the rows are the same in every run.
-    for short in sorted(getattr(doc._, "abbreviations", []), key=lambda span: span.start_char):
-        long = short._.long_form
-        if long is None or short.text.lower() == long.text.lower() or len(short.text) < 2:
+    for short, long in sorted(abbreviation_pairs(doc), key=lambda pair: pair[0].start_char):
+        short_text, long_text = short.text, long.text
+        if short_text.lower() == long_text.lower() or len(short_text) < 2:
             continue
-        if short.text not in found:
-            found[short.text] = Abbreviation(short.text, long.text, short.start_char, short.end_char)
+        if short_text not in found:
+            found[short_text] = Abbreviation(short_text, long_text, short.start_char, short.end_char)
     return list(found.values())
 
 

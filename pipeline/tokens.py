@@ -1,4 +1,4 @@
-"""Token texts of a spaCy Doc, read once.
+"""Token texts (and abbreviations) of a spaCy Doc, read once.
 
 Each ``doc.text`` joins every token's text again, and each ``for token in doc`` builds a Python
 Token object per token; on a 50-page article that is a few hundred thousand objects per pass.
@@ -7,7 +7,12 @@ The NER and the segmenter read the texts from here instead.
 
 from __future__ import annotations
 
-from spacy.tokens import Doc
+from collections.abc import Iterator
+
+from spacy.attrs import IDX, LENGTH
+from spacy.tokens import Doc, Span
+
+ABBREVIATION_PAIRS = "evx_abbreviation_pairs"  # doc.user_data key, see abbreviation_pairs
 
 
 def doc_text(doc: Doc) -> str:
@@ -27,7 +32,8 @@ def keep_text(doc: Doc, text: str) -> None:
 class Words:
     """A doc's token texts, read once: building a spaCy Token object for every look-up is the
     slow part of a rule-based NER. ``tokens`` has every token; ``texts`` only the words (tokens
-    other than white space, so phrases match across line breaks), word p being token ``index[p]``."""
+    other than white space, so phrases match across line breaks), word p being token ``index[p]``;
+    ``offsets`` has each token's character offset."""
 
     @classmethod
     def of(cls, doc: Doc) -> Words:
@@ -38,8 +44,12 @@ class Words:
         return words
 
     def __init__(self, doc: Doc):
-        self.tokens = [token.text for token in doc]
-        self.token_lowers = [text.lower() for text in self.tokens]
+        # Sliced from the text by offset and length: cheaper than a Token object per token.
+        text = doc_text(doc)
+        self.offsets = doc.to_array(IDX).tolist()
+        lengths = doc.to_array(LENGTH).tolist()
+        self.tokens = [text[start : start + length] for start, length in zip(self.offsets, lengths)]
+        self.token_lowers = list(map(str.lower, self.tokens))
         self.index = [i for i, text in enumerate(self.tokens) if not text.isspace()]
         self.texts = [self.tokens[i] for i in self.index]
         self.lowers = [self.token_lowers[i] for i in self.index]
@@ -48,3 +58,30 @@ class Words:
 def forget_words(doc: Doc) -> None:
     """Drop the kept words of ``doc``: call before changing its tokens."""
     doc.user_data.pop("evx_words", None)
+
+
+def positions(tokens: list[str], words: list[str]) -> Iterator[int]:
+    """Where the token run ``words`` occurs in ``tokens`` (``list.index`` scans in C)."""
+    i = -1
+    while True:
+        try:
+            i = tokens.index(words[0], i + 1)
+        except ValueError:
+            return
+        if tokens[i : i + len(words)] == words:
+            yield i
+
+
+def keep_abbreviations(doc: Doc, pairs: list[tuple[Span, Span]]) -> None:
+    """Tell ``abbreviation_pairs`` the (short form, long form) pairs of ``doc._.abbreviations``."""
+    doc.user_data[ABBREVIATION_PAIRS] = pairs
+
+
+def abbreviation_pairs(doc: Doc) -> list[tuple[Span, Span]]:
+    """(short form, long form) of each of ``doc._.abbreviations``, in its order. evx's detector
+    keeps them (``keep_abbreviations``): each ``span._.long_form`` look-up builds spaCy objects
+    again."""
+    pairs = doc.user_data.get(ABBREVIATION_PAIRS)
+    if pairs is None:  # a doc evx's detector did not see
+        pairs = [(a, a._.long_form) for a in getattr(doc._, "abbreviations", []) if a._.long_form is not None]
+    return pairs

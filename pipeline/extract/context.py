@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from spacy.tokens import Doc
 
 from pipeline.analysis import Sentence
+from pipeline.tokens import doc_text
 
 
 @dataclass(frozen=True)
@@ -34,19 +36,34 @@ class SentenceView:
     def start(self) -> int:
         return self.sentence.start
 
+    @cached_property
+    def lowered(self) -> str:
+        """The text as ``lowered`` gives it, for the extractors' cheap word tests."""
+        return lowered(self.text)
+
+
+def lowered(text: str) -> str:
+    """``text`` in lower case as re.IGNORECASE reads it, which also takes "ı", "İ" (lower case:
+    "i" and a dot) and "ſ" for "i" and "s": a case-insensitive pattern that needs a word cannot
+    match where this lacks it."""
+    low = text.lower()
+    if text.isascii():
+        return low
+    return low.replace("ı", "i").replace("i\u0307", "i").replace("ſ", "s")
+
 
 def sentence_views(doc: Doc, sentences: list[Sentence]) -> list[SentenceView]:
     """Distribute the doc's span groups over its sentences (both in text order)."""
     views = [SentenceView(s) for s in sentences]
     starts = [s.start for s in sentences]
+    text = doc_text(doc)  # span.text builds the span's tokens
     for key, attr in (("evx_endpoints", "endpoints"), ("evx_drugs", "drugs"), ("evx_trials", "trials")):
         for span in sorted(doc.spans.get(key, []), key=lambda s: s.start_char):
-            i = _sentence_of(starts, span.start_char)
-            if i is None or span.end_char > sentences[i].end:
+            start, end = span.start_char, span.end_char
+            i = _sentence_of(starts, start)
+            if i is None or end > sentences[i].end:
                 continue
-            getattr(views[i], attr).append(
-                Mention(span.start_char, span.end_char, span.text, span.label_, span.kb_id_)
-            )
+            getattr(views[i], attr).append(Mention(start, end, text[start:end], span.label_, span.kb_id_))
     return views
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.extract.context import lowered
+
 NUM = r"\d+(?:[.·]\d+)?"
 DASH = r"(?:-|‐|‑|‒|–|—|−|to)"  # hyphen, the Unicode dashes, minus, "to"
 UNIT_WORDS = {
@@ -183,10 +185,30 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
     """False for thresholds, relative changes, differences, group sizes and follow-up times."""
     before, after = sentence[:start], sentence[end:]
     return not (
-        THRESHOLD_BEFORE.search(before) or CHANGE_BEFORE.search(before) or SIZE_BEFORE.search(before)
-        or RANGE_END_BEFORE.search(before)
+        (_may_end_before_pattern(before) and (
+            THRESHOLD_BEFORE.search(before) or CHANGE_BEFORE.search(before) or SIZE_BEFORE.search(before)
+            or RANGE_END_BEFORE.search(before)))
         or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after) or EVENTS_AFTER.match(after)
     )
+
+
+# What the *_BEFORE patterns above can end on, white space after it aside: a word ending so (any
+# case), or one of the signs. Searching a long ``before`` with them is slow; this test is not.
+BEFORE_WORD_ENDS = ("than", "aged", "least", "most", "beyond", "above", "below", "exceed", "exceeding", "exceeded",
+                    "exceeds", "under", "over", "by", "of", "improvement", "prolongation", "gain", "difference",
+                    "increase", "reduction")
+BEFORE_SIGNS = frozenset("<>≤≥=,:~∼≈-‐‑‒–—−")
+
+
+def _may_end_before_pattern(before: str) -> bool:
+    """Whether THRESHOLD_BEFORE, CHANGE_BEFORE, SIZE_BEFORE or RANGE_END_BEFORE may match at
+    the end of ``before``: its last character other than white space is one of BEFORE_SIGNS,
+    or ends one of BEFORE_WORD_ENDS."""
+    trimmed = before.rstrip()
+    last = trimmed[-1:]
+    if last in BEFORE_SIGNS:
+        return True
+    return last.isalpha() and lowered(trimmed[-14:]).endswith(BEFORE_WORD_ENDS)
 
 
 def _is_ci_level(sentence: str, end: int) -> bool:

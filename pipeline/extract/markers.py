@@ -21,6 +21,7 @@ from pipeline.records import BiomarkerRecord, Her2Record
 
 # ---------------------------------------------------------------------------- HER2 names
 HER2_AT = r"(?:HER[- ]?2(?:/neu)?|ERBB-?2|ErbB-?2|erbB-?2|c-erbB-?2)"  # may be glued to a word ("theHER2")
+HER2_AT_CAPITALS = r"HER|ERBB|ErbB|B-?2"  # what each HER2_AT name holds from its first capital on
 # "human epidermal growth factor receptor 2", "... receptor-2", "... receptor type 2",
 # "human epidermal growth factor 2", "epidermal growth factor receptor (HER)-2"
 HER2_FULL = (
@@ -191,13 +192,23 @@ IHC_CONTEXT = re.compile(r"\b(?:IHC|immunohistochemi\w*)\b", re.IGNORECASE)
 # acronym or "in situ". Sentences without any (most) are skipped at the cost of one search
 # (the look-ahead of the first letters lets re skip most positions at once).
 HER2_TRIGGER = re.compile(r"(?=[hHeEiI])(?:(?i:her[- ]?2|erbb|epidermal\s+growth|immunohisto|in[\s-]+situ)|IHC|ISH)")
+# Words (lower case) one of which is in every case-insensitive match of HER2_TRIGGER: looked
+# for in the lower-case text (SentenceView.lowered), they rule out most sentences much faster.
+HER2_CUES = ("her2", "her-2", "her 2", "erbb", "epidermal", "immunohisto", "situ")
 
 Found = tuple[int, int, str, str, str | None, str]  # start, end, method, result, threshold, rule
 
 
+def _mentions_her2(view: SentenceView) -> bool:
+    """Whether HER2_TRIGGER occurs in the sentence (see HER2_CUES)."""
+    if not ("IHC" in view.text or "ISH" in view.text or any(cue in view.lowered for cue in HER2_CUES)):
+        return False
+    return HER2_TRIGGER.search(view.text) is not None
+
+
 def extract_her2(view: SentenceView) -> list[Her2Record]:
     text = view.text
-    if not HER2_TRIGGER.search(text):
+    if not _mentions_her2(view):
         return []
     found: list[Found] = []
     found += _ihc_scores(text)
@@ -323,7 +334,7 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
     """
     declared = set()
     for view in views:
-        if HER2_TRIGGER.search(view.text) and HER2_ANYWHERE.search(view.text) and METHOD_OF_SENTENCE.search(view.text):
+        if _mentions_her2(view) and HER2_ANYWHERE.search(view.text) and METHOD_OF_SENTENCE.search(view.text):
             declared |= {_method_name(m.group(0)) for m in re.finditer(METHOD_WORD, view.text)}
     her2 = [r for r in records if r.type == "her2"]
     if len(declared) == 1:
@@ -420,11 +431,33 @@ def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     return suffix, prefix, threshold, re.compile(gene)
 
 
+@lru_cache(maxsize=1)
+def _marker_cues() -> tuple[re.Pattern, tuple[str, ...]]:
+    """What every marker name holds, for cheap tests: a name written with capitals (matched as
+    written) its part from the first capital on ("RAS" of "all-RAS"), all found by a pattern
+    that Python's re scans for fast; a lower-case name (matched in any case) its last word,
+    looked for in the lower-case text (SentenceView.lowered)."""
+    names = [*_gene_names(), *SPECIAL_MARKERS]
+    capitals = {name[next((i for i, c in enumerate(name) if c.isupper()), 0):] for name in names if not name.islower()}
+    words = {re.findall(r"[^\W_]+", name)[-1] for name in names if name.islower()}
+    pattern = "|".join(re.escape(c) for c in sorted(capitals, key=lambda c: (-len(c), c))) + "|" + HER2_AT_CAPITALS
+    return re.compile(pattern), tuple(sorted(words))
+
+
+def _names_marker(view: SentenceView) -> bool:
+    """Whether the sentence names a marker (``gene`` of _gene_patterns) or a SPECIAL_MARKERS
+    one; the cheap tests of _marker_cues rule most sentences out first."""
+    capitals, words = _marker_cues()
+    if not (capitals.search(view.text) or any(word in view.lowered for word in words)):
+        return False
+    return _gene_patterns()[3].search(view.text) is not None or any(surface in view.text for surface in SPECIAL_MARKERS)
+
+
 def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
     text = view.text
     suffix, prefix, threshold, gene = _gene_patterns()
-    # Each pattern but the named markers starts from a marker name: one search rules most sentences out.
-    if not gene.search(text) and not any(surface in text for surface in SPECIAL_MARKERS):
+    # Each pattern but the named markers starts from a marker name: one test rules most sentences out.
+    if not _names_marker(view):
         return []
     records = []
     for m in suffix.finditer(text):

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 import spacy
-from scispacy.abbreviation import AbbreviationDetector, find_abbreviation
+from scispacy.abbreviation import AbbreviationDetector
 from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -33,7 +33,14 @@ from spacy.util import filter_spans
 
 from pipeline.extract.lexicon import Lexicons, load_lexicons
 from pipeline.extract.trials import find_trials
-from pipeline.tokens import Words, doc_text, forget_words
+from pipeline.tokens import (
+    Words,
+    abbreviation_pairs,
+    doc_text,
+    forget_words,
+    keep_abbreviations,
+    positions,
+)
 
 MAX_DRUG_TOKENS = 4
 ENDPOINT_WORDS = re.compile(
@@ -47,7 +54,7 @@ QUALIFIED_SURVIVAL = {"-", "free", "specific", "relative", "net", "distant", "me
                       "progression", "recurrence", "relapse", "failure", "cause", "cancer"}
 # Separators inside one token that join drugs: "lapatinib-capecitabine", "EC/T", "GP2+GM-CSF".
 COMPOUND_SEPARATOR = re.compile(r"([-/+±–])")
-SEPARATED_RUN = re.compile(r"(?<!\S)\S*[-/+±–]\S*")  # from word starts only: fast
+SEPARATOR_CHAR = re.compile(r"[-/+±–]")
 # Leading words of an abbreviation's long form that do not change the drug: "weekly paclitaxel (wPTX)".
 DRUG_MODIFIERS = {"weekly", "daily", "oral", "intravenous", "iv", "subcutaneous", "low-dose", "high-dose",
                   "dose-dense", "metronomic", "standard", "adjuvant", "neoadjuvant", "single-agent"}
@@ -72,6 +79,8 @@ class CompoundSplitter:
             COMPOUND_SEPARATOR.split(name, maxsplit=1)[0]
             for names in (lexicons.drugs, lexicons.backbones, lexicons.drug_aliases) for name in names
         )
+        # The same joined words ("-", "follow-up", "mg/m2") come back in every document.
+        self.pieces = lru_cache(maxsize=16384)(self._pieces)
 
     def _is_name(self, text: str) -> bool:
         key = text.lower()
@@ -79,8 +88,8 @@ class CompoundSplitter:
             return True
         return key in self.lex.drugs and text not in self.lex.genes and not _looks_like_noise(text, 1)
 
-    def pieces(self, text: str) -> list[str] | None:
-        """The new token texts for ``text``, or None when it stays whole."""
+    def _pieces(self, text: str) -> list[str] | None:
+        """The new token texts for ``text``, or None when it stays whole (see ``pieces``)."""
         if not COMPOUND_SEPARATOR.search(text) or self._is_name(text):
             return None
         parts = [p for p in COMPOUND_SEPARATOR.split(text) if p]
@@ -106,17 +115,14 @@ class CompoundSplitter:
         return out if found and len(out) > 1 else None
 
     def __call__(self, doc: Doc) -> Doc:
-        # Only tokens inside a run of text holding a separator can split; visiting just those
-        # avoids building every Token object of the document.
-        runs = list(SEPARATED_RUN.finditer(doc_text(doc)))
-        if not runs:
+        # Only tokens holding a separator can split: found from the separators in the text (one
+        # regex scan), each the token starting last at or before it; the others are not visited.
+        separators = [m.start() for m in SEPARATOR_CHAR.finditer(doc_text(doc))]
+        if not separators:
             return doc
-        token_starts = doc.to_array(IDX).tolist()  # doc.char_span walks every token per call
-        texts = Words.of(doc).tokens
-        candidates = set()
-        for run in runs:
-            first = max(0, bisect.bisect_right(token_starts, run.start()) - 1)
-            candidates.update(range(first, bisect.bisect_left(token_starts, run.end())))
+        words = Words.of(doc)
+        token_starts, texts = words.offsets, words.tokens  # doc.char_span walks every token per call
+        candidates = {bisect.bisect_right(token_starts, at) - 1 for at in separators}
         splits = [(doc[i], pieces) for i in sorted(candidates) if (pieces := self.pieces(texts[i]))]
         if not splits:
             return doc
@@ -144,54 +150,146 @@ def make_abbreviation_detector(nlp: Language, name: str) -> "FastAbbreviationDet
 
 
 class FastAbbreviationDetector(AbbreviationDetector):
-    """scispaCy's Schwartz-Hearst abbreviation detector with a faster search for candidates.
+    """scispaCy's Schwartz-Hearst abbreviation detector, run on the token texts.
 
     scispaCy finds every bracketed run of tokens with the Matcher pattern ``( any+ )``, whose
     partial matches pile up on long documents (6.8 s of matching on the 33 dev PDFs, 0.2 s this
     way), and then keeps only the runs of at most 8 tokens. ``_bracketed_runs`` finds just those,
-    in the Matcher's order; the rest of the detector is scispaCy's.
+    in the Matcher's order. scispaCy's filters and Schwartz-Hearst match (``filter_matches``,
+    ``find_abbreviation``) build spaCy Spans and Tokens for every bracket of the document:
+    ``_candidates`` and ``_long_form_start`` do the same on the token texts, and only the
+    definitions found become Spans. Its second Matcher (every later use of each short form) is a
+    search of the token texts. The abbreviations found are scispaCy's.
     """
 
     def __init__(self, nlp: Language, name: str):
         super().__init__(nlp, name)
         self.matcher = _bracketed_runs
 
-    def find_matches_for(self, filtered: list[tuple[Span, Span]], doc: Doc) -> list[tuple[Span, set[Span]]]:
-        """scispaCy's method, with its second Matcher (every later use of each short form) made
-        a search of the token texts."""
-        rules: list[tuple[Span, list[str]]] = []
-        occurrences: dict[Span, set[Span]] = defaultdict(set)
-        seen_long: set[str] = set()
-        seen_short: set[str] = set()
-        for long_candidate, short_candidate in filtered:
-            short, long = find_abbreviation(long_candidate, short_candidate)
-            # A long or short form defined twice keeps its first definition, as in scispaCy.
-            if long is None or long.text in seen_long or short.text in seen_short:
+    def __call__(self, doc: Doc) -> Doc:
+        """scispaCy's ``__call__``, also keeping the (short, long) pairs for ``abbreviation_pairs``."""
+        pairs = [(short, long) for long, shorts in _occurrences(doc) for short in shorts]
+        if pairs:
+            found = doc._.abbreviations
+            for short, long in pairs:
+                short._.long_form = long
+                found.append(short)
+        keep_abbreviations(doc, pairs)
+        return doc
+
+
+def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
+    """scispaCy's ``find_matches_for(filter_matches(matches))``: each definition's long form with
+    its short form and every later use of the short form."""
+    words, text = Words.of(doc), doc_text(doc)
+    rules: list[tuple[Span, list[str]]] = []
+    occurrences: dict[Span, set[Span]] = defaultdict(set)
+    seen_long: set[str] = set()
+    seen_short: set[str] = set()
+    for (long_start, long_end), (short_start, short_end) in _candidates(words, text, _bracketed_runs(doc)):
+        start = _long_form_start(words, text, long_start, long_end, short_start, short_end)
+        if start is None:
+            continue
+        long_text = _span_text(words, text, start, long_end)
+        short_text = _span_text(words, text, short_start, short_end)
+        # A long or short form defined twice keeps its first definition, as in scispaCy.
+        if long_text in seen_long or short_text in seen_short:
+            continue
+        seen_long.add(long_text)
+        seen_short.add(short_text)
+        long = doc[start:long_end]
+        occurrences[long].add(doc[short_start:short_end])
+        rules.append((long, words.tokens[short_start:short_end]))
+    for long, short_words in rules:
+        for i in positions(words.tokens, short_words):
+            occurrences[long].add(doc[i : i + len(short_words)])
+    return list(occurrences.items())
+
+
+def _span_text(words: Words, text: str, start: int, end: int) -> str:
+    """``doc[start:end].text`` (``text``: the doc's)."""
+    return text[words.offsets[start] : words.offsets[end - 1] + len(words.tokens[end - 1])]
+
+
+def _candidates(words: Words, text: str,
+                runs: list[tuple[int, int, int]]) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    """scispaCy's ``filter_matches`` on token texts: ((long start, end), (short start, end)) of
+    each bracketed run (see ``_bracketed_runs``) that may hold or follow a definition."""
+    tokens = words.tokens
+    for _match, open_at, close_end in runs:
+        start, end = open_at + 1, close_end - 1  # inside the brackets
+        # Ignore spans with more than 8 words in them, and spans at the start of the doc
+        if end - start > 8 or start == 1:
+            continue
+        if end - start > 3:
+            # Long form is inside the parens. Take one word before. Its parentheses must balance.
+            short, long = (start - 2, start - 1), (start, end)
+            if _unbalanced(tokens[start:end]):
                 continue
-            seen_long.add(long.text)
-            seen_short.add(short.text)
-            occurrences[long].add(short)
-            rules.append((long, [token.text for token in short]))
-        tokens = Words.of(doc).tokens
-        for long, short_words in rules:
-            for i in _positions(tokens, short_words):
-                occurrences[long].add(doc[i : i + len(short_words)])
-        return list(occurrences.items())
+        else:
+            # Short form is inside the parens: the long form is up to max_words before.
+            short = (start, end)
+            length = sum(len(token) for token in tokens[start:end])
+            max_words = min(length + 5, length * 2)
+            long = (max(start - max_words - 1, 0), start - 1)
+        # scispaCy's short_form_filter: words of 2 to 9 characters, half of the letters alphabetic,
+        # the first one too.
+        short_text = _span_text(words, text, *short)
+        if (all(2 <= len(token) < 10 for token in tokens[short[0] : short[1]])
+                and sum(c.isalpha() for c in short_text) / len(short_text) >= 0.5 and short_text[0].isalpha()):
+            yield long, short
+
+
+def _unbalanced(tokens: list[str]) -> bool:
+    """scispaCy's ``span_contains_unbalanced_parentheses`` on token texts."""
+    depth = 0
+    for token in tokens:
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            if depth > 0:
+                depth -= 1
+            else:
+                return True
+    return depth != 0
+
+
+def _long_form_start(words: Words, text: str, long_start: int, long_end: int, short_start: int,
+                     short_end: int) -> int | None:
+    """scispaCy's ``find_abbreviation`` (Schwartz and Hearst) on token texts: the token the long
+    form of the short form starts at, or None when the candidate does not spell it."""
+    tokens = words.tokens
+    long_form = " ".join(tokens[long_start:long_end])
+    short_form = " ".join(tokens[short_start:short_end])
+    long_index = len(long_form) - 1
+    short_index = len(short_form) - 1
+    while short_index >= 0:
+        current_char = short_form[short_index].lower()
+        # We don't check non alpha-numeric characters.
+        if not current_char.isalnum():
+            short_index -= 1
+            continue
+        # Does the character match at this position? The first character of the abbreviation
+        # must start a word.
+        while ((long_index >= 0 and long_form[long_index].lower() != current_char)
+               or (short_index == 0 and long_index > 0 and long_form[long_index - 1].isalnum())):
+            long_index -= 1
+        if long_index < 0:
+            return None
+        long_index -= 1
+        short_index -= 1
+    # Back on the start character of the long form, then to the token holding it, counting
+    # each token with its trailing white space as scispaCy does.
+    long_index += 1
+    offsets, word_lengths = words.offsets, 0
+    for i in range(long_start, long_end):
+        word_lengths += (offsets[i + 1] if i + 1 < len(offsets) else len(text)) - offsets[i]  # len(text_with_ws)
+        if word_lengths > long_index:
+            return i
+    return long_start  # scispaCy's long_form_candidate[None:]: all of it
 
 
 BRACKETED_MAX_TOKENS = 8  # scispaCy's filter_matches drops longer runs
-
-
-def _positions(tokens: list[str], words: list[str]) -> Iterator[int]:
-    """Where the token run ``words`` occurs in ``tokens``."""
-    i = -1
-    while True:
-        try:
-            i = tokens.index(words[0], i + 1)
-        except ValueError:
-            return
-        if tokens[i : i + len(words)] == words:
-            yield i
 
 
 def _bracketed_runs(doc: Doc) -> list[tuple[int, int, int]]:
@@ -199,11 +297,10 @@ def _bracketed_runs(doc: Doc) -> list[tuple[int, int, int]]:
     Matcher orders them: by end, then the shorter first."""
     texts = Words.of(doc).tokens
     runs = []
-    for i, text in enumerate(texts):
-        if text == "(":
-            for j in range(i + 2, min(i + BRACKETED_MAX_TOKENS + 2, len(texts))):
-                if texts[j] == ")":
-                    runs.append((0, i, j + 1))
+    for i in positions(texts, ["("]):
+        for j in range(i + 2, min(i + BRACKETED_MAX_TOKENS + 2, len(texts))):
+            if texts[j] == ")":
+                runs.append((0, i, j + 1))
     runs.sort(key=lambda run: (run[2], -run[1]))
     return runs
 
@@ -227,34 +324,36 @@ class LexiconNER:
             exact = len(surface) <= 5 and any(c.isupper() for c in surface)
             words = tuple(t.text if exact else t.lower_ for t in nlp.make_doc(surface) if not t.is_space)
             self.endpoints_by_first.setdefault((exact, words[0]), []).append((words, exact, canonical))
+        # Words that may start a phrase, as written or in lower case: most words are neither.
+        self.endpoint_first_words = frozenset(word for _exact, word in self.endpoints_by_first)
 
     def __call__(self, doc: Doc) -> Doc:
-        abbreviations = {
-            a.text: a._.long_form.text.lower() for a in getattr(doc._, "abbreviations", []) if a._.long_form is not None
-        }
+        abbreviations = {short.text: long.text.lower() for short, long in abbreviation_pairs(doc)}
         words = Words.of(doc)
         doc.spans["evx_endpoints"] = self._endpoints(doc, words, abbreviations)
-        doc.spans["evx_drugs"] = self._drugs(doc, words, abbreviations)
-        doc.spans["evx_trials"] = find_trials(doc, self.lex, doc.spans["evx_drugs"], words)
+        drugs = self._drugs(doc, words, abbreviations)
+        doc.spans["evx_drugs"] = drugs
+        doc.spans["evx_trials"] = find_trials(doc, self.lex, drugs, words)
         return doc
 
     # ------------------------------------------------------------------ endpoints
     def _endpoints(self, doc: Doc, words: Words, abbreviations: dict[str, str]) -> list[Span]:
         spans = []
+        lowers = words.token_lowers  # (Token.lower_ without building the Token)
         for start, end, canonical in self._endpoint_phrases(words):
-            if end - start == 1 and doc[start].lower_ == "survival" and not _plain_survival(doc, start):
+            if end - start == 1 and lowers[start] == "survival" and not _plain_survival(lowers, start):
                 continue
-            if canonical == "PD" and start and doc[start].lower_ == "disease" and doc[start - 1].lower_ in PROGRESSION_AS_EVENT:
+            if canonical == "PD" and start and lowers[start] == "disease" and lowers[start - 1] in PROGRESSION_AS_EVENT:
                 continue
             # "risk ratio (RR)": a short form the document defines as something else.
-            long = abbreviations.get(doc[start].text) if end - start == 1 else None
+            long = abbreviations.get(words.tokens[start]) if end - start == 1 else None
             if long and not ENDPOINT_WORDS.search(long):
                 continue
             spans.append(Span(doc, start, end, label="ENDPOINT", kb_id=canonical))
         for short, long in abbreviations.items():
             canonical = self.endpoint_by_lower.get(long)
             if canonical and short not in self.lex.endpoints:
-                for i in _positions(words.tokens, [short]):
+                for i in positions(words.tokens, [short]):
                     spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
         return filter_spans(spans)
 
@@ -262,7 +361,9 @@ class LexiconNER:
         """(first token, end token, canonical) of every endpoint phrase; the words of a phrase
         may be split over lines ("objective\nresponse"), so white-space tokens are skipped."""
         texts, lowers, index = words.texts, words.lowers, words.index
-        for p, text in enumerate(texts):
+        firsts = self.endpoint_first_words
+        for p in [p for p, (text, lower) in enumerate(zip(texts, lowers)) if text in firsts or lower in firsts]:
+            text = texts[p]
             for key in ((True, text), (False, lowers[p])):
                 for phrase, exact, canonical in self.endpoints_by_first.get(key, ()):
                     end = p + len(phrase)
@@ -280,18 +381,29 @@ class LexiconNER:
         spans = []
         texts, lowers, index = words.texts, words.lowers, words.index  # n-grams skip line breaks
         prefixes = lex.drug_prefixes
-        p = 0
-        while p < len(texts):
+        # A name starts at a word that starts a name or is a local abbreviation; the other words
+        # are not looked at.
+        starts = [p for p, key in enumerate(lowers) if key in prefixes]
+        if local:
+            starts = sorted({*starts, *(p for p, text in enumerate(texts) if text in local)})
+        free = 0  # the first word not inside a name found already
+        for p in starts:
+            if p < free:
+                continue
             found = None
             longest = _longest_prefix(lowers, p, prefixes)
             for size in range(longest, 0, -1):
                 first, last = index[p], index[p + size - 1]
-                surface = " ".join(texts[p : p + size])
-                key = surface.lower()
+                if size == 1:  # most: "and", ",", "in" start names too
+                    surface, key = texts[p], lowers[p]
+                else:
+                    surface = " ".join(texts[p : p + size])
+                    key = surface.lower()
+                backbone = _backbone_key(key)
                 if size == 1 and surface in local:
                     found = Span(doc, first, first + 1, label="DRUG", kb_id=local[surface])
-                elif _backbone_key(key) in lex.backbones:
-                    found = Span(doc, first, last + 1, label="BACKBONE", kb_id=lex.backbones[_backbone_key(key)])
+                elif backbone in lex.backbones:
+                    found = Span(doc, first, last + 1, label="BACKBONE", kb_id=lex.backbones[backbone])
                 elif key in lex.drugs and surface not in lex.genes and (
                     key in lex.drug_aliases or not _looks_like_noise(surface, size)
                 ):
@@ -302,9 +414,7 @@ class LexiconNER:
                 found, size = Span(doc, index[p], index[p] + 1, label="DRUG", kb_id=local[texts[p]]), 1
             if found:
                 spans.append(found)
-                p += size  # words, not tokens: a name may hold a line break
-            else:
-                p += 1
+                free = p + size  # words, not tokens: a name may hold a line break
         return spans
 
 
@@ -319,18 +429,23 @@ def _longest_prefix(lowers: list[str], p: int, prefixes: frozenset[str]) -> int:
     return size
 
 
-def _plain_survival(doc: Doc, i: int) -> bool:
+def _plain_survival(lowers: list[str], i: int) -> bool:
     """"Survival" alone means overall survival, but not in "cancer-specific survival",
-    "chemotherapy-free survival" or "survival follow-up"."""
-    before = doc[i - 1].lower_ if i else ""
-    after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    "chemotherapy-free survival" or "survival follow-up" (``lowers``: the doc's lower-case tokens)."""
+    before = lowers[i - 1] if i else ""
+    after = lowers[i + 1] if i + 1 < len(lowers) else ""
     return not (before in QUALIFIED_SURVIVAL or before.endswith(("-free", "-specific", "-"))
                 or after.startswith(("follow", "analys", "curve", "data")))
 
 
+SPACED_BACKBONE = re.compile(r"[a-z]+[ -]\d+")
+
+
 def _backbone_key(key: str) -> str:
     """"FEC 100" and "FEC-100" are FEC100."""
-    return key if not re.fullmatch(r"[a-z]+[ -]\d+", key) else re.sub(r"[ -]", "", key)
+    if " " not in key and "-" not in key:
+        return key  # (most keys: no need for the pattern)
+    return key if not SPACED_BACKBONE.fullmatch(key) else re.sub(r"[ -]", "", key)
 
 
 def _drug_of_long_form(lex: Lexicons, long: str) -> str | None:

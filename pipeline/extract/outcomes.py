@@ -55,6 +55,7 @@ DEFINITION = re.compile(r"^\s*\((?![^()]*(?:%|\d\s*(?:months?|weeks?|years?)))[^
 COORDINATION = re.compile(r"^\s*(?:,|and|or|/|,\s*and|and/or)\s*$")
 DIGIT = re.compile(r"\d")
 RATIO_WORD = re.compile(r"(?i:hazard|odds)|\b(?:HR|OR)s?\b")  # all that figures.RATIO(_STATED) start with
+RATIO_CUES = ("hazard", "odds")  # one of them (lower case) in every case-insensitive RATIO_WORD match
 MAX_GAP = 160  # characters between an endpoint and its figure
 
 
@@ -64,7 +65,7 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     text, base = view.text, view.start
     # Cheap exits first: every figure has a digit, and without an endpoint only a hazard or odds
     # ratio can be a record.
-    if not DIGIT.search(text) or not (view.endpoints or RATIO_WORD.search(text)):
+    if not DIGIT.search(text) or not (view.endpoints or _names_ratio(view)):
         return []
     endpoints = [_relative(e, base) for e in view.endpoints]
     figures = find_figures(text)
@@ -120,6 +121,13 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
             records.append(record)
     records.sort(key=lambda r: r.start)
     return records
+
+
+def _names_ratio(view: SentenceView) -> bool:
+    """Whether RATIO_WORD occurs in the sentence; plain word tests rule most sentences out first."""
+    if not ("HR" in view.text or "OR" in view.text or any(cue in view.lowered for cue in RATIO_CUES)):
+        return False
+    return RATIO_WORD.search(view.text) is not None
 
 
 def _relative(m: Mention, base: int) -> Mention:

@@ -33,11 +33,15 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import lowered as _lowered
 from pipeline.extract.lexicon import load_lexicons
 from pipeline.records import RegimenRecord
 
+# (?=[...]) after \b: the first letters of the alternatives (any case), so that the rest is tried
+# only at the word starts that can match: twice as fast. tests/test_regimen_cues.py checks them.
 MODALITY = re.compile(
-    r"\b(?:(?:whole[- ]brain |stereotactic |external[- ]beam |hypofractionated |adjuvant |concurrent )?"
+    r"\b(?=[acehimorsw])"
+    r"(?:(?:whole[- ]brain |stereotactic |external[- ]beam |hypofractionated |adjuvant |concurrent )?"
     r"(?:radiotherapy|radiation therapy|irradiation|chemoradiotherapy|chemoradiation|WBRT|SBRT|surgery|"
     r"resection|mastectomy|oophorectomy))\b(?:\s*\(?\d+(?:\.\d+)?\s*Gy(?:/\d+\s*f\w*)?\)?)?",
     re.IGNORECASE,
@@ -88,9 +92,11 @@ CLASSES: dict[str, tuple[str, frozenset[str]]] = {
     "anti-vegf therapy": (r"anti-VEGF(?:R)? (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))",
                           frozenset({"bevacizumab", "ramucirumab", "aflibercept"})),
 }
-# (\b before the alternatives: tried only at word starts, the pattern is twice as fast)
+# (\b before the alternatives: tried only at word starts, the pattern is twice as fast; and only
+# at those starting with one of the alternatives' first letters, as in MODALITY)
 CLASS_PATTERN = re.compile(
-    r"\b(?:" + "|".join(rf"(?P<c{i}>(?:{pattern})\b)" for i, (pattern, _) in enumerate(CLASSES.values())) + ")",
+    r"\b(?=[acefghlnopst])"
+    r"(?:" + "|".join(rf"(?P<c{i}>(?:{pattern})\b)" for i, (pattern, _) in enumerate(CLASSES.values())) + ")",
     re.IGNORECASE,
 )
 CLASS_NAMES = list(CLASSES)
@@ -339,29 +345,20 @@ def _named_items(view: SentenceView, cues: set[str]) -> list[Item]:
     return items
 
 
-def _cues(texts: list[str]) -> list[set[str]]:
-    """For each of the ``texts`` (a document's sentences), the kinds of ``CUES`` it has a word of."""
-    lowered = [_lowered(text) for text in texts]
+def _cues(views: list[SentenceView]) -> list[set[str]]:
+    """For each of ``views`` (a document's sentences), the kinds of ``CUES`` it has a word of."""
+    lowered = [view.lowered for view in views]
     starts = list(itertools.accumulate((len(text) + 1 for text in lowered), initial=0))
     document = "\n".join(lowered)
-    found: list[set[str]] = [set() for _ in texts]
+    found: list[set[str]] = [set() for _ in views]
     for kind, words in CUES.items():
         for word in words:
             at = document.find(word)
             while at >= 0:
-                found[bisect.bisect_right(starts, at) - 1].add(kind)
-                at = document.find(word, at + 1)
+                i = bisect.bisect_right(starts, at) - 1
+                found[i].add(kind)
+                at = document.find(word, starts[i + 1])  # on from the next sentence: this one has it
     return found
-
-
-def _lowered(text: str) -> str:
-    """``text`` in lower case as re.IGNORECASE reads it, which also takes "ı", "İ" (lower case:
-    "i" and a dot) and "ſ" for "i" and "s": a case-insensitive pattern that needs a word cannot
-    match where this lacks it."""
-    lowered = text.lower()
-    if text.isascii():
-        return lowered
-    return lowered.replace("ı", "i").replace("i\u0307", "i").replace("ſ", "s")
 
 
 def _holds_any(text: str, words: tuple[str, ...]) -> bool:
@@ -527,7 +524,7 @@ def _given(text: str, base: int, items: list[Item], named_target: bool) -> tuple
 def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
     """The items of a sentence in runs joined by connectors, without statements about earlier
     treatment ("progressed on prior trastuzumab and lapatinib")."""
-    base, lowered = view.start, _lowered(view.text)
+    base, lowered = view.start, view.lowered
     text, items = _given(view.text, base, items, "target of" in lowered)
     statements: list[Statement] = []
     previous_end = base
@@ -553,11 +550,13 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
         statement.tail = after
         if ALONE.match(after):
             statement.items[-1] = _alone(statement.items[-1])
-    # leads and tails are parts of the sentence: they lack the words it lacks
+    # leads and tails are parts of the sentence: they lack the words it lacks (and a lead is
+    # searched only if it has one itself: the pattern is slow on long leads)
     prior_lead = any(w in lowered for w in PRIOR_WORDS)
     prior_tail = any(w in lowered for w in PRIOR_TAIL_WORDS)
     return [s for s in statements
-            if not (prior_lead and PRIOR_LEAD.search(s.lead)) and not (prior_tail and PRIOR_TAIL.match(s.tail))]
+            if not (prior_lead and _holds_any(s.lead, PRIOR_WORDS) and PRIOR_LEAD.search(s.lead))
+            and not (prior_tail and PRIOR_TAIL.match(s.tail))]
 
 
 def _closes_bracket(between: str) -> bool:
@@ -730,7 +729,7 @@ def _expand(items: list[Item], kinds: list[str]) -> list[list[Item]]:
 
 def regimen_groups(view: SentenceView, terms: DocumentTerms | None = None) -> list[list[Mention]]:
     """The regimens of one sentence, read on its own (see ``document_regimen_groups``)."""
-    cues = _cues([view.text])[0]
+    cues = _cues([view])[0]
     statements = _statements(view, _items(view, _named_items(view, cues), terms or DocumentTerms()))
     regimens = _sentence_regimens(view, statements)
     _fold_backbones(regimens, {m.canonical for m in view.drugs if m.label == "BACKBONE"})
@@ -764,7 +763,7 @@ def document_regimen_groups(views: list[SentenceView]) -> dict[int, list[list[Me
       document is that combination ("the palbociclib group"), and is dropped when it belongs
       to several ("the efficacy of palbociclib ...").
     """
-    readings = [_Reading(v, cues) for v, cues in zip(views, _cues([v.text for v in views]))]
+    readings = [_Reading(v, cues) for v, cues in zip(views, _cues(views))]
     terms = _document_terms(readings)
     regimens = [r for reading in readings for r in _sentence_regimens(reading.view, reading.statements(terms))
                 if r.drugs() or r.classes()]  # the others (modalities, placebo alone) add nothing

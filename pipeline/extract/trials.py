@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import Mention, SentenceView, lowered
 from pipeline.tokens import Words, doc_text
 from pipeline.extract.lexicon import Lexicons
 from pipeline.records import TrialRecord
@@ -53,6 +53,11 @@ REGISTRY_ID = re.compile(
 )
 # A sponsor's protocol code after "study"/"trial": "study EGF100151", "trial BO16348".
 PROTOCOL_CODE = re.compile(r"(?=[sStTpP])\b(?:study|trial|protocol)\s+(?:no\.?\s*)?([A-Z]{2,5}\d{4,}[A-Z0-9-]*)\b", re.IGNORECASE)
+# Cheap tests that rule out most documents before the patterns above are run: what every match
+# holds, searched without look-arounds (PROTOCOL_CUE in the lower-case text, context.lowered).
+COOP_CUE = re.compile(COOPERATIVE_GROUPS)
+REGISTRY_CUE = re.compile(r"NCT|ISRCTN|EudraCT|ChiCTR|UMIN|JapicCTI|ACTRN|CTRI")
+PROTOCOL_CUE = re.compile(r"(?:study|trial|protocol)\s+(?:no\.?\s*)?[a-z]{2,5}\d{4}")
 # "DESTINY-CRC01", "BOLERO-2", "PALOMA-3": an upper-case word of 4+ letters, a hyphen, a
 # number or code. Genes and proteins ("CTLA-4", "IGFBP-3") are told apart by the gene lexicon
 # and by being unpronounceable: trial acronyms are words, with two vowels or more.
@@ -83,11 +88,11 @@ def _pronounceable(word: str) -> bool:
 
 def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span], words: Words) -> list[Span]:
     """Trial and registry mentions of ``doc``; ``kb_id_`` holds the lexicon's canonical name."""
-    drug_tokens = {t.i for span in drugs for t in span}
+    drug_tokens = {i for span in drugs for i in range(span.start, span.end)}
     spans: list[Span] = []
     text = doc_text(doc)
-    for regex, label in ((REGISTRY_ID, "REGISTRY"), (COOP_TRIAL, "TRIAL")):
-        for m in regex.finditer(text):
+    for regex, cue, label in ((REGISTRY_ID, REGISTRY_CUE, "REGISTRY"), (COOP_TRIAL, COOP_CUE, "TRIAL")):
+        for m in regex.finditer(text) if cue.search(text) else ():
             span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
             if span is not None:
                 name = re.sub(r"\s+", " ", m.group(0))
@@ -95,16 +100,17 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span], words: Words) -> lis
                 if label == "REGISTRY":
                     canonical = re.sub(r"^(NCT|ISRCTN)\s", r"\1", canonical)
                 spans.append(Span(doc, span.start, span.end, label=label, kb_id=canonical))
-    for m in PROTOCOL_CODE.finditer(text):
+    for m in PROTOCOL_CODE.finditer(text) if PROTOCOL_CUE.search(lowered(text)) else ():
         if not REGISTRY_ID.match(m.group(1)):
             spans.extend(_char_span(doc, m.start(1), m.end(1), m.group(1)))
     title = TITLE_NAME.search(text[:TITLE_REACH])
     if title and "\n" not in text[: title.start()].strip() and _title_name_ok(title.group(1), lex):
         spans.extend(_char_span(doc, title.start(1), title.end(1), title.group(1)))
     tokens, lowers = words.tokens, words.token_lowers
-    for i, word in enumerate(tokens):
-        # Every rule below wants a capital letter; most words have none.
-        if word == lowers[i] or i in drug_tokens or word.isspace():
+    # Every rule below wants a capital letter; most words have none and are not visited.
+    for i in [i for i, (word, lower) in enumerate(zip(tokens, lowers)) if word != lower]:
+        word = tokens[i]
+        if i in drug_tokens or word.isspace():
             continue
         known = _known_trial(doc, i, tokens, lowers, lex)
         if known:

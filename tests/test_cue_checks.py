@@ -1,0 +1,101 @@
+"""The extractors rule most sentences out with cheap tests before their slow patterns run
+(plain word tests in the lower-case text, patterns Python's re scans fast). A cheap test must
+never rule out text the slow pattern matches: over the dev abstracts, and over made-up text with
+the characters re.IGNORECASE reads as ASCII letters ("ſ", "K", "İ", "ı"), each gives the same
+answer as the pattern alone."""
+
+import itertools
+import random
+import re
+
+import pytest
+
+from pipeline.analysis import Sentence
+from pipeline.extract import figures, markers, outcomes, trials
+from pipeline.extract.context import SentenceView, lowered
+from pipeline.segment import INLINE_LABEL, _inline_labels
+
+ODD_LETTERS = ["ſ", "\u212a", "İ", "ı", "\u00a0", "–"]
+
+
+def _view(text: str) -> SentenceView:
+    return SentenceView(Sentence(0, 0, len(text), 0, None, text))
+
+
+def _texts(shared_corpus) -> list[str]:
+    return [f.read_text(encoding="utf-8") for f in sorted((shared_corpus / "pico-breast").glob("*.txt"))]
+
+
+def _sentences(shared_corpus) -> list[str]:
+    return [s for text in _texts(shared_corpus) for s in re.split(r"(?<=[.;:])\s+|\n", text) if s.strip()]
+
+
+def _made_up(words: list[str], count: int = 5000) -> list[str]:
+    """Random runs of ``words``, odd letters and separators."""
+    rnd = random.Random(0)
+    parts = [*words, *(w.upper() for w in words), *ODD_LETTERS, " ", "-", "(", "2", ": ", ". ", "\n"]
+    odd = {w: w.replace("s", "ſ").replace("k", "\u212a").replace("i", "ı") for w in words}
+    parts += list(odd.values())
+    return ["".join(rnd.choice(parts) for _ in range(rnd.randint(1, 8))) for _ in range(count)]
+
+
+def _her2(text: str) -> bool:
+    return markers.HER2_TRIGGER.search(text) is not None
+
+
+def _ratio(text: str) -> bool:
+    return outcomes.RATIO_WORD.search(text) is not None
+
+
+def _marker(text: str) -> bool:
+    return (markers._gene_patterns()[3].search(text) is not None
+            or any(surface in text for surface in markers.SPECIAL_MARKERS))
+
+
+CHECKS = [
+    (markers._mentions_her2, _her2, ["her2", "her-2", "erbb2", "epidermal growth", "immunohistochemistry", "in situ",
+                                     "IHC", "ISH"]),
+    (outcomes._names_ratio, _ratio, ["hazard", "odds", "HR", "OR", "HRs"]),
+    (markers._names_marker, _marker, ["estrogen receptor", "p53", "KRAS", "all-RAS", "erbB-2", "MSI-H", "dMMR",
+                                      "mismatch repair", "tumour mutational burden", "ER", "Ki67"]),
+]
+
+
+@pytest.mark.parametrize("cheap, slow, words", CHECKS, ids=["her2", "ratio", "marker"])
+def test_sentence_checks_agree_with_their_patterns(cheap, slow, words, shared_corpus) -> None:
+    texts = _sentences(shared_corpus) + _made_up(words)
+    assert any(slow(text) for text in texts)
+    for text in texts:
+        assert cheap(_view(text)) == slow(text), text
+
+
+@pytest.mark.parametrize("pattern, cue, in_lower_case", [
+    (trials.REGISTRY_ID, trials.REGISTRY_CUE, False),
+    (trials.COOP_TRIAL, trials.COOP_CUE, False),
+    (trials.PROTOCOL_CODE, trials.PROTOCOL_CUE, True),
+], ids=["registry", "cooperative group", "protocol"])
+def test_trial_cues_hold_in_every_match(pattern, cue, in_lower_case, shared_corpus) -> None:
+    made_up = _made_up(["study", "trial", "protocol", "no. ", "egf", "100151", "NCT", "01234567", "NSABP", "B-31"])
+    for text in _texts(shared_corpus) + made_up:
+        if pattern.search(text):
+            assert cue.search(lowered(text) if in_lower_case else text), text
+
+
+def test_before_patterns_end_as_the_cheap_test_says(shared_corpus) -> None:
+    words = [*figures.BEFORE_WORD_ENDS, "moreover", "again", "n =", "1 -", "≥", "<", "or =", "of", "was"]
+    # the text before every number (up to 80 characters: the patterns end where ``before`` does)
+    befores = [text[max(0, m.start() - 80) : m.start()] for text in _texts(shared_corpus) for m in re.finditer(r"\d", text)]
+    befores += _made_up(words)
+    slow = (figures.THRESHOLD_BEFORE, figures.CHANGE_BEFORE, figures.SIZE_BEFORE, figures.RANGE_END_BEFORE)
+    matched = 0
+    for before in befores:
+        if any(p.search(before) for p in slow):
+            matched += 1
+            assert figures._may_end_before_pattern(before), before
+    assert matched
+
+
+def test_inline_labels_are_found_as_by_the_pattern(shared_corpus) -> None:
+    labels = ["RESULTS", "Methods", "case presentation", "Conclusions", ": ", ":\n", ". ", ".\n", "\n", "x"]
+    for text in itertools.chain(_texts(shared_corpus), _made_up(labels)):
+        assert [m.span() for m in _inline_labels(text)] == [m.span() for m in INLINE_LABEL.finditer(text)], text
