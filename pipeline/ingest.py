@@ -38,11 +38,11 @@ from pipeline.errors import DocumentTimeout, EvxError
 from pipeline.records import RECORD_TYPES
 from pipeline.store import (
     FileRows,
-    file_rows,
     LoadResult,
     StoredFile,
     StoreError,
     clear_error,
+    file_rows,
     ingest_errors,
     load_file,
     note_file_stat,

@@ -26,7 +26,6 @@ from functools import lru_cache
 
 import spacy
 from scispacy.abbreviation import AbbreviationDetector
-from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
@@ -135,7 +134,7 @@ class CompoundSplitter:
             for token, pieces in splits:
                 heads = [(token, i) for i in range(len(pieces))]
                 retokenizer.split(token, pieces, heads=heads)
-        token_starts = doc.to_array(IDX).tolist()
+        token_starts = Words.of(doc).offsets  # read again after the split, kept for the NER
         for start, is_start in starts.items():
             first = bisect.bisect_left(token_starts, start)
             doc[first].is_sent_start = is_start
@@ -161,10 +160,6 @@ class FastAbbreviationDetector(AbbreviationDetector):
     definitions found become Spans. Its second Matcher (every later use of each short form) is a
     search of the token texts. The abbreviations found are scispaCy's.
     """
-
-    def __init__(self, nlp: Language, name: str):
-        super().__init__(nlp, name)
-        self.matcher = _bracketed_runs
 
     def __call__(self, doc: Doc) -> Doc:
         """scispaCy's ``__call__``, also keeping the (short, long) pairs for ``abbreviation_pairs``."""
@@ -219,7 +214,7 @@ def _candidates(words: Words, text: str,
     for _match, open_at, close_end in runs:
         start, end = open_at + 1, close_end - 1  # inside the brackets
         # Ignore spans with more than 8 words in them, and spans at the start of the doc
-        if end - start > 8 or start == 1:
+        if end - start > BRACKETED_MAX_TOKENS or start == 1:
             continue
         if end - start > 3:
             # Long form is inside the parens. Take one word before. Its parentheses must balance.

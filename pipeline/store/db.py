@@ -342,17 +342,12 @@ def _insert_of(model: type[SQLModel]) -> _Insert:
     return _Insert(model)
 
 
-_RECORD_ROWS: dict[str, type[SQLModel]] = {}
-
-
+@cache
 def _row_model(record_type: str) -> type[SQLModel]:
     """A plain model with the fields of the record type's table: it checks and converts values
     as the table model does, ten times faster (no ORM instance is built)."""
-    if record_type not in _RECORD_ROWS:
-        table = RECORD_KINDS[record_type].table
-        _RECORD_ROWS[record_type] = types.new_class(f"{table.__name__}Row", table.__bases__,
-                                                    exec_body=lambda ns: ns.update(__module__=__name__))
-    return _RECORD_ROWS[record_type]
+    table = RECORD_KINDS[record_type].table
+    return types.new_class(f"{table.__name__}Row", table.__bases__, exec_body=lambda ns: ns.update(__module__=__name__))
 
 
 @dataclass
