@@ -31,6 +31,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.extract.lexicon import Lexicons, load_lexicons
+from pipeline.extract.tokenizer import CachingTokenizer
 from pipeline.extract.trials import find_trials
 from pipeline.tokens import (
     Words,
@@ -470,7 +471,7 @@ def build_nlp() -> Language:
     # spaCy compiles scispaCy's tokenizer regexes with a harmless "possible set union" warning.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"spacy\.util")
     nlp = spacy.blank("en")
-    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp.tokenizer = CachingTokenizer(combined_rule_tokenizer(nlp))
     nlp.add_pipe("evx_split_compounds")
     nlp.add_pipe("evx_abbreviations")
     nlp.add_pipe("evx_lexicon_ner")

@@ -1,0 +1,92 @@
+"""evx's tokenizer fills spaCy's chunk cache ahead of each text: the tokens must be exactly
+those of scispaCy's tokenizer without any cache, and chunks must come from the cache the
+second time even after a special case ("e.g.") has stopped spaCy from saving them."""
+
+import random
+
+import pytest
+import spacy
+from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+from pipeline.extract.tokenizer import CachingTokenizer
+
+MADE_UP = [
+    "e.g. the ORR was 30% (95% CI 14-50; 8/27) vs. 20% in arm B, i.e. p=0.03.",
+    "Median PFS: 21 weeks [HR 0.54, 95%CI: 0.3–0.9]; OS  was\n\n not reached.\tDr. Smith et al. (2016)",
+    "  leading space, trailing space ",
+    "trastuzumab+pertuzumab; T-DXd 6.4mg/kg q3w;HER2:CEP17≥2.0 (IHC 3+/ISH+) — n = 53\r\nEnd.",
+    "\n\n\n",
+    "",
+]
+
+
+def scispacy_tokenizer(max_cache_size: int | None = None):
+    tokenizer = combined_rule_tokenizer(spacy.blank("en"))
+    if max_cache_size is not None:
+        tokenizer.max_cache_size = max_cache_size
+    return tokenizer
+
+
+def tokens(doc):
+    return [(t.text, t.whitespace_, t.idx) for t in doc]
+
+
+def shuffled_texts(seed: int, count: int) -> list[str]:
+    """Texts made of the made-up texts' pieces in random order, joined by assorted white space."""
+    rng = random.Random(seed)
+    pieces = " ".join(MADE_UP).split(" ")
+    return [rng.choice([" ", "  ", "\n", " \n ", "\t"]).join(rng.sample(pieces, 12)) for _ in range(count)]
+
+
+def test_same_tokens_as_scispacy_without_a_cache():
+    uncached, caching = scispacy_tokenizer(max_cache_size=0), CachingTokenizer(scispacy_tokenizer())
+    for text in MADE_UP * 2 + shuffled_texts(seed=7, count=300):
+        doc = caching(text)
+        assert doc.text == text
+        assert tokens(doc) == tokens(uncached(text)), text
+
+
+def test_same_tokens_on_real_abstracts(shared_corpus):
+    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:150]
+    uncached, caching = scispacy_tokenizer(max_cache_size=0), CachingTokenizer(scispacy_tokenizer())
+    for path in files * 2:  # the second pass reads every chunk from the cache
+        text = path.read_text(encoding="utf-8")
+        assert tokens(caching(text)) == tokens(uncached(text)), path.name
+
+
+class CountingSuffixSearch:
+    """Counts the suffix searches, which spaCy makes only for chunks not in its cache."""
+
+    def __init__(self, search):
+        self.search, self.calls = search, 0
+
+    def __call__(self, text):
+        self.calls += 1
+        return self.search(text)
+
+
+@pytest.mark.parametrize("caching", [False, True])
+def test_chunks_after_a_special_case_come_from_the_cache(caching):
+    tokenizer = scispacy_tokenizer()
+    counter = CountingSuffixSearch(tokenizer.suffix_search)
+    tokenizer.suffix_search = counter
+    tokenize = CachingTokenizer(tokenizer) if caching else tokenizer
+    text = "e.g. objective responses (ORR) in 8/27 patients, median PFS 21 weeks."
+    tokenize(text)
+    before = counter.calls
+    tokenize(text)
+    if caching:
+        assert counter.calls == before  # every chunk but "e.g." was cached, and it is a special case
+    else:
+        assert counter.calls > before  # spaCy alone stopped saving chunks after "e.g."
+
+
+def test_cache_is_bounded():
+    caching = CachingTokenizer(scispacy_tokenizer(), max_chunks=20)
+    uncached = scispacy_tokenizer(max_cache_size=0)
+    texts = shuffled_texts(seed=11, count=50)
+    for text in texts:
+        assert tokens(caching(text)) == tokens(uncached(text))
+    longest = max(len(set(text.split())) + 2 * text.count("\n") + 10 for text in texts)
+    assert 20 <= len(caching._seen) <= 20 + longest
+    assert caching.tokenizer.max_cache_size == 20
