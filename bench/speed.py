@@ -12,8 +12,10 @@ ratios (the speed-up of the workers also from back-to-back pairs of runs, since 
 machine drifts), plus the word-pair fidelity of the PDF text evx stored against the articles'
 JATS XML.
 Times are medians of ``--runs`` passes; evx's start-up (imports, building the NLP pipeline) is
-timed apart from the ingest itself. Every mode keeps its NLP pipeline between its runs (the
-workers too), so the first run is cold in every mode and the median is warm, as one long run is.
+timed apart from the ingest itself. Each timed ingest gets a pipeline built afresh and warmed,
+untimed, on other papers (the abstracts before the PDFs, the PDFs' JATS XML before the
+abstracts): as in one long run over new papers, it has seen words of the field, but no word of
+the files it is timed on.
 ``--large N`` also ingests a corpus of N abstracts made by
 copying the dev abstracts under new names, then times a refresh with nothing changed.
 
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -102,34 +105,33 @@ def floor_scispacy(abstracts: list[Path], runs: int) -> dict:
     return _timed(one_pass, runs, "documents")
 
 
-def evx_ingest(folder: Path, runs: int, workers: int) -> dict:
+def evx_ingest(folder: Path, runs: int, workers: int, warm_folder: Path) -> dict:
     """Start-up once (imports, building the NLP pipeline; with workers, starting the workers
-    that each build it), then ``runs`` ingests into fresh databases."""
+    that each build it), then ``runs`` ingests into fresh databases, each by a pipeline that
+    has read ``warm_folder`` but none of the timed files (``_pipeline_for_a_run``)."""
     began = time.perf_counter()
     from pipeline.ingest import ingest
 
-    keep = _kept_workers()
     if workers == 1:
         from pipeline.extract.nlp import build_nlp
 
         build_nlp()
     else:
-        _start_workers(workers)
+        with _kept_workers():
+            _start_workers(workers)
     startup = time.perf_counter() - began
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
     times, summary = [], None
     try:
         for i in range(runs):
             db = work / f"run{i}.db"
-            start = time.perf_counter()
-            # (evx before issue 5 had no workers option: the "before" figures ran with 1)
-            options = {"workers": workers} if workers != 1 else {}
-            summary = ingest([folder], db, **options)
-            times.append(time.perf_counter() - start)
+            with _pipeline_for_a_run(workers, warm_folder, work / f"warm{i}.db"):
+                start = time.perf_counter()
+                summary = ingest([folder], db, **_workers_option(workers))
+                times.append(time.perf_counter() - start)
         pages = _stored_pages(db)
         texts = _stored_texts(db)
     finally:
-        keep.close()
         shutil.rmtree(work, ignore_errors=True)
     return {
         "times": times, "median": statistics.median(times), "startup": startup,
@@ -138,30 +140,49 @@ def evx_ingest(folder: Path, runs: int, workers: int) -> dict:
     }
 
 
-def evx_pairs(folder: Path, runs: int, workers: int) -> dict:
+def evx_pairs(folder: Path, runs: int, workers: int, warm_folder: Path) -> dict:
     """The speed-up of ``workers`` over one worker from back-to-back pairs of ingests (order
     alternating): this VM's speed drifts by tens of percent within minutes, which skews a ratio
     of medians taken minutes apart. Memory is not measured here (both modes share the process)."""
-    from pipeline.extract.nlp import build_nlp
     from pipeline.ingest import ingest
 
-    build_nlp()
-    keep = _kept_workers()
-    _start_workers(workers)
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
     ratios = []
     try:
         for i in range(runs):
             seconds = {}
             for n in ((1, workers) if i % 2 == 0 else (workers, 1)):
-                start = time.perf_counter()
-                ingest([folder], work / f"run{i}-{n}.db", workers=n)
-                seconds[n] = time.perf_counter() - start
+                with _pipeline_for_a_run(n, warm_folder, work / f"warm{i}-{n}.db"):
+                    start = time.perf_counter()
+                    ingest([folder], work / f"run{i}-{n}.db", workers=n)
+                    seconds[n] = time.perf_counter() - start
             ratios.append(seconds[1] / seconds[workers])
     finally:
-        keep.close()
         shutil.rmtree(work, ignore_errors=True)
     return {"ratios": ratios, "median": statistics.median(ratios)}
+
+
+@contextlib.contextmanager
+def _pipeline_for_a_run(workers: int, warm_folder: Path, warm_db: Path) -> Iterator[None]:
+    """A pipeline as a long run over new papers has it: it has read other papers of the field,
+    but none of the timed files. So it is built afresh (spaCy's vocabulary and evx's tokenizer
+    cache hold no word of the timed files: a pipeline kept from the last run would find every
+    word cached), then warmed, untimed, by ingesting ``warm_folder``. With workers, the workers
+    so warmed are the ones the timed ingest gets."""
+    from pipeline.ingest import ingest
+
+    with _kept_workers():
+        if workers == 1:
+            from pipeline.extract.nlp import build_nlp
+
+            build_nlp.cache_clear()
+        ingest([warm_folder], warm_db, **_workers_option(workers))
+        yield
+
+
+def _workers_option(workers: int) -> dict:
+    # (evx before issue 5 had no workers option: the "before" figures ran with 1)
+    return {"workers": workers} if workers != 1 else {}
 
 
 def _start_workers(workers: int) -> None:
@@ -174,9 +195,7 @@ def _start_workers(workers: int) -> None:
 
 
 def _kept_workers() -> contextlib.ExitStack:
-    """Workers kept from one ingest to the next, so that every mode is timed warm after the
-    first run: the run's own process keeps its NLP pipeline between runs, and new workers
-    would see every word for the first time again. (evx before issue 5 has no workers.)"""
+    """Workers kept from the warm-up ingest for the timed one. (evx before issue 5 has no workers.)"""
     stack = contextlib.ExitStack()
     try:
         from pipeline.workers import kept_workers
@@ -214,7 +233,7 @@ CHILD_JOBS = {"floor_pdfium": floor_pdfium, "floor_pdfplumber": floor_pdfplumber
 def child_main(job: str, params: dict) -> None:
     if job in ("evx_ingest", "evx_pairs"):
         run = evx_ingest if job == "evx_ingest" else evx_pairs
-        result = run(Path(params["folder"]), params["runs"], params["workers"])
+        result = run(Path(params["folder"]), params["runs"], params["workers"], Path(params["warm"]))
     else:
         result = CHILD_JOBS[job]([Path(p) for p in params["files"]], params["runs"])
     json.dump(result, sys.stdout)
@@ -376,13 +395,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
     folder = linked_folder(pdfs, work / "pdfs")
+    # Timed PDF runs follow a warm-up on the abstracts, and the reverse (_pipeline_for_a_run).
+    warm = str(linked_folder(sorted(args.abstracts.glob("*.txt")), work / "warm-for-pdfs"))
+    evx = {"folder": str(folder), "runs": args.runs, "warm": warm}
     out = {"pdfium": run_child("floor_pdfium", {"files": [str(p) for p in pdfs], "runs": args.runs})}
     if "pdfplumber" not in args.skip:
         out["pdfplumber"] = run_child("floor_pdfplumber", {"files": [str(p) for p in pdfs], "runs": args.plumber_runs})
-    out["evx_1"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": 1})
+    out["evx_1"] = run_child("evx_ingest", {**evx, "workers": 1})
     if args.workers > 1:
-        out["evx_n"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
-        out["pairs"] = run_child("evx_pairs", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
+        out["evx_n"] = run_child("evx_ingest", {**evx, "workers": args.workers})
+        out["pairs"] = run_child("evx_pairs", {**evx, "workers": args.workers})
     pages = out["pdfium"]["pages"]
     out["fidelity"], files = fidelity(out["evx_1"].pop("texts"), args.pdfs)
     out.get("evx_n", {}).pop("texts", None)
@@ -398,11 +420,15 @@ def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
 
 def bench_abstracts(abstracts: list[Path], work: Path, args) -> dict:
     folder = linked_folder(abstracts, work / "abstracts")
+    # The JATS XML of the dev PDFs: articles of the same kind, and a reader that needs little
+    # memory (a PDF warm-up would set the peak memory of this job).
+    warm = str(linked_folder(sorted(args.pdfs.glob("*.xml")), work / "warm-for-abstracts"))
+    evx = {"folder": str(folder), "runs": args.runs, "warm": warm}
     out = {"scispacy": run_child("floor_scispacy", {"files": [str(p) for p in abstracts], "runs": args.runs})}
-    out["evx_1"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": 1})
+    out["evx_1"] = run_child("evx_ingest", {**evx, "workers": 1})
     if args.workers > 1:
-        out["evx_n"] = run_child("evx_ingest", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
-        out["pairs"] = run_child("evx_pairs", {"folder": str(folder), "runs": args.runs, "workers": args.workers})
+        out["evx_n"] = run_child("evx_ingest", {**evx, "workers": args.workers})
+        out["pairs"] = run_child("evx_pairs", {**evx, "workers": args.workers})
     for key in ("evx_1", "evx_n"):
         out.get(key, {}).pop("texts", None)
     print(f"\nAbstracts: {len(abstracts)} files (evx stored {out['evx_1']['documents']} documents, "
