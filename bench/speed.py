@@ -12,10 +12,9 @@ ratios (the speed-up of the workers also from back-to-back pairs of runs, since 
 machine drifts), plus the word-pair fidelity of the PDF text evx stored against the articles'
 JATS XML.
 Times are medians of ``--runs`` passes; evx's start-up (imports, building the NLP pipeline) is
-timed apart from the ingest itself. Each timed ingest gets a pipeline built afresh and warmed,
-untimed, on other papers (the abstracts before the PDFs, the PDFs' JATS XML before the
-abstracts): as in one long run over new papers, it has seen words of the field, but no word of
-the files it is timed on.
+timed apart from the ingest itself. The files are timed in two halves (folds), each ingested
+by a pipeline built afresh and warmed, untimed, on the other half: as in one long run over new
+papers, it has seen words of the field, but no word of the files it is timed on.
 ``--large N`` also ingests a corpus of N abstracts made by
 copying the dev abstracts under new names, then times a refresh with nothing changed.
 
@@ -37,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,13 +103,11 @@ def floor_scispacy(abstracts: list[Path], runs: int) -> dict:
     return _timed(one_pass, runs, "documents")
 
 
-def evx_ingest(folder: Path, runs: int, workers: int, warm_folder: Path) -> dict:
+def evx_ingest(folds: list[Path], runs: int, workers: int) -> dict:
     """Start-up once (imports, building the NLP pipeline; with workers, starting the workers
-    that each build it), then ``runs`` ingests into fresh databases, each by a pipeline that
-    has read ``warm_folder`` but none of the timed files (``_pipeline_for_a_run``)."""
+    that each build it), then ``runs`` ingests of both folds into fresh databases
+    (``_held_out_ingest``)."""
     began = time.perf_counter()
-    from pipeline.ingest import ingest
-
     if workers == 1:
         from pipeline.extract.nlp import build_nlp
 
@@ -121,63 +117,62 @@ def evx_ingest(folder: Path, runs: int, workers: int, warm_folder: Path) -> dict
             _start_workers(workers)
     startup = time.perf_counter() - began
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
-    times, summary = [], None
+    times, counts = [], {}
     try:
         for i in range(runs):
             db = work / f"run{i}.db"
-            with _pipeline_for_a_run(workers, warm_folder, work / f"warm{i}.db"):
-                start = time.perf_counter()
-                summary = ingest([folder], db, **_workers_option(workers))
-                times.append(time.perf_counter() - start)
+            seconds, counts = _held_out_ingest(folds, db, workers, work / f"warm{i}")
+            times.append(seconds)
         pages = _stored_pages(db)
         texts = _stored_texts(db)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {
-        "times": times, "median": statistics.median(times), "startup": startup,
-        "documents": summary.documents_read, "files": summary.files_seen, "failed": len(summary.errors),
-        "pages": pages, "texts": texts,
-    }
+    return {"times": times, "median": statistics.median(times), "startup": startup, **counts, "pages": pages,
+            "texts": texts}
 
 
-def evx_pairs(folder: Path, runs: int, workers: int, warm_folder: Path) -> dict:
+def evx_pairs(folds: list[Path], runs: int, workers: int) -> dict:
     """The speed-up of ``workers`` over one worker from back-to-back pairs of ingests (order
     alternating): this VM's speed drifts by tens of percent within minutes, which skews a ratio
     of medians taken minutes apart. Memory is not measured here (both modes share the process)."""
-    from pipeline.ingest import ingest
-
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
     ratios = []
     try:
         for i in range(runs):
             seconds = {}
             for n in ((1, workers) if i % 2 == 0 else (workers, 1)):
-                with _pipeline_for_a_run(n, warm_folder, work / f"warm{i}-{n}.db"):
-                    start = time.perf_counter()
-                    ingest([folder], work / f"run{i}-{n}.db", workers=n)
-                    seconds[n] = time.perf_counter() - start
+                seconds[n], _counts = _held_out_ingest(folds, work / f"run{i}-{n}.db", workers, work / f"warm{i}-{n}")
             ratios.append(seconds[1] / seconds[workers])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"ratios": ratios, "median": statistics.median(ratios)}
 
 
-@contextlib.contextmanager
-def _pipeline_for_a_run(workers: int, warm_folder: Path, warm_db: Path) -> Iterator[None]:
-    """A pipeline as a long run over new papers has it: it has read other papers of the field,
-    but none of the timed files. So it is built afresh (spaCy's vocabulary and evx's tokenizer
-    cache hold no word of the timed files: a pipeline kept from the last run would find every
-    word cached), then warmed, untimed, by ingesting ``warm_folder``. With workers, the workers
+def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -> tuple[float, dict]:
+    """Seconds to ingest every file into ``db``, each fold by a pipeline as a long run over new
+    papers has it: one that has read other papers of the field but none of the timed files.
+    A pipeline kept from the last run would find every word of the files in spaCy's vocabulary
+    and evx's tokenizer cache. So each fold is ingested by a pipeline built afresh and warmed,
+    untimed, by ingesting the other fold (into a scratch database); with workers, the workers
     so warmed are the ones the timed ingest gets."""
     from pipeline.ingest import ingest
 
-    with _kept_workers():
-        if workers == 1:
-            from pipeline.extract.nlp import build_nlp
+    scratch.mkdir(parents=True, exist_ok=True)
+    seconds, counts = 0.0, {"documents": 0, "files": 0, "failed": 0}
+    for i, fold in enumerate(folds):
+        with _kept_workers():
+            if workers == 1:
+                from pipeline.extract.nlp import build_nlp
 
-            build_nlp.cache_clear()
-        ingest([warm_folder], warm_db, **_workers_option(workers))
-        yield
+                build_nlp.cache_clear()
+            ingest([folds[1 - i]], scratch / f"fold{i}.db", **_workers_option(workers))
+            start = time.perf_counter()
+            summary = ingest([fold], db, **_workers_option(workers))
+            seconds += time.perf_counter() - start
+        counts["documents"] += summary.documents_read
+        counts["files"] += summary.files_seen
+        counts["failed"] += len(summary.errors)
+    return seconds, counts
 
 
 def _workers_option(workers: int) -> dict:
@@ -233,7 +228,7 @@ CHILD_JOBS = {"floor_pdfium": floor_pdfium, "floor_pdfplumber": floor_pdfplumber
 def child_main(job: str, params: dict) -> None:
     if job in ("evx_ingest", "evx_pairs"):
         run = evx_ingest if job == "evx_ingest" else evx_pairs
-        result = run(Path(params["folder"]), params["runs"], params["workers"], Path(params["warm"]))
+        result = run([Path(fold) for fold in params["folds"]], params["runs"], params["workers"])
     else:
         result = CHILD_JOBS[job]([Path(p) for p in params["files"]], params["runs"])
     json.dump(result, sys.stdout)
@@ -325,6 +320,11 @@ def timed_command(args: list[str], runs: int) -> dict:
     }
 
 
+def two_folds(files: list[Path], folder: Path) -> list[str]:
+    """Folders of links to every other file (the first, third...; the second, fourth...)."""
+    return [str(linked_folder(files[i::2], folder / f"fold{i}")) for i in (0, 1)]
+
+
 def linked_folder(files: list[Path], folder: Path) -> Path:
     """A folder of symbolic links to ``files``: the ingest sees exactly these files."""
     folder.mkdir(parents=True)
@@ -394,10 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
-    folder = linked_folder(pdfs, work / "pdfs")
-    # Timed PDF runs follow a warm-up on the abstracts, and the reverse (_pipeline_for_a_run).
-    warm = str(linked_folder(sorted(args.abstracts.glob("*.txt")), work / "warm-for-pdfs"))
-    evx = {"folder": str(folder), "runs": args.runs, "warm": warm}
+    evx = {"folds": two_folds(pdfs, work / "pdfs"), "runs": args.runs}
     out = {"pdfium": run_child("floor_pdfium", {"files": [str(p) for p in pdfs], "runs": args.runs})}
     if "pdfplumber" not in args.skip:
         out["pdfplumber"] = run_child("floor_pdfplumber", {"files": [str(p) for p in pdfs], "runs": args.plumber_runs})
@@ -419,11 +416,7 @@ def bench_pdfs(pdfs: list[Path], work: Path, args) -> dict:
 
 
 def bench_abstracts(abstracts: list[Path], work: Path, args) -> dict:
-    folder = linked_folder(abstracts, work / "abstracts")
-    # The JATS XML of the dev PDFs: articles of the same kind, and a reader that needs little
-    # memory (a PDF warm-up would set the peak memory of this job).
-    warm = str(linked_folder(sorted(args.pdfs.glob("*.xml")), work / "warm-for-abstracts"))
-    evx = {"folder": str(folder), "runs": args.runs, "warm": warm}
+    evx = {"folds": two_folds(abstracts, work / "abstracts"), "runs": args.runs}
     out = {"scispacy": run_child("floor_scispacy", {"files": [str(p) for p in abstracts], "runs": args.runs})}
     out["evx_1"] = run_child("evx_ingest", {**evx, "workers": 1})
     if args.workers > 1:
