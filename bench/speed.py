@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -164,6 +165,7 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
             if workers == 1:
                 from pipeline.extract.nlp import build_nlp
 
+                gc.unfreeze()  # (evx freezes the objects of the pipeline it builds: let the last go)
                 build_nlp.cache_clear()
             ingest([folds[1 - i]], scratch / f"fold{i}.db", **_workers_option(workers))
             start = time.perf_counter()

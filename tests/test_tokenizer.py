@@ -90,3 +90,14 @@ def test_cache_is_bounded():
     longest = max(len(set(text.split())) + 2 * text.count("\n") + 10 for text in texts)
     assert 20 <= len(caching._seen) <= 20 + longest
     assert caching.tokenizer.max_cache_size == 20
+
+
+def test_pipeline_is_out_of_the_garbage_collectors_reach(nlp):
+    """build_nlp freezes what it built: full collections would walk the lexicons every time."""
+    import gc
+
+    lexicon_ner = nlp.get_pipe("evx_lexicon_ner")
+    tracked = [nlp, lexicon_ner, lexicon_ner.lex]
+    assert all(gc.is_tracked(obj) for obj in tracked)
+    collectable = {id(obj) for generation in (0, 1, 2) for obj in gc.get_objects(generation)}
+    assert not any(id(obj) in collectable for obj in tracked)
