@@ -41,9 +41,9 @@ _kept: dict[int, ProcessPoolExecutor] | None = None  # pools kept between runs (
 @contextmanager
 def kept_workers() -> Iterator[None]:
     """Keep each run's worker processes for the next run in this block, instead of starting
-    new ones: a benchmark's repeated runs then measure workers that have seen the corpus, as
-    the run's own process has (spaCy's vocabulary and tokenizer cache fill up on first sight
-    of each word), which is what one long run is like."""
+    new ones: a benchmark warms the workers with one ingest and times the next, as the run's
+    own process keeps its pipeline (spaCy's vocabulary and tokenizer cache fill up on first
+    sight of each word, as in one long run)."""
     global _kept
     _kept = {}
     try:
