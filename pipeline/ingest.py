@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from pipeline import extractor, readers
 from pipeline.analysis import Analysis
@@ -235,6 +235,7 @@ class _Job:
         self.engine, self.run_id, self.version = engine, run_id, version
         self.reextract, self.time_limit = reextract, time_limit
         self.summary = IngestSummary(run_id=run_id)
+        self.loads: Connection | None = None  # the connection that loads files, during run
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
 
     def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
@@ -247,7 +248,8 @@ class _Job:
         # stored, and stored strictly in order.
         steps: deque[_Step] = deque()
         done, last_update = 0, time.monotonic()
-        with Analysers(workers) as analysers:
+        # The loads share one connection, kept for the run (other statements take one from the pool).
+        with Analysers(workers) as analysers, self.engine.connect() as self.loads:
             for position, ref in enumerate(files):
                 self.summary.files_seen += 1
                 steps.append(self.plan(ref, known.get(ref.name), analysers))
@@ -345,7 +347,7 @@ class _Job:
             if known is not None and known.sha256 == step.digest:
                 self.finish_unchanged(step)
                 return
-            result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
+            result = load_file(self.loads, ref.name, step.digest, step.analysis.result(), self.version,
                                run_id=self.run_id, force=True, stat=step.stat)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             self.fail(ref.name, failure_reason(exc))
@@ -371,7 +373,7 @@ class _Job:
             log.info("run %d: restored %s", self.run_id, ref.name)
             acted = True
         if step.analysis is not None:
-            result = load_file(self.engine, ref.name, step.digest, step.analysis.result(), self.version,
+            result = load_file(self.loads, ref.name, step.digest, step.analysis.result(), self.version,
                                run_id=self.run_id, force=True, stat=step.stat)
             summary.count_load(result)
             summary.files_reextracted += 1

@@ -97,13 +97,14 @@ def read_path(path: Path, source: str | None = None) -> Iterator[Document]:
 
         yield read_pdf(path, source)
         return
-    yield from _read_parsed(path, fmt, source)
+    # A head shorter than asked for is the whole file (an abstract): no need to read it again.
+    yield from _read_parsed(path, fmt, source, head if len(head) < HEAD_BYTES else None)
 
 
-def _read_parsed(path: Path, fmt: str, source: str) -> list[Document]:
-    """Read and parse the whole file before anything is yielded."""
+def _read_parsed(path: Path, fmt: str, source: str, data: bytes | None = None) -> list[Document]:
+    """Read (unless ``data`` holds the file) and parse the whole file before anything is yielded."""
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ReaderError(f"cannot read file: {exc.strerror or exc}") from None
     try:

@@ -22,6 +22,9 @@ _PDF_MAGIC = b"%PDF-"
 _PDF_MAGIC_WITHIN = 1024  # some PDFs carry junk before the header; readers accept 1 KiB of it
 _BINARY_CONTROL_SHARE = 0.05  # more C0 control bytes than this is not text
 _BINARY_HIGH_SHARE = 0.30  # nor is invalid UTF-8 with this many bytes >= 0x80
+# The bytes counted, by what deleting them takes off the head's length (a C-speed count).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\f\r") + b"\x7f"
+_HIGH_BYTES = bytes(range(0x80, 0x100))
 
 # XML prolog items before the root element: declaration/PIs, comments, DOCTYPE (with subset).
 _PROLOG_ITEM = re.compile(
@@ -94,7 +97,7 @@ def xml_root(text: str) -> str | None:
 
 def _looks_binary(head: bytes) -> bool:
     """True for content that is not text in any 8-bit encoding (control bytes, random bytes)."""
-    controls = sum(1 for b in head if (b < 32 and b not in b"\t\n\f\r") or b == 127)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls / len(head) > _BINARY_CONTROL_SHARE:
         return True
     try:
@@ -102,7 +105,7 @@ def _looks_binary(head: bytes) -> bool:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return False
     except UnicodeDecodeError:
-        high = sum(1 for b in head if b >= 0x80)
+        high = len(head) - len(head.translate(None, _HIGH_BYTES))
         return high / len(head) > _BINARY_HIGH_SHARE
 
 
