@@ -114,8 +114,7 @@ def evx_ingest(folds: list[Path], runs: int, workers: int) -> dict:
 
         build_nlp()
     else:
-        with _kept_workers():
-            _start_workers(workers)
+        _start_workers(workers)
     startup = time.perf_counter() - began
     work = Path(tempfile.mkdtemp(prefix="evx-bench-"))
     times, counts = [], {}
@@ -142,7 +141,7 @@ def evx_pairs(folds: list[Path], runs: int, workers: int) -> dict:
         for i in range(runs):
             seconds = {}
             for n in ((1, workers) if i % 2 == 0 else (workers, 1)):
-                seconds[n], _counts = _held_out_ingest(folds, work / f"run{i}-{n}.db", workers, work / f"warm{i}-{n}")
+                seconds[n], _counts = _held_out_ingest(folds, work / f"run{i}-{n}.db", n, work / f"warm{i}-{n}")
             ratios.append(seconds[1] / seconds[workers])
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -183,7 +182,7 @@ def _workers_option(workers: int) -> dict:
 
 
 def _start_workers(workers: int) -> None:
-    """Start the workers (kept for the runs), one batch of work each."""
+    """Start the workers and give each a batch of work, to time evx's start-up with workers."""
     from pipeline.workers import BATCH_BYTES, Analysers
 
     with Analysers(workers) as analysers:
