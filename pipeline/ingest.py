@@ -249,7 +249,7 @@ class _Job:
         steps: deque[_Step] = deque()
         done, last_update = 0, time.monotonic()
         # The loads share one connection, kept for the run (other statements take one from the pool).
-        with Analysers(workers) as analysers, self.engine.connect() as self.loads:
+        with Analysers(workers, len(files)) as analysers, self.engine.connect() as self.loads:
             for position, ref in enumerate(files):
                 self.summary.files_seen += 1
                 steps.append(self.plan(ref, known.get(ref.name), analysers))

@@ -1,6 +1,7 @@
 """Reading and analysis in worker processes: same results in the same order as in one process,
 and a worker that dies fails only the file it was reading."""
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from pipeline.export import export_records, write_jsonl
 from pipeline.ingest import ingest
 from pipeline.store import open_store
-from pipeline.workers import Analysers, WorkerDied, kept_workers
+from pipeline.workers import BATCH_TASKS, Analysers, WorkerDied, kept_workers
 
 
 def _square(x: int) -> int:
@@ -32,6 +33,17 @@ def test_results_come_back_in_order(workers):
     with Analysers(workers) as analysers:
         pending = [analysers.submit(_square, x) for x in range(12)]
         assert [p.result() for p in pending] == [x * x for x in range(12)]
+
+
+def test_batches_grow_at_the_start_and_shrink_at_the_end():
+    with Analysers(2, tasks=60) as analysers:
+        pending = [analysers.submit(_square, x) for x in range(60)]
+        assert [p.result() for p in pending] == [x * x for x in range(60)]
+    sizes = [sum(1 for _ in group) for _future, group in itertools.groupby(pending, key=lambda p: id(p.future))]
+    assert sum(sizes) == 60 and max(sizes) == BATCH_TASKS
+    assert sizes[:4] == [1, 2, 4, 8]  # the first result is back after one task
+    tail = sizes[sizes.index(BATCH_TASKS, 4):]
+    assert tail == sorted(tail, reverse=True) and tail[-1] == 1, sizes  # no full batch last
 
 
 def test_a_dead_worker_fails_its_own_task_only():
