@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import gc
 import json
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -154,7 +155,8 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
     A pipeline kept from the last run would find every word of the files in spaCy's vocabulary
     and evx's tokenizer cache. So each fold is ingested by a pipeline built afresh and warmed,
     untimed, by ingesting the other fold (into a scratch database); with workers, the workers
-    so warmed are the ones the timed ingest gets."""
+    so warmed are the ones the timed ingest gets, and each of them has first read the whole
+    other fold (an ingest gives each only its share): every pipeline timed has read the same."""
     from pipeline.ingest import ingest
 
     scratch.mkdir(parents=True, exist_ok=True)
@@ -166,6 +168,8 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
 
                 gc.unfreeze()  # (evx freezes the objects of the pipeline it builds: let the last go)
                 build_nlp.cache_clear()
+            else:
+                _warm_each_worker(workers, folds[1 - i])
             ingest([folds[1 - i]], scratch / f"fold{i}.db", **_workers_option(workers))
             start = time.perf_counter()
             summary = ingest([fold], db, **_workers_option(workers))
@@ -179,6 +183,30 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
 def _workers_option(workers: int) -> dict:
     # (evx before issue 5 had no workers option: the "before" figures ran with 1)
     return {"workers": workers} if workers != 1 else {}
+
+
+def _warm_each_worker(workers: int, folder: Path) -> None:
+    """Have each worker of the kept pool read and analyse every file in ``folder``."""
+    from pipeline.workers import Analysers
+
+    with multiprocessing.Manager() as manager, Analysers(workers) as analysers:
+        # Each task waits for all the others to start: no worker can take two.
+        barrier = manager.Barrier(workers)
+        pending = []
+        for _ in range(workers):
+            pending.append(analysers.submit(_analyse_folder, str(folder), barrier))
+            analysers.send()  # one task a batch
+        if len({task.result() for task in pending}) != workers:
+            raise SystemExit("bench: a worker took two warm-up tasks")
+
+
+def _analyse_folder(folder: str, barrier) -> int:
+    from pipeline.ingest import read_and_analyse
+
+    barrier.wait(timeout=600)
+    for path in sorted(Path(folder).iterdir()):
+        read_and_analyse(path, None, path.name)
+    return os.getpid()
 
 
 def _start_workers(workers: int) -> None:
