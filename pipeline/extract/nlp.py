@@ -321,8 +321,17 @@ class LexiconNER:
             exact = len(surface) <= 5 and any(c.isupper() for c in surface)
             words = tuple(t.text if exact else t.lower_ for t in nlp.make_doc(surface) if not t.is_space)
             self.endpoints_by_first.setdefault((exact, words[0]), []).append((words, exact, canonical))
-        # Words that may start a phrase, as written or in lower case: most words are neither.
-        self.endpoint_first_words = frozenset(word for _exact, word in self.endpoints_by_first)
+        # The lower-case words that may start a phrase ("os" for "OS" too): most words are none.
+        self.endpoint_first_lowers = frozenset(
+            word.lower() if exact else word for exact, word in self.endpoints_by_first)
+        # Drug and backbone names of one word, and the second words of longer names by their
+        # first word: "and", ",", "in" start names in the dictionary ("and emtricitabine)"), but
+        # the next word rules out nearly all of them.
+        self.one_word_names = frozenset(key for key in lexicons.drug_prefixes if " " not in key and (
+            key in lexicons.drugs or _backbone_key(key) in lexicons.backbones))
+        self.second_words: dict[str, set[str]] = {}
+        for first, second in (key.split(" ")[:2] for key in lexicons.drug_prefixes if " " in key):
+            self.second_words.setdefault(first, set()).add(second)
 
     def __call__(self, doc: Doc) -> Doc:
         abbreviations = {short.text: long.text.lower() for short, long in abbreviation_pairs(doc)}
@@ -358,8 +367,8 @@ class LexiconNER:
         """(first token, end token, canonical) of every endpoint phrase; the words of a phrase
         may be split over lines ("objective\nresponse"), so white-space tokens are skipped."""
         texts, lowers, index = words.texts, words.lowers, words.index
-        firsts = self.endpoint_first_words
-        for p in [p for p, (text, lower) in enumerate(zip(texts, lowers)) if text in firsts or lower in firsts]:
+        firsts = self.endpoint_first_lowers
+        for p in [p for p, lower in enumerate(lowers) if lower in firsts]:
             text = texts[p]
             for key in ((True, text), (False, lowers[p])):
                 for phrase, exact, canonical in self.endpoints_by_first.get(key, ()):
@@ -378,9 +387,11 @@ class LexiconNER:
         spans = []
         texts, lowers, index = words.texts, words.lowers, words.index  # n-grams skip line breaks
         prefixes = lex.drug_prefixes
-        # A name starts at a word that starts a name or is a local abbreviation; the other words
-        # are not looked at.
-        starts = [p for p, key in enumerate(lowers) if key in prefixes]
+        # A name starts at a word that is one, starts one with the next word or is a local
+        # abbreviation; the other words are not looked at.
+        last = len(lowers) - 1
+        starts = [p for p, key in enumerate(lowers) if key in prefixes and (
+            key in self.one_word_names or p < last and lowers[p + 1] in self.second_words.get(key, ()))]
         if local:
             starts = sorted({*starts, *(p for p, text in enumerate(texts) if text in local)})
         free = 0  # the first word not inside a name found already
