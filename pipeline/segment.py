@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
 from pipeline.document import Document
-from pipeline.tokens import Words, abbreviation_pairs, keep_text, positions
+from pipeline.tokens import Words, abbreviation_pairs, keep_text
 
 HEADING_WORDS = (
     r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
@@ -133,7 +133,7 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
         return
     words = Words.of(doc)
     texts, offsets, index = words.tokens, words.offsets, words.index
-    starts = numpy.full(len(doc), -1, dtype="int32")  # SENT_START: 1 start, -1 inside
+    starts = numpy.full(len(doc), -1, dtype="int64")  # SENT_START: 1 start, -1 inside
     starts[0] = 1
     if index:
         starts[index[0]] = 1
@@ -149,16 +149,14 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
             p = bisect.bisect_right(index, i)
             if p < len(index):
                 starts[index[p]] = 1
-    for end in SENTENCE_END:
-        for p in positions(words.texts, [end]):
-            # Only a capital, digit or opening bracket starts a new sentence: "Co., LTD., Chengdu"
-            # and "vs. placebo" do not.
-            if p + 1 < len(index):
-                first = words.texts[p + 1][0]
-                if first.isupper() or first.isdigit() or first in "([\"“‘'":
-                    starts[index[p + 1]] = 1
+    # After a sentence-ending word only a capital, digit or opening bracket starts a sentence:
+    # "Co., LTD., Chengdu" and "vs. placebo" do not.
+    for p in [p + 1 for p, word in enumerate(words.texts[:-1]) if word in SENTENCE_END]:
+        first = words.texts[p][0]
+        if first.isupper() or first.isdigit() or first in "([\"“‘'":
+            starts[index[p]] = 1
     # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.
-    doc.from_array([SENT_START], starts.astype("int64").view("uint64").reshape(-1, 1))
+    doc.from_array([SENT_START], starts.view("uint64").reshape(-1, 1))
 
 
 def segment(document: Document, nlp) -> Segmentation:
@@ -180,8 +178,8 @@ def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Se
     words = Words.of(doc)
     texts, offsets = words.tokens, words.offsets
     # doc.sents, read from the sentence starts without building a Span per sentence
-    marks = doc.to_array(SENT_START)
-    bounds = [0, *(numpy.flatnonzero(marks[1:] == 1) + 1).tolist(), len(doc)]
+    starts = (doc.to_array(SENT_START) == 1).nonzero()[0].tolist()
+    bounds = [0, *(i for i in starts if i), len(doc)]
     for sent_start, sent_end in itertools.pairwise(bounds):
         # Trim surrounding white space so offsets point at the words themselves.
         first, last = sent_start, sent_end - 1

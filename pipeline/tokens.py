@@ -33,7 +33,8 @@ class Words:
     """A doc's token texts, read once: building a spaCy Token object for every look-up is the
     slow part of a rule-based NER. ``tokens`` has every token; ``texts`` only the words (tokens
     other than white space, so phrases match across line breaks), word p being token ``index[p]``;
-    ``offsets`` has each token's character offset."""
+    ``offsets`` has each token's character offset. The lists are read, never changed (``texts``
+    is ``tokens`` when no token is white space)."""
 
     @classmethod
     def of(cls, doc: Doc) -> Words:
@@ -51,8 +52,11 @@ class Words:
         self.tokens = [text[start : start + length] for start, length in zip(self.offsets, lengths)]
         self.token_lowers = list(map(str.lower, self.tokens))
         self.index = [i for i, text in enumerate(self.tokens) if not text.isspace()]
-        self.texts = [self.tokens[i] for i in self.index]
-        self.lowers = [self.token_lowers[i] for i in self.index]
+        if len(self.index) == len(self.tokens):  # no white-space token: the words are the tokens
+            self.texts, self.lowers = self.tokens, self.token_lowers
+        else:
+            self.texts = [self.tokens[i] for i in self.index]
+            self.lowers = [self.token_lowers[i] for i in self.index]
 
 
 def forget_words(doc: Doc) -> None:

@@ -69,6 +69,26 @@ def test_sentence_checks_agree_with_their_patterns(cheap, slow, words, shared_co
         assert cheap(_view(text)) == slow(text), text
 
 
+@pytest.mark.parametrize("cue, words", [
+    (markers.has_her2_cue, CHECKS[0][2]),
+    (outcomes.has_ratio_cue, CHECKS[1][2]),
+    (markers.has_marker_cue, CHECKS[2][2]),
+], ids=["her2", "ratio", "marker"])
+def test_a_document_holds_every_cue_its_sentences_hold(cue, words, shared_corpus) -> None:
+    """analyse skips an extractor for a document whose text holds none of its cues: a sentence
+    (a slice of the text) holding one must make the whole text hold one."""
+    def holds(text: str) -> bool:
+        return cue(text, lowered(text))
+
+    made_up = _made_up(words)
+    cases = [(sentence, text) for text in _texts(shared_corpus) for sentence in re.split(r"(?<=[.;:])\s+|\n", text)]
+    cases += [(middle, before + middle + after) for before, middle, after in zip(made_up, made_up[1:], made_up[2:])]
+    assert any(holds(sentence) for sentence, _ in cases)
+    for sentence, text in cases:
+        if holds(sentence):
+            assert holds(text), (sentence, text)
+
+
 @pytest.mark.parametrize("pattern, cue, in_lower_case", [
     (trials.REGISTRY_ID, trials.REGISTRY_CUE, False),
     (trials.COOP_TRIAL, trials.COOP_CUE, False),
@@ -79,6 +99,26 @@ def test_trial_cues_hold_in_every_match(pattern, cue, in_lower_case, shared_corp
     for text in _texts(shared_corpus) + made_up:
         if pattern.search(text):
             assert cue.search(lowered(text) if in_lower_case else text), text
+
+
+def test_her2_and_marker_patterns_hold_the_words_tested_first(shared_corpus) -> None:
+    """extract_her2 tries the ISH patterns only on text holding "ISH" or "situ" (in lower case),
+    the HER2:CEP17 ratio on text holding "cep"; extract_biomarkers the cut-offs on text with "%"."""
+    words = ["FISH", "ISH", "in situ hybridization", "HER2", "HER2/CEP17 ratio 2.2", "IHC 2+", "positive by", "ER",
+             "Ki67", "PR", "≥", "14%", "or higher"]
+    cues = [
+        ((markers.IHC_ISH, markers.ISH_RESULT, markers.RESULT_BY_METHOD),
+         lambda text: "ISH" in text or "situ" in lowered(text)),
+        ((markers.RATIO,), lambda text: "cep" in lowered(text)),
+        ((markers._gene_patterns()[2],), lambda text: "%" in text),
+    ]
+    texts = _sentences(shared_corpus) + _made_up(words, count=20000)
+    for patterns, cue in cues:
+        for pattern in patterns:
+            matched = [text for text in texts if pattern.search(text)]
+            assert matched, pattern
+            for text in matched:
+                assert cue(text), text
 
 
 def test_before_patterns_end_as_the_cheap_test_says(shared_corpus) -> None:

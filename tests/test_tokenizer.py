@@ -9,6 +9,7 @@ import spacy
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 
 from pipeline.extract.tokenizer import CachingTokenizer
+from pipeline.tokens import Words
 
 MADE_UP = [
     "e.g. the ORR was 30% (95% CI 14-50; 8/27) vs. 20% in arm B, i.e. p=0.03.",
@@ -101,3 +102,16 @@ def test_pipeline_is_out_of_the_garbage_collectors_reach(nlp):
     assert all(gc.is_tracked(obj) for obj in tracked)
     collectable = {id(obj) for generation in (0, 1, 2) for obj in gc.get_objects(generation)}
     assert not any(id(obj) in collectable for obj in tracked)
+
+
+@pytest.mark.parametrize("text", [*MADE_UP, "A text with single spaces only, as many abstracts are."])
+def test_words_are_the_tokens_read_once(nlp, text) -> None:
+    """pipeline.tokens.Words gives spaCy's token texts, with white-space tokens or without any
+    (then the word lists are the token lists themselves)."""
+    doc = nlp.make_doc(text)
+    words = Words(doc)
+    kept = [token for token in doc if not token.is_space]
+    assert (words.tokens, words.offsets) == ([t.text for t in doc], [t.idx for t in doc])
+    assert words.token_lowers == [t.text.lower() for t in doc]
+    assert (words.index, words.texts, words.lowers) == ([t.i for t in kept], [t.text for t in kept],
+                                                        [t.text.lower() for t in kept])

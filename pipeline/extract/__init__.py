@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pipeline.analysis import Analysis
 from pipeline.document import Document
-from pipeline.extract.context import SentenceView, sentence_views
+from pipeline.extract.context import SentenceView, lowered, sentence_views
 from pipeline.extractor import EXTRACTOR_VERSION, RULES_VERSION  # noqa: F401 - re-exported here
-from pipeline.extract.markers import extract_biomarkers, extract_her2, settle_her2
+from pipeline.extract.markers import extract_biomarkers, extract_her2, has_her2_cue, has_marker_cue, settle_her2
 from pipeline.extract.nlp import build_nlp
-from pipeline.extract.outcomes import extract_outcomes
+from pipeline.extract.outcomes import extract_outcomes, has_ratio_cue
 from pipeline.extract.treatments import document_regimen_groups, extract_regimens, nearest_regimen, regimen_drugs
 from pipeline.extract.trials import extract_trials, trial_names
 from pipeline.records import OutcomeRecord, Record
@@ -32,16 +32,23 @@ def analyse(document: Document) -> Analysis:
     # Regimens of each sentence, grouped once, reading the whole document: records and figure
     # attribution both use them.
     groups = document_regimen_groups(usable)
+    # Most documents name no HER2 test, no other marker and no hazard or odds ratio: one look at
+    # the whole text for the cue words a sentence needs spares each sentence the extractor's own
+    # test (without an endpoint, only a ratio can be an outcome).
+    text, low = document.text, lowered(document.text)
+    her2_cue, marker_cue, ratio_cue = has_her2_cue(text, low), has_marker_cue(text, low), has_ratio_cue(text, low)
     records: list[Record] = []
     outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
     for i, view in enumerate(usable):
         previous = usable[i - 1] if i and usable[i - 1].sentence.section == view.sentence.section else None
         records.extend(extract_trials(view))
         records.extend(extract_regimens(view, groups[view.sentence.index]))
-        records.extend(extract_her2(view))
-        records.extend(extract_biomarkers(view))
-        for outcome in extract_outcomes(view, previous):
-            outcomes.append((view, outcome))
+        if her2_cue:
+            records.extend(extract_her2(view))
+        if marker_cue:
+            records.extend(extract_biomarkers(view))
+        if view.endpoints or ratio_cue:
+            outcomes.extend((view, outcome) for outcome in extract_outcomes(view, previous))
     records = settle_her2(usable, records)
     _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups)
     records.extend(o for _, o in outcomes)

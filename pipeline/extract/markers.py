@@ -199,11 +199,16 @@ HER2_CUES = ("her2", "her-2", "her 2", "erbb", "epidermal", "immunohisto", "situ
 Found = tuple[int, int, str, str, str | None, str]  # start, end, method, result, threshold, rule
 
 
+def has_her2_cue(text: str, low: str) -> bool:
+    """Whether ``text`` holds "IHC", "ISH" or, in ``low`` (its ``lowered`` form), one of HER2_CUES.
+    Plain substrings: a document holds one when any of its sentences does, so analyse tests the
+    whole text once and skips extract_her2 for most documents."""
+    return "IHC" in text or "ISH" in text or any(cue in low for cue in HER2_CUES)
+
+
 def _mentions_her2(view: SentenceView) -> bool:
     """Whether HER2_TRIGGER occurs in the sentence (see HER2_CUES)."""
-    if not ("IHC" in view.text or "ISH" in view.text or any(cue in view.lowered for cue in HER2_CUES)):
-        return False
-    return HER2_TRIGGER.search(view.text) is not None
+    return has_her2_cue(view.text, view.lowered) and HER2_TRIGGER.search(view.text) is not None
 
 
 def extract_her2(view: SentenceView) -> list[Her2Record]:
@@ -212,21 +217,23 @@ def extract_her2(view: SentenceView) -> list[Her2Record]:
         return []
     found: list[Found] = []
     found += _ihc_scores(text)
-    for m in IHC_ISH.finditer(text):
+    # The ISH patterns need an ISH acronym or "in situ", the ratio "CEP17": most sentences name neither.
+    ish = "ISH" in text or "situ" in view.lowered
+    for m in IHC_ISH.finditer(text) if ish else ():
         found.append((m.start(), m.end(), "IHC", "2+", None, "her2.ihc_ish"))
         found.append((m.start(), m.end(), _method_name(re.search(ISH_ACRONYM, m.group(0)).group(0)), "positive",
                       None, "her2.ihc_ish"))
-    for m in ISH_RESULT.finditer(text):
+    for m in ISH_RESULT.finditer(text) if ish else ():
         if m.group("word"):
             result = _result_of(m.group("word"))
         else:
             result = "positive" if "+" in m.group("sign") else "negative"
         found.append((m.start(), m.end(), _method_name(m.group("method")), result, None, "her2.ish"))
-    if HER2_ANYWHERE.search(text):
+    if ish and HER2_ANYWHERE.search(text):
         for m in RESULT_BY_METHOD.finditer(text):
             found.append((m.start(), m.end(), _method_name(m.group("method")), _result_of(m.group("word")), None,
                           "her2.ish"))
-    for m in RATIO.finditer(text):
+    for m in RATIO.finditer(text) if "cep" in view.lowered else ():
         op = "≥" if m.group(3) or re.match(r"at|above", m.group(1) or "", re.I) else m.group(1) or ""
         op = {">=": "≥", "=": ""}.get(op, op)
         threshold = f"HER2:CEP17 {op} {m.group(2)}".replace("  ", " ")
@@ -332,11 +339,13 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
     method already gives the same result ("HER2-positive ... confirmed by FISH" covers a later
     "HER2-positive"; IHC 3+ is what "HER2 overexpression" means).
     """
+    her2 = [r for r in records if r.type == "her2"]
+    if not any(r.method == "status" for r in her2):
+        return records  # only bare statuses are settled
     declared = set()
     for view in views:
         if _mentions_her2(view) and HER2_ANYWHERE.search(view.text) and METHOD_OF_SENTENCE.search(view.text):
             declared |= {_method_name(m.group(0)) for m in re.finditer(METHOD_WORD, view.text)}
-    her2 = [r for r in records if r.type == "her2"]
     if len(declared) == 1:
         method = declared.pop()
         for r in her2:
@@ -444,11 +453,17 @@ def _marker_cues() -> tuple[re.Pattern, tuple[str, ...]]:
     return re.compile(pattern), tuple(sorted(words))
 
 
+def has_marker_cue(text: str, low: str) -> bool:
+    """Whether ``text`` holds what a marker name holds (_marker_cues), ``low`` being its
+    ``lowered`` form. Like has_her2_cue, true of a document when true of any of its sentences."""
+    capitals, words = _marker_cues()
+    return capitals.search(text) is not None or any(word in low for word in words)
+
+
 def _names_marker(view: SentenceView) -> bool:
     """Whether the sentence names a marker (``gene`` of _gene_patterns) or a SPECIAL_MARKERS
-    one; the cheap tests of _marker_cues rule most sentences out first."""
-    capitals, words = _marker_cues()
-    if not (capitals.search(view.text) or any(word in view.lowered for word in words)):
+    one; the cheap tests of has_marker_cue rule most sentences out first."""
+    if not has_marker_cue(view.text, view.lowered):
         return False
     return _gene_patterns()[3].search(view.text) is not None or any(surface in view.text for surface in SPECIAL_MARKERS)
 
@@ -489,7 +504,7 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
             if gene in PREFIX_STATUS[word]:
                 records.append(_biomarker(view, m, gene, BIOMARKER_STATUS.get(word.split()[0], word), None,
                                           "biomarker.prefix"))
-    for m in threshold.finditer(text):
+    for m in threshold.finditer(text) if "%" in text else ():  # (a cut-off is a percentage)
         above = m.group("op") in ("≥", ">=", ">") or m.group("dir") in ("higher", "more", "greater", "above")
         for gene in _genes_of(m):
             if gene in PROLIFERATION:
@@ -497,6 +512,8 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
             elif gene in HORMONE_RECEPTORS:
                 records.append(_biomarker(view, m, gene, "positive" if above else "negative", None, "biomarker.cutoff"))
     for surface, (gene, status) in SPECIAL_MARKERS.items():
+        if surface not in text:  # (as the pattern needs: most sentences are ruled out before it is built)
+            continue
         for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(surface)}(?![A-Za-z0-9])", text):
             records.append(_biomarker(view, m, gene, status, None, "biomarker.named"))
     return records

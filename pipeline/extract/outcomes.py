@@ -123,11 +123,16 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     return records
 
 
+def has_ratio_cue(text: str, low: str) -> bool:
+    """Whether ``text`` holds "HR" or "OR", or, in ``low`` (its ``lowered`` form), one of
+    RATIO_CUES: every RATIO_WORD match does. Like markers.has_her2_cue, true of a document when
+    true of any of its sentences."""
+    return "HR" in text or "OR" in text or any(cue in low for cue in RATIO_CUES)
+
+
 def _names_ratio(view: SentenceView) -> bool:
     """Whether RATIO_WORD occurs in the sentence; plain word tests rule most sentences out first."""
-    if not ("HR" in view.text or "OR" in view.text or any(cue in view.lowered for cue in RATIO_CUES)):
-        return False
-    return RATIO_WORD.search(view.text) is not None
+    return has_ratio_cue(view.text, view.lowered) and RATIO_WORD.search(view.text) is not None
 
 
 def _relative(m: Mention, base: int) -> Mention:
