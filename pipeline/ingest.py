@@ -53,13 +53,14 @@ from pipeline.store import (
     stored_documents,
     withdraw_file,
 )
-from pipeline.store.db import FileStat, add_source_root, require_db, source_roots
+from pipeline.store.db import FileStat, add_source_root, checkpoint, require_db, source_roots
 from pipeline.store.runs import exclusive, finish_run, start_run, update_run
 from pipeline.workers import Analysers, Pending
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
 RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
 RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
+CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiting for workers
 
 Progress = Callable[[int, int, str], None]
 """Called after each file with (files done, files in total, the file's name)."""
@@ -248,6 +249,7 @@ class _Job:
         # stored, and stored strictly in order.
         steps: deque[_Step] = deque()
         done, last_update = 0, time.monotonic()
+        last_checkpoint = last_update
         # The loads share one connection, kept for the run (other statements take one from the pool).
         with Analysers(workers, len(files)) as analysers, self.engine.connect() as self.loads:
             for position, ref in enumerate(files):
@@ -255,6 +257,9 @@ class _Job:
                 steps.append(self.plan(ref, known.get(ref.name), analysers))
                 while steps and (len(steps) > analysers.ahead or position == len(files) - 1):
                     step = steps.popleft()
+                    if step.analysis and not step.analysis.ready() and time.monotonic() - last_checkpoint > CHECKPOINT_EVERY:
+                        checkpoint(self.loads)  # while the workers work, not when the run closes
+                        last_checkpoint = time.monotonic()
                     self.finish(step)
                     done += 1
                     if progress:

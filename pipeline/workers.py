@@ -169,6 +169,10 @@ class Pending:
         pending.future.set_result(_run_batch([(fn, args)]))
         return pending
 
+    def ready(self) -> bool:
+        """True if ``result`` would not wait for a worker."""
+        return self.future is not None and self.future.done()
+
     def result(self) -> Any:
         if self.future is None:
             self.analysers.send()

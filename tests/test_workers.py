@@ -11,8 +11,10 @@ import time
 import pytest
 
 from pipeline.export import export_records, write_jsonl
+import pipeline.ingest
 from pipeline.ingest import ingest
 from pipeline.store import open_store
+from pipeline.store.db import checkpoint
 from pipeline.workers import BATCH_TASKS, Analysers, WorkerDied, kept_workers
 
 
@@ -95,8 +97,12 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_parallel_ingest_stores_what_one_process_stores(shared_corpus, tmp_path):
-    """Real extraction of real abstracts and a PDF: the exports are byte-identical."""
+def test_parallel_ingest_stores_what_one_process_stores(shared_corpus, tmp_path, monkeypatch):
+    """Real extraction of real abstracts and a PDF: the exports are byte-identical (and
+    checkpoints made while waiting for the workers change nothing)."""
+    checkpoints = []
+    monkeypatch.setattr(pipeline.ingest, "CHECKPOINT_EVERY", 0.0)
+    monkeypatch.setattr(pipeline.ingest, "checkpoint", lambda conn: checkpoints.append(checkpoint(conn)))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     abstracts = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:40]
@@ -105,8 +111,10 @@ def test_parallel_ingest_stores_what_one_process_stores(shared_corpus, tmp_path)
     exports = []
     for workers in (1, 2):
         db = tmp_path / f"w{workers}.db"
+        checkpoints.clear()
         summary = ingest([corpus], db, workers=workers)
         assert summary.errors == [] and summary.files_new == 41
+        assert bool(checkpoints) == (workers > 1)  # only a run with workers waits for results
         out = tmp_path / f"w{workers}.jsonl"
         engine = open_store(db)
         with open(out, "w", encoding="utf-8") as fh:
