@@ -257,7 +257,8 @@ class _Job:
                 steps.append(self.plan(ref, known.get(ref.name), analysers))
                 while steps and (len(steps) > analysers.ahead or position == len(files) - 1):
                     step = steps.popleft()
-                    if step.analysis and not step.analysis.ready() and time.monotonic() - last_checkpoint > CHECKPOINT_EVERY:
+                    waiting = step.analysis is not None and not step.analysis.ready()  # for a worker
+                    if waiting and time.monotonic() - last_checkpoint > CHECKPOINT_EVERY:
                         checkpoint(self.loads)  # while the workers work, not when the run closes
                         last_checkpoint = time.monotonic()
                     self.finish(step)
