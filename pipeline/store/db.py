@@ -322,7 +322,7 @@ class _Insert:
         self.early = [c.key for c in table.columns if not c.primary_key and c.key not in late]
         names = [*self.early, *late]
         columns = ", ".join(f'"{name}"' for name in names)
-        self.sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+        self.sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({_marks(len(names))})'
         self.get = operator.itemgetter(*self.early)
         converters = (table.c[name].type.bind_processor(_dialect()) for name in self.early)
         self.conversions = [(i, convert) for i, convert in enumerate(converters) if convert is not None]
@@ -370,7 +370,7 @@ class _Select:
 
     def rows(self, db: sqlite3.Connection, values: list) -> Iterator[dict[str, Any]]:
         for chunk in _chunks(values):
-            for found in db.execute(f"{self.sql}({', '.join('?' * len(chunk))}){self.order}", chunk):
+            for found in db.execute(f"{self.sql}({_marks(len(chunk))}){self.order}", chunk):
                 row = dict(zip(self.names, found))
                 for name, convert in self.conversions:
                     row[name] = convert(row[name])
@@ -685,10 +685,15 @@ def _delete_documents(db: sqlite3.Connection, ids: Sequence[int]) -> None:
     if not ids:
         return
     for chunk in _chunks(list(ids)):
-        marks = ", ".join("?" * len(chunk))
+        marks = _marks(len(chunk))
         for table in _CHILD_TABLES:
             db.execute(f'DELETE FROM "{table.__tablename__}" WHERE document_id IN ({marks})', chunk)
         db.execute(f'DELETE FROM "{StoredDocument.__tablename__}" WHERE id IN ({marks})', chunk)
+
+
+def _marks(count: int) -> str:
+    """The placeholders of ``count`` parameters: "?, ?, ?"."""
+    return ", ".join("?" * count)
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
