@@ -132,7 +132,7 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
     if not len(doc):
         return
     words = Words.of(doc)
-    texts, offsets, index = words.tokens, words.offsets, words.index
+    tokens, offsets, index = words.tokens, words.offsets, words.index
     starts = numpy.full(len(doc), -1, dtype="int64")  # SENT_START: 1 start, -1 inside
     starts[0] = 1
     if index:
@@ -141,10 +141,10 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
         i = bisect.bisect_right(offsets, offset) - 1  # the token at or before the offset
         if i < 0:
             continue
-        if not texts[i].isspace():
+        if not tokens[i].isspace():
             if offsets[i] == offset:
                 starts[i] = 1
-        elif offset <= offsets[i] + len(texts[i]):
+        elif offset <= offsets[i] + len(tokens[i]):
             # A forced offset inside a run of white space starts the next word's sentence.
             p = bisect.bisect_right(index, i)
             if p < len(index):

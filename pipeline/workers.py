@@ -73,7 +73,7 @@ class Analysers:
         self._pool: ProcessPoolExecutor | None = None
         self._unsent: list[Pending] = []
         self._unsent_bytes = 0
-        self._unplanned = tasks  # tasks not yet submitted, if known
+        self._unsubmitted = tasks  # tasks not yet submitted, if known
         self._batches_sent = 0
 
     def __enter__(self) -> Analysers:
@@ -89,8 +89,8 @@ class Analysers:
         pending = Pending(self, fn, args)
         self._unsent.append(pending)
         self._unsent_bytes += size
-        if self._unplanned is not None:
-            self._unplanned -= 1
+        if self._unsubmitted is not None:
+            self._unsubmitted -= 1
         if len(self._unsent) >= self._batch_tasks() or self._unsent_bytes >= BATCH_BYTES:
             self.send()
         return pending
@@ -99,8 +99,8 @@ class Analysers:
         """Tasks in the batch being filled: 1, 2, 4... up to BATCH_TASKS at the start; near
         the end, about half a worker's share of what is left."""
         tasks = min(BATCH_TASKS, 1 << self._batches_sent)
-        if self._unplanned is not None:
-            tasks = min(tasks, max(1, (len(self._unsent) + self._unplanned) // (2 * self.workers)))
+        if self._unsubmitted is not None:
+            tasks = min(tasks, max(1, (len(self._unsent) + self._unsubmitted) // (2 * self.workers)))
         return tasks
 
     def send(self) -> None:

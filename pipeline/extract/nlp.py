@@ -389,9 +389,8 @@ class LexiconNER:
         prefixes = lex.drug_prefixes
         # A name starts at a word that is one, starts one with the next word or is a local
         # abbreviation; the other words are not looked at.
-        last = len(lowers) - 1
         starts = [p for p, key in enumerate(lowers) if key in prefixes and (
-            key in self.one_word_names or p < last and lowers[p + 1] in self.second_words.get(key, ()))]
+            key in self.one_word_names or p + 1 < len(lowers) and lowers[p + 1] in self.second_words.get(key, ()))]
         if local:
             starts = sorted({*starts, *(p for p, text in enumerate(texts) if text in local)})
         free = 0  # the first word not inside a name found already
