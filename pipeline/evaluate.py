@@ -4,11 +4,12 @@ The matching is the shared scorer's (``evx_score.py``), so the two agree figure 
 
 - outcome: a predicted figure matches a gold one with the same endpoint, a value within 0.051,
   and no conflicting measure group or unit; pairs are taken greedily in document order. CI,
-  trial, total (N) and drugs are then checked on the matched pairs only.
+  trial, total (N), drugs and arm are then checked on the matched pairs only.
 - trial: a gold trial is found when any of its names (name, aliases, registry id) is predicted;
   every other predicted name is a false positive.
 - regimen: exact drug sets per document; drug: the union of those sets.
-- her2: (method, result) pairs per document; biomarker: (gene, status) pairs.
+- her2: (method, result) pairs per document; biomarker: (gene, status) pairs; statuses and
+  results compared after the scorer's synonyms ("mutated" = "mutant", "MSI-H" = "high").
 - BRAT: rates and medians of efficacy endpoints derived from the PICO value spans, recall only.
 
 Besides the figures it keeps every miss, false positive and wrong attribute as a ``Finding``
@@ -30,7 +31,14 @@ MEASURE_GROUP = {"rate": "rate", "landmark": "rate", "median": "median", "hr": "
 GOLD_ENDPOINTS = {"ORR", "DCR", "CBR", "CR", "PR", "SD", "PD", "PFS", "OS", "TTP", "DFS", "EFS", "RFS", "TTF"}
 MIXED_CASE_ENDPOINTS = {"PCR": "pCR", "IDFS": "iDFS", "DOR": "DoR"}
 SCORED_TYPES = ("outcome", "trial", "regimen", "drug", "her2", "biomarker")
-ATTRIBUTES = ("ci", "trial", "total", "drugs")
+ATTRIBUTES = ("ci", "trial", "total", "drugs", "arm")
+# Spellings of one status a reviewer reads as the same fact (keys and values in normal_name form):
+# "KRAS-mutated" and "KRAS mutant" are one biomarker fact.
+STATUS_SYNONYMS = {"mutated": "mutant", "mutation": "mutant", "mut": "mutant", "msih": "high",
+                   "msihigh": "high", "deficiency": "deficient", "dmmr": "deficient",
+                   "pmmr": "proficient", "mss": "stable", "wt": "wildtype", "amplification": "amplified",
+                   "overexpressed": "overexpression", "overexpressing": "overexpression",
+                   "pos": "positive", "neg": "negative"}
 
 # A PICO outcome phrase -> endpoint; the first pattern that matches wins, so specific ones lead.
 BRAT_ENDPOINTS = [
@@ -333,6 +341,8 @@ def _score_outcomes(doc: str, golds: list[dict], preds: list[dict], result: Eval
             checks["total"] = (close(g["N"], p.get("total")), f"gold N={g['N']} got {p.get('total')}")
         if g.get("drugs"):
             checks["drugs"] = (drug_set(g) == drug_set(p), f"gold {g['drugs']} got {p.get('drugs')}")
+        if g.get("arm"):
+            checks["arm"] = (same_arm(g["arm"], p.get("arm")), f"gold {g['arm']!r} got {p.get('arm')!r}")
         for name, (right, detail) in checks.items():
             acc[name].asked += 1
             acc[name].right += right
@@ -351,7 +361,7 @@ def _score_outcomes(doc: str, golds: list[dict], preds: list[dict], result: Eval
 def _score_keyed(doc: str, kind: str, golds: list[dict], preds: list[dict], fields: tuple[str, str],
                  result: Evaluation) -> None:
     def key(r: Mapping) -> tuple[str, str]:
-        return normal_name(r.get(fields[0])), normal_name(r.get(fields[1]))
+        return normal_name(r.get(fields[0])), normal_status(r.get(fields[1]))
 
     gold_keys = {key(r): r for r in golds}
     pred_keys = {key(r): r for r in preds}
@@ -360,6 +370,17 @@ def _score_keyed(doc: str, kind: str, golds: list[dict], preds: list[dict], fiel
         result.findings.append(Finding("miss", kind, doc, "/".join(k), gold_keys[k].get("text", "")))
     for k in pred_keys.keys() - gold_keys.keys():
         result.findings.append(Finding("false positive", kind, doc, "/".join(k), pred_keys[k].get("text", "")))
+
+
+def normal_status(status: Any) -> str:
+    name = normal_name(status)
+    return STATUS_SYNONYMS.get(name, name)
+
+
+def same_arm(gold: Any, pred: Any) -> bool:
+    """Arm labels are free text: "cohort A" matches "Cohort A (IHC 3+)", "3-year" matches "3 years"."""
+    g, p = normal_name(gold).replace("years", "year"), normal_name(pred).replace("years", "year")
+    return bool(g and p) and (g in p or p in g)
 
 
 def _add(tally: Tally, tp: int, pred: int, gold: int) -> None:
