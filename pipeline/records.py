@@ -47,6 +47,10 @@ class OutcomeRecord(Record):
     drugs: list[str] | None = None
     arm: str | None = None
     population: str | None = None
+    study: str | None = None  # key of the study-model study the figure belongs to ("study:MOUNTAINEER")
+    arm_key: str | None = None  # key of its arm in that study ("cohort:A+B", "dose:5.4 mg/kg")
+    # field -> the rule that settled it ("trial": "trial.paragraph", "total": "n.arm_size", ...)
+    attribution: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

@@ -1,9 +1,8 @@
 """Extraction stage: ``analyse(document) -> Analysis``.
 
 Segments the document (pipeline.segment), runs the NER (pipeline.extract.nlp), then the
-per-sentence extractors, and finally ties figures to trials and regimens across sentences:
-a figure belongs to the trial named in its sentence, else in the two sentences before it in the
-same section, else, in an abstract that names a single trial, to that trial.
+per-sentence extractors, and finally resolves every figure against the document's study model
+(``pipeline.study``): its trial, arm or cohort, regimen and N, each with the rule that settled it.
 """
 
 from __future__ import annotations
@@ -15,13 +14,12 @@ from pipeline.extractor import EXTRACTOR_VERSION, RULES_VERSION  # noqa: F401 - 
 from pipeline.extract.markers import extract_biomarkers, extract_her2, has_her2_cue, has_marker_cue, settle_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes, has_ratio_cue
-from pipeline.extract.treatments import document_regimen_groups, extract_regimens, nearest_regimen, regimen_drugs
+from pipeline.extract.treatments import document_regimen_groups, extract_regimens
 from pipeline.extract.trials import extract_trials, trial_names
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
+from pipeline.study import StudyModel, attribute, build_study_model
 
-TRIAL_LOOKBACK = 2  # sentences
-ABSTRACT_LENGTH = 6000  # characters: below this a document is read as one abstract
 
 
 def analyse(document: Document) -> Analysis:
@@ -50,7 +48,9 @@ def analyse(document: Document) -> Analysis:
         if view.endpoints or ratio_cue:
             outcomes.extend((view, outcome) for outcome in extract_outcomes(view, previous))
     records = settle_her2(usable, records)
-    _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups)
+    model = _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups, records,
+                       seg.sections)
+    records = _without_family_names(records, model)
     records.extend(o for _, o in outcomes)
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
@@ -58,7 +58,8 @@ def analyse(document: Document) -> Analysis:
 
 
 def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes,
-               trial_records, groups: dict[int, list]) -> None:
+               trial_records, groups: dict[int, list], records: list[Record], sections) -> StudyModel:
+    """Builds the study model and resolves every figure's trial, arm, regimen and N against it."""
     names = trial_names(usable)
     for record in trial_records:
         record.name = names.display.get(record.name, record.name)
@@ -67,50 +68,31 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
     # A registry id stands for the named trial it identifies: "NOAH ... registered, ISRCTN...".
     owner = {t.nct: t.name for t in trial_records if t.nct and t.nct != t.name}
     if len(named) == 1:
-        owner.update({rid: next(iter(named)) for rid in registries if rid not in owner})
-    single_trial = None
-    if len(document.text) < ABSTRACT_LENGTH:
-        if len(named) == 1:
-            single_trial = next(iter(named))
-        elif not named and len(registries) == 1:
-            single_trial = next(iter(registries))
-    for view, outcome in outcomes:
-        source = next((v for v in _recent(views, view) if v.trials), None)
-        if source is not None:
-            mentions = [t for t in source.trials if t.label != "REGISTRY"] or source.trials
-            before = [t for t in mentions if t.start <= outcome.start] if source is view else mentions
-            name = (before or mentions)[-1].canonical
-            outcome.trial = owner.get(name) or names.name_of(name)
-        else:
-            outcome.trial = single_trial and names.name_of(single_trial)
-        outcome.drugs = _regimen_for(views, view, source, groups, outcome)
+        owner.update({rid: names.name_of(next(iter(named))) for rid in registries if rid not in owner})
+    title_end = _title_end(document)
+    reading = build_study_model(document.text, usable, sections, trial_records, groups, names, owner, title_end)
+    attribute(reading, outcomes, groups, records)
+    return reading.model
 
 
-def _recent(views: list[SentenceView], view: SentenceView):
-    """``view``, then the sentences before it in its section, at most TRIAL_LOOKBACK back."""
-    i = view.sentence.index
-    for j in range(i, max(-1, i - TRIAL_LOOKBACK - 1), -1):
-        if views[j].sentence.section != view.sentence.section:
-            return
-        yield views[j]
-
-
-def _regimen_for(views: list[SentenceView], view: SentenceView, source: SentenceView | None,
-                 groups: dict[int, list], outcome: OutcomeRecord) -> list[str] | None:
-    """The drugs of a figure: the regimen of its sentence (the nearest, when it names several),
-    else of the sentence naming its trial, else of the closest of the previous sentences in its
-    section that names one regimen."""
-    recent = list(_recent(views, view))
-    candidates = recent[:1] + ([source] if source is not None and source is not view else []) + recent[1:]
-    for candidate in candidates:
-        found = groups[candidate.sentence.index]
-        if len(found) == 1:
-            return regimen_drugs(found[0])
-        if len(found) > 1 and candidate is view:
-            return regimen_drugs(nearest_regimen(found, outcome.start, outcome.end))
-        if len(found) > 1:
-            return None  # several regimens: which one the figure belongs to is not said here
+def _title_end(document: Document) -> int | None:
+    """Where the reader's title ends in the text, if the text opens with it."""
+    if document.title:
+        at = document.text.find(document.title[:60])
+        if 0 <= at < 400:
+            return at + len(document.title)
     return None
+
+
+def _without_family_names(records: list[Record], model: StudyModel) -> list[Record]:
+    """A trial record whose name only heads a family of the document's studies ("HERACLES"
+    beside "HERACLES-A") is not a trial of its own."""
+    studies = {s.name for s in model.studies if s.name}
+    return [r for r in records if r.type != "trial" or r.name in studies or r.nct or not _family_of(r.name, studies)]
+
+
+def _family_of(name: str, studies: set[str]) -> bool:
+    return any(s != name and s.startswith(name) and s[len(name) : len(name) + 1] in ("-", " ") for s in studies)
 
 
 def _distinct(records: list[Record]) -> list[Record]:

@@ -1,0 +1,339 @@
+"""Figures resolved against the study model: each outcome gets its trial, arm (cohort, dose,
+regimen arm, subgroup), regimen and N, and for each the rule that settled it
+(``OutcomeRecord.attribution``). Where the text does not settle a field it stays empty and the
+figure is flagged ``needs_review``; a guess is never written as a fact.
+
+Order of evidence, nearest first:
+
+- **trial**: a trial named in the figure's sentence (before the figure, else after it); the
+  trial of its paragraph; the paper's own (primary) study outside background sections.
+- **arm**: a label next to the figure ("45.3% in cohort A", "with the lower dose", "27.5% with
+  chemotherapy"), else earlier in its sentence ("In cohort A the ORR was ..."); figures given in
+  turn ("30% and 28% of the tissue- and ctDNA-positive groups", "x vs y" after a design that
+  named its arms in that order, "respectively" after a sentence naming the groups); the one
+  group of the previous sentences of the paragraph; for a hazard or odds ratio, the first-named
+  (experimental) arm. A subgroup ("with RAS-mutant tumours", "who had received earlier
+  anti-HER2 therapy") is added to the arm.
+- **drugs**: the arm's regimen, else a regimen next to the figure, else the study's.
+- **N**: the figure's own denominator ("8 (30%) of 27", "31/82"), else a size next to it
+  ("among the 23 who could be evaluated", "(n=28)"), else its arm's size, else, when the figure
+  has no arm, subgroup or comparison, its study's size (evaluable, treated, enrolled).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.treatments import CYTOTOXICS, regimen_drugs
+from pipeline.records import Record
+from pipeline.study.build import LOWER_DOSE, DocumentReading, dose_arm_for_phrase, group_labels, label_ids
+from pipeline.study.cues import COUNT, alternation, cues, number_of
+from pipeline.study.model import Arm, Study
+
+_C = cues()
+# What may stand between a figure and a label that belongs to it: "45.3% in cohort A", "14.3% with
+# chemotherapy", "28.6% of patients with RAS-mutant tumours".
+POST_GAP = re.compile(
+    r"^[\s,;:)\]]*(?:[(\[][^()\[\]]{0,60}[)\]]\s*,?\s*)?(?:(?:in|among|for|with|at|on|of|by|from)\s+(?:the\s+|those\s+|all\s+|an?\s+)?"
+    r"(?:(?:patients|pts|women|participants)\s+(?:in|with|given|receiving|treated\s+with|on|of)\s+(?:the\s+)?)?)$",
+    re.IGNORECASE)
+POST_GAP_REACH = 100  # room for the figure's own bracket: 37.8% (31/82; 95% CI ...) with the lower dose
+AMONG_SIZE = re.compile(rf"^[^.;]{{0,25}}?\b(?:among|of)\s+(?:the\s+|those\s+|all\s+)?(?P<n>{COUNT})\b(?!\s*(?:%|months?|weeks?|years?|mg))")
+SUBGROUP_PRIOR = re.compile(
+    rf"(?i:{alternation(_C['prior_therapy_lead'])})\s+(?:(?:earlier|prior|previous|already)\s+)?"
+    r"(?P<what>[\w-]+(?:\s+[\w-]+)?\s+(?:therapy|therapies|treatment|drugs|agents))")
+COORDINATED_GROUPS = re.compile(
+    r"\b(?:of|in|among|for)\s+(?:the\s+)?(?P<a>[\w+/-]+)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[\w+/-]+)\s+"
+    r"(?:groups|cohorts|arms|subgroups|subsets|populations)\b", re.IGNORECASE)
+RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs\.?|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
+CLASS_WORD = re.compile(rf"\b(?i:{alternation(_C['class_words'])})\b")
+CONFIDENCE = {"trial.sentence": 1.0, "trial.sentence_after": 0.9, "trial.paragraph": 0.9, "trial.primary": 0.9,
+              "arm.next_to_figure": 1.0, "arm.earlier_in_sentence": 0.9, "arm.in_turn": 0.8, "arm.carried": 0.8,
+              "arm.ratio_first_named": 0.8, "arm.stated_with_figure": 1.0}
+
+
+@dataclass
+class Item:
+    """Something next to a figure that says whose it is."""
+
+    start: int
+    end: int
+    kind: str  # arm | subgroup | regimen
+    label: str
+    arm: Arm | None = None
+    drugs: list[str] | None = None
+
+
+def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Mention]]], records: list[Record]) -> None:
+    """Fill trial, arm, drugs and total of each (view, outcome) pair, with the rules used."""
+    biomarkers = [r for r in records if r.type == "biomarker"]
+    by_sentence: dict[int, list] = {}
+    for view, outcome in outcomes:
+        by_sentence.setdefault(view.sentence.index, []).append((view, outcome))
+    carried: dict[int, tuple[str | None, list[Item]]] = {}  # paragraph -> (study, the last sentence's arm items)
+    for c in reading.sentences:
+        view = c.view
+        pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
+        study = _study_of(reading, c)
+        items = _items(view, study, groups.get(view.sentence.index, []), biomarkers, reading.model.primary)
+        if pairs:
+            _attribute_sentence(reading, c, study, [o for _, o in pairs], items, carried.get(c.paragraph), groups)
+        arm_items = [i for i in items if i.kind == "arm"]
+        if arm_items:
+            carried[c.paragraph] = (study.key if study else None, arm_items)
+
+
+def _study_of(reading: DocumentReading, c) -> Study | None:
+    if c.current is not None:
+        return reading.model.named(c.current)
+    primary = reading.model.primary
+    return primary if primary is not None and c.current_rule == "trial.primary" or (primary and primary.name is None and not c.background) else None
+
+
+def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers, primary) -> list[Item]:
+    items: list[Item] = []
+    known = frozenset(i for a in (study.arms if study else []) for i in a.ids)
+    if study is not None:
+        for start, end, word, ids in group_labels(view, known):
+            arm = _arm_by_ids(study, ids, view.text[max(0, start - view.start - 30) : start - view.start])
+            items.append(Item(start, end, "arm", view.text[start - view.start : end - view.start], arm))
+        for arm in study.arms:
+            if arm.kind == "dose":
+                at = view.text.find(arm.label.split()[0])
+                while at >= 0:
+                    end = at + len(arm.label.split()[0])
+                    if re.match(r"\s*mg", view.text[end:]) and not (at and (view.text[at - 1].isdigit() or view.text[at - 1] == ".")):
+                        unit_end = end + re.match(r"\s*\S+", view.text[end:]).end()
+                        items.append(Item(view.start + at, view.start + unit_end, "arm", arm.label, arm))
+                    at = view.text.find(arm.label.split()[0], end)
+        for m in LOWER_DOSE.finditer(view.text):
+            arm = dose_arm_for_phrase(study, m.group("which"))
+            if arm is not None:
+                items.append(Item(view.start + m.start(), view.start + m.end(), "arm", arm.label, arm))
+        regimen_arms = [a for a in study.arms if a.kind == "regimen"]
+        for g in found:
+            drugs = regimen_drugs(g)
+            start, end = min(m.start for m in g), max(m.end for m in g)
+            if any(i.start <= start < i.end for i in items):
+                continue
+            arm = _arm_by_drugs(regimen_arms, drugs)
+            items.append(Item(start, end, "arm" if arm else "regimen", arm.label if arm else view.text[start - view.start : end - view.start],
+                              arm, arm.drugs if arm else drugs))
+        cytotoxic_arms = [a for a in regimen_arms if a.drugs and set(a.drugs) <= CYTOTOXICS]
+        if len(cytotoxic_arms) == 1:
+            for m in CLASS_WORD.finditer(view.text):
+                start = view.start + m.start()
+                if not any(i.start <= start < i.end for i in items):
+                    items.append(Item(start, view.start + m.end(), "arm", cytotoxic_arms[0].label, cytotoxic_arms[0]))
+    else:
+        for g in found:
+            start, end = min(m.start for m in g), max(m.end for m in g)
+            items.append(Item(start, end, "regimen", view.text[start - view.start : end - view.start], None, regimen_drugs(g)))
+    for m in COORDINATED_GROUPS.finditer(view.text):
+        for name in ("a", "b"):
+            label = m.group(name)
+            if m.group(name) and not any(i.start <= view.start + m.start(name) < i.end for i in items):
+                items.append(Item(view.start + m.start(name), view.start + m.end(name), "arm", label))
+    for r in biomarkers:
+        if view.start <= r.start < view.sentence.end and not any(i.start <= r.start < i.end for i in items):
+            items.append(Item(r.start, r.end, "subgroup", r.text))
+    for m in SUBGROUP_PRIOR.finditer(view.text):
+        items.append(Item(view.start + m.start(), view.start + m.end(), "subgroup", "prior " + " ".join(m.group("what").split())))
+    return sorted(items, key=lambda i: i.start)
+
+
+def _arm_by_ids(study: Study, ids: frozenset[str], before: str) -> Arm | None:
+    crossover = re.search(r"(?i)cross", before) is not None
+    matches = [a for a in study.arms if a.ids == ids and a.kind in ("cohort", "crossover")]
+    if crossover:
+        matches = [a for a in matches if a.kind == "crossover"] or matches
+    else:
+        matches = [a for a in matches if a.kind != "crossover"] or matches
+    return matches[0] if matches else None
+
+
+def _arm_by_drugs(arms: list[Arm], drugs: list[str]) -> Arm | None:
+    wanted = set(drugs)
+    exact = [a for a in arms if set(a.drugs or ()) == wanted]
+    if exact:
+        return exact[0]
+    holding = [a for a in arms if wanted and wanted <= set(a.drugs or ())]
+    return holding[0] if len(holding) == 1 else None
+
+
+def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcomes, items: list[Item],
+                        carried, groups) -> None:
+    view = c.view
+    claimed: dict[int, Item] = {}  # id(outcome) -> item after it that belongs to it
+    for i, o in enumerate(outcomes):
+        limit = outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end
+        for item in items:
+            if o.end <= item.start < limit and item.kind in ("arm", "regimen"):
+                gap = reading_text(view, o.end, item.start)
+                if len(gap) <= POST_GAP_REACH and POST_GAP.match(gap):
+                    claimed[id(o)] = item
+                break_after = True
+                if break_after:
+                    break
+    in_turn = _in_turn(view, outcomes, items, carried, study)
+    for i, o in enumerate(outcomes):
+        rules = dict(o.attribution)
+        _trial(o, c, reading, rules)
+        main, sub = None, None
+        segment_start = outcomes[i - 1].end if i else view.start
+        own = [it for it in items if segment_start <= it.start < o.start and it not in claimed.values()]
+        if id(o) in claimed:
+            main, rules["arm"] = claimed[id(o)], "arm.next_to_figure"
+        elif any(it.kind in ("arm", "regimen") for it in own):
+            main, rules["arm"] = [it for it in own if it.kind in ("arm", "regimen")][-1], "arm.next_to_figure"
+        elif id(o) in in_turn:
+            main, rules["arm"] = in_turn[id(o)]
+        else:
+            earlier = [it for it in items if it.start < o.start and it.kind == "arm"]
+            if earlier:
+                main, rules["arm"] = earlier[-1], "arm.earlier_in_sentence"
+        sub = next((it for it in reversed(own) if it.kind == "subgroup"), None)
+        if sub is None:
+            after = [it for it in items if it.kind == "subgroup" and o.end <= it.start < (outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end)]
+            if after and len(reading_text(view, o.end, after[0].start)) <= POST_GAP_REACH and POST_GAP.match(reading_text(view, o.end, after[0].start)):
+                sub = after[0]
+        if main is None and o.measure in ("hr", "or") and study is not None:
+            regimen_arms = [a for a in study.arms if a.kind == "regimen"]
+            if len(regimen_arms) >= 2:
+                main, rules["arm"] = Item(o.start, o.start, "arm", regimen_arms[0].label, regimen_arms[0]), "arm.ratio_first_named"
+        if main is None and carried is not None and study is not None and carried[0] == study.key and o.arm is None:
+            distinct = {(it.arm.key if it.arm else it.label) for it in carried[1]}
+            if len(distinct) == 1:
+                main, rules["arm"] = carried[1][-1], "arm.carried"
+        preset = _preset_arm(o, study)
+        if preset is not None:
+            main, rules["arm"] = preset, "arm.stated_with_figure"
+        _apply(o, study, main, sub, rules, view)
+        o.attribution = rules
+        _confidence(o, rules, study, reading)
+
+
+def reading_text(view: SentenceView, start: int, end: int) -> str:
+    return view.text[start - view.start : end - view.start]
+
+
+def _trial(o, c, reading: DocumentReading, rules: dict) -> None:
+    before = [(m, n) for m, n in c.named if m.start <= o.start]
+    if before:
+        o.trial, rules["trial"] = before[-1][1], "trial.sentence"
+    elif c.named:
+        o.trial, rules["trial"] = c.named[0][1], "trial.sentence_after"
+    elif c.current is not None:
+        o.trial, rules["trial"] = c.current, c.current_rule
+    else:
+        o.trial = None
+        if reading.model.primary is not None and not c.background:
+            rules["trial"] = "trial.primary_unnamed"
+
+
+def _in_turn(view: SentenceView, outcomes, items: list[Item], carried, study: Study | None) -> dict[int, tuple[Item, str]]:
+    """Figures given in turn: each run of one endpoint's figures takes the groups in the order
+    they were named: in this sentence ("of the A and B groups, respectively"), in the previous
+    sentence of the paragraph ("Their DCRs were 60.0% and 22.2%"), or in the design's order
+    ("x vs y" in a two-arm comparison)."""
+    runs: dict[tuple, list] = {}
+    for o in outcomes:
+        if o.measure not in ("hr", "or"):
+            runs.setdefault((o.endpoint, o.measure, o.arm if o.measure == "landmark" else None), []).append(o)
+    assigned: dict[int, tuple[Item, str]] = {}
+    arm_items = [it for it in items if it.kind == "arm"]
+    for run in runs.values():
+        if len(run) < 2 or any(it.start < run[-1].end and it.end > run[0].start for it in arm_items):
+            continue  # labels among the figures: read next to each figure
+        if not all(VERSUS_OR_AND.match(reading_text(view, a.end, b.start)) for a, b in zip(run, run[1:])):
+            continue
+        after = [it for it in arm_items if it.start >= run[-1].end]
+        before = [it for it in arm_items if it.end <= run[0].start]
+        choice = None
+        if len(after) >= len(run) and RESPECTIVELY.search(view.text) is None:
+            choice = (after[: len(run)], "arm.in_turn")
+        elif RESPECTIVELY.search(view.text) and len(before) == len(run):
+            choice = (before, "arm.in_turn")
+        elif len(after) == len(run):
+            choice = (after, "arm.in_turn")
+        elif not arm_items and carried is not None and study is not None and carried[0] == study.key and len(_distinct(carried[1])) == len(run):
+            choice = (_distinct(carried[1]), "arm.in_turn")
+        elif not arm_items and study is not None:
+            regimen_arms = [a for a in study.arms if a.kind == "regimen"]
+            if len(regimen_arms) == len(run):
+                choice = ([Item(0, 0, "arm", a.label, a) for a in regimen_arms], "arm.in_turn_of_design")
+        if choice:
+            for o, item in zip(run, choice[0]):
+                assigned[id(o)] = (item, choice[1])
+    return assigned
+
+
+def _distinct(items: list[Item]) -> list[Item]:
+    seen, kept = set(), []
+    for it in items:
+        key = it.arm.key if it.arm else it.label
+        if key not in seen:
+            seen.add(key)
+            kept.append(it)
+    return kept
+
+
+def _preset_arm(o, study: Study | None) -> Item | None:
+    """An arm the figure's reading already named ("No objective response occurred in cohort B"):
+    matched to the study's arm of that label, for its size and regimen."""
+    if not o.arm or o.measure == "landmark" or study is None:
+        return None
+    ids = None
+    m = re.search(r"(?i:cohorts?|arms?|groups?|parts?)\s+(.+)$", o.arm)
+    if m:
+        ids = label_ids(m.group(1))
+    arm = next((a for a in study.arms if ids and a.ids == ids and a.kind == "cohort"), None)
+    return Item(o.start, o.start, "arm", o.arm, arm)
+
+
+def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: dict, view: SentenceView) -> None:
+    arm = main.arm if main is not None else None
+    labels = []
+    if main is not None and main.kind == "arm":
+        labels.append(main.label)
+    if sub is not None:
+        labels.append(sub.label)
+        rules["subgroup"] = "arm.subgroup_next_to_figure"
+    if o.measure == "landmark" and o.arm:
+        labels.append(o.arm)  # the time point stays in the arm, as the gold format asks
+    o.arm = ", ".join(dict.fromkeys(labels)) or None
+    o.study = study.key if study else None
+    o.arm_key = arm.key if arm else None
+    # drugs
+    if arm is not None and arm.drugs:
+        o.drugs, rules["drugs"] = list(arm.drugs), arm.drugs_rule or "regimen.arm"
+    elif main is not None and main.drugs:
+        o.drugs, rules["drugs"] = list(main.drugs), "regimen.next_to_figure"
+    elif study is not None and study.drugs and not [a for a in study.arms if a.kind == "regimen"]:
+        o.drugs, rules["drugs"] = list(study.drugs), study.drugs_rule or "regimen.study"
+    else:
+        o.drugs = None
+    # N
+    if o.total is not None:
+        rules["total"] = "n.stated_with_figure"
+    elif o.measure not in ("hr", "or"):
+        among = AMONG_SIZE.match(reading_text(view, o.end, view.sentence.end))
+        if among and number_of(among.group("n")) is not None:
+            o.total, rules["total"] = number_of(among.group("n")), "n.among_after_figure"
+        elif sub is None and arm is not None and arm.size is not None:
+            o.total, rules["total"] = arm.size.value, "n.arm_size"
+        elif sub is None and main is None and study is not None and study.size is not None and not study.arms:
+            o.total, rules["total"] = study.size.value, f"n.study_{study.size.kind}"
+
+
+def _confidence(o, rules: dict, study: Study | None, reading: DocumentReading) -> None:
+    """The figure's confidence falls with the weakest attribution; an unsettled one is flagged."""
+    weakest = min([CONFIDENCE.get(rule, 1.0) for rule in rules.values()] + [1.0])
+    o.confidence = min(o.confidence, weakest)
+    unsettled = (o.trial is None and study is None and any(s.name for s in reading.model.studies)) or (
+        study is not None and o.arm is None and len([a for a in study.arms if a.kind != "crossover"]) > 1)
+    if unsettled or o.confidence < 0.85:
+        o.needs_review = True

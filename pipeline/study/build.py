@@ -1,0 +1,479 @@
+"""Building a document's study model (``pipeline.study.model``) from its sentences, trial
+mentions and regimens.
+
+- **Studies**: every named trial; the *primary* one is the trial the title names, else the one
+  the first Methods sentence names, else the only trial of a short text; a paper that names
+  none but describes its own study ("This was a single-arm phase II trial") gets an unnamed
+  primary study. A family name ("HERACLES" beside "HERACLES-A") is not a study of its own.
+- **Regimen of a study**: the one regimen of the title, else of the sentence that names the
+  study, else the one regimen all Methods sentences agree on.
+- **Arms**: labelled groups ("cohort A", "cohorts A and B", "(A+B, n=84)"), dose levels where
+  the text compares doses ("randomly assigned to 5.4 mg/kg or 6.4 mg/kg"), the regimens a
+  comparative design names ("compared X with the physician's choice of Y or Z"), and crossover
+  groups; each with the regimen the text gives it and its size ("53 entered cohort A",
+  "Cohort C (n=30)", "125 to T-DXd").
+- **Sizes**: "Of 914 patients screened, ... 27 were treated", "n=20 pts were enrolled and 18
+  were evaluable", "Thirty-one patients were treated and could be assessed".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.analysis import Section
+from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.treatments import regimen_drugs
+from pipeline.study.cues import COUNT, alternation, cues, number_of
+from pipeline.study.model import Arm, Size, Study, StudyModel
+
+TITLE_REACH = 400  # characters: how far into a document its title may run
+SHORT_TEXT = 6000  # characters: below this a text is read as one abstract
+
+_C = cues()
+GROUP_WORD = alternation(_C["group_words"])
+ID_JOIN = r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*"
+# One kind of id per label, so "53 entered cohort A, 15 cohort B" keeps "15" out of cohort A.
+GROUP_IDS = rf"(?:[A-Z](?![\w.-])(?:{ID_JOIN}[A-Z](?![\w.-]))*|\d{{1,2}}(?![\w.-])(?:{ID_JOIN}\d{{1,2}}(?![\w.-]))*)"
+GROUP_LABEL = re.compile(rf"(?<![\w-])(?i:(?P<word>{GROUP_WORD}))\s+(?P<ids>{GROUP_IDS})")
+BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
+ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
+DOSE = re.compile(r"(?<![\d.·])(?P<dose>\d+(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
+DOSE_COMPARED = re.compile(r"^\s*(?:,|or|and|vs\.?|versus|to|compared with)\s*(?:\w+\s+){0,3}?$", re.IGNORECASE)
+LOWER_DOSE = re.compile(r"\b(?:the\s+)?(?P<which>lower|lowest|higher|highest)\s+dose\b", re.IGNORECASE)
+NOUN = alternation(_C["patient_nouns"])
+SIZE_VERB = alternation(_C["size_kinds"])
+SIZE_KIND = {re.sub(r"\s+", " ", k.lower()): v for k, v in _C["size_kinds"].items()}
+# "27 patients were treated", "n=20 pts were enrolled", "Thirty-one patients were treated"
+SIZE_NOUN_VERB = re.compile(
+    rf"(?<![\w.·/-])(?:[nN]\s*=\s*)?(?P<n>{COUNT})\s+(?:[\w+-]+\s+)?(?:{NOUN})\s+(?:(?:were|was|had been|have been|could be)\s+)?"
+    rf"(?:then\s+)?(?P<verb>{SIZE_VERB})\b", re.IGNORECASE)
+# "..., and 27 were treated", "and 18 were evaluable", "32 could be assessed"
+SIZE_BARE_VERB = re.compile(
+    rf"(?:^|[,;]|\band)\s+(?P<n>{COUNT})\s+(?:were|was|had been|could be)\s+(?P<verb>{SIZE_VERB})\b", re.IGNORECASE)
+# "Of 914 patients screened", "Of the 30 patients treated"
+SIZE_OF = re.compile(rf"\b[Oo]f\s+(?:the\s+|all\s+)?(?P<n>{COUNT})\s+(?:[\w+-]+\s+)?(?:{NOUN})\s+(?P<verb>{SIZE_VERB})\b")
+# "enrolled 57 patients", "to 57 patients with ...", "in 31 patients"
+SIZE_VERB_NOUN = re.compile(
+    rf"\b(?:(?P<verb>{SIZE_VERB})|gave|tested|administered|to|in)\s+(?P<n>\d{{1,5}})\s+(?:[\w+-]+\s+)?(?:{NOUN})\b"
+    r"(?!\s*[(\[]\s*\d+(?:[.·]\d+)?\s*%)",  # "seen in 8 patients (9.3%)" counts events, not a group
+    re.IGNORECASE)
+SAME_COUNT_ALSO = re.compile(rf"^\s*and\s+(?:could be|were|was)\s+(?P<verb>{SIZE_VERB})\b", re.IGNORECASE)
+# A group's size right after its label: "cohort B (n = 15)", "Cohorts A+B, n=84", "Cohort C (TUC monotherapy, n=30)"
+SIZE_AFTER_LABEL = re.compile(r"^\s*(?:[(\[][^()\[\]]{0,60}?\b[nN]\s*=\s*(?P<a>\d+)\s*[)\],;]|,?\s*[nN]\s*=\s*(?P<b>\d+))")
+# ... and right before it: "53 entered cohort A", "15 cohort B", "82 patients at 5.4 mg/kg", "125 to T-DXd"
+SIZE_BEFORE_LABEL = re.compile(
+    rf"(?<![\w.·/-])(?P<n>\d{{1,5}})\s+(?:(?:{NOUN})\s+)?(?:(?:were|was)\s+)?(?:(?:{SIZE_VERB})\s+)?"
+    rf"(?:(?:in(?:to)?|to|at|on|for|per)\s+)?(?:the\s+)?$", re.IGNORECASE)
+CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
+CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
+CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
+COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|or)\b", re.IGNORECASE)
+OWN_STUDY = re.compile(rf"(?i:{alternation(_C['own_study_phrases'])})")
+DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+METHODS_SECTIONS = {"methods", "method", "study design", "design", "patients and methods", "materials and methods"}
+SIZE_ORDER = {kind: i for i, kind in enumerate(_C["size_preference"])}
+
+
+@dataclass
+class SentenceContext:
+    """What the study model knows of one sentence: its paragraph, whether it is background,
+    the studies it names, and the study current at it (named here or earlier in the paragraph)."""
+
+    view: SentenceView
+    paragraph: int
+    background: bool
+    section_title: str
+    named: list[tuple[Mention, str]] = field(default_factory=list)  # mention, study name
+    current: str | None = None  # study name, or None for the document's own study / unknown
+    current_rule: str | None = None
+
+
+@dataclass
+class DocumentReading:
+    model: StudyModel
+    sentences: list[SentenceContext]
+    by_index: dict[int, SentenceContext]
+    title: SentenceContext | None
+
+
+def build_study_model(text: str, views: list[SentenceView], sections: list[Section], trial_records,
+                      groups: dict[int, list[list[Mention]]], names, owner: dict[str, str],
+                      title_end: int | None = None) -> DocumentReading:
+    """The study model of a document and, per sentence, the study it speaks of."""
+    contexts = _sentence_contexts(text, views, sections, names, owner)
+    title = _title(contexts, title_end)
+    families = _family_names({n for c in contexts for _, n in c.named})
+    for c in contexts:
+        c.named = [(m, n) for m, n in c.named if n not in families]
+    model = StudyModel()
+    for c in contexts:
+        for mention, name in c.named:
+            if model.named(name) is None:
+                model.studies.append(Study(key=f"study:{name}", name=name, role="cited", start=mention.start,
+                                           end=mention.end, rule="study.named"))
+    for record in trial_records:
+        study = model.named(owner.get(record.name) or names.name_of(record.name))
+        if study is not None and record.nct and record.nct != study.name:
+            study.registry = record.nct
+    _choose_primary(model, contexts, title, len(text))
+    _walk_current(contexts, model)
+    for study in model.studies:
+        _study_regimen(study, contexts, groups, title)
+    _arms(model, contexts, groups, text)
+    _sizes(model, contexts)
+    return DocumentReading(model, contexts, {c.view.sentence.index: c for c in contexts}, title)
+
+
+# ---------------------------------------------------------------- sentences
+
+
+def _sentence_contexts(text, views, sections, names, owner) -> list[SentenceContext]:
+    background_titles = set(_C["background_sections"])
+    contexts = []
+    paragraph, previous_end, previous_section = 0, None, None
+    for view in views:
+        sentence = view.sentence
+        if previous_end is not None and (sentence.section != previous_section
+                                         or PARAGRAPH_BREAK.search(text, previous_end, sentence.start)):
+            paragraph += 1
+        previous_end, previous_section = sentence.end, sentence.section
+        title = (sections[sentence.section].title or "").strip().lower().rstrip(":")
+        context = SentenceContext(view, paragraph, title in background_titles, title)
+        for t in view.trials:
+            name = owner.get(t.canonical) or names.name_of(t.canonical)
+            if t.label == "REGISTRY" and t.canonical not in owner and any(x.label != "REGISTRY" for x in view.trials):
+                continue  # the id of a trial named beside it
+            context.named.append((t, name))
+        contexts.append(context)
+    return contexts
+
+
+def _title(contexts: list[SentenceContext], title_end: int | None) -> SentenceContext | None:
+    """The title: the reader's, else a first line of the text that is short and stands alone."""
+    if not contexts:
+        return None
+    first = contexts[0]
+    view = first.view
+    if view.start > TITLE_REACH:
+        return None
+    if title_end is not None:
+        return first if view.start < title_end else None
+    following = contexts[1] if len(contexts) > 1 else None
+    if following is None or following.paragraph != first.paragraph or len(view.text) < 300:
+        return first if view.text.strip() and "\n" not in view.text.strip() and len(view.text) < 300 else None
+    return None
+
+
+def _family_names(names: set[str]) -> set[str]:
+    """A name that others extend with a part or letter ("HERACLES" of "HERACLES-A", "HERACLES-B")."""
+    return {n for n in names if any(o != n and re.match(rf"{re.escape(n)}[-\s][A-Za-z0-9]{{1,3}}$", o) for o in names)}
+
+
+def _choose_primary(model: StudyModel, contexts: list[SentenceContext], title: SentenceContext | None,
+                    length: int) -> None:
+    chosen, rule = None, None
+    if title is not None and len({n for _, n in title.named}) == 1:
+        chosen, rule = title.named[0][1], "study.primary.title"
+    if chosen is None:
+        methods = [c for c in contexts if c.named and c.section_title in METHODS_SECTIONS]
+        if methods and len({n for _, n in methods[0].named}) == 1:
+            chosen, rule = methods[0].named[0][1], "study.primary.methods"
+    if chosen is None and length < SHORT_TEXT and len(model.studies) == 1 and not _is_review(contexts):
+        chosen, rule = model.studies[0].name, "study.primary.only_trial"
+    if chosen is not None:
+        study = model.named(chosen)
+        study.role, study.rule = "primary", rule
+        return
+    own = next((c for c in contexts if OWN_STUDY.search(c.view.text)), None)
+    if own is not None and not _is_review(contexts):
+        model.studies.insert(0, Study(key="study:this", name=None, role="primary", start=own.view.start,
+                                      end=own.view.sentence.end, rule="study.primary.unnamed"))
+
+
+def _is_review(contexts: list[SentenceContext]) -> bool:
+    """Several named trials and no sentence about a study of the paper's own."""
+    names = {n for c in contexts for _, n in c.named}
+    return len(names) > 1 and not any(OWN_STUDY.search(c.view.text) for c in contexts)
+
+
+def _walk_current(contexts: list[SentenceContext], model: StudyModel) -> None:
+    """The study each sentence speaks of: the last one named in it or earlier in its paragraph;
+    else, outside background sections, the primary study."""
+    primary = model.primary
+    current, paragraph = None, None
+    for c in contexts:
+        if c.paragraph != paragraph:
+            current, paragraph = None, c.paragraph
+        if c.named:
+            current = (c.named[-1][1], "trial.sentence")
+            c.current, c.current_rule = current
+            current = (current[0], "trial.paragraph")
+            continue
+        if current is not None:
+            c.current, c.current_rule = current
+        elif primary is not None and not c.background:
+            c.current, c.current_rule = primary.name, "trial.primary"
+
+
+# ---------------------------------------------------------------- regimens of studies
+
+
+def _study_regimen(study: Study, contexts, groups, title) -> None:
+    if study.role == "primary" and title is not None:
+        found = groups.get(title.view.sentence.index, [])
+        if len(found) == 1:
+            study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.title"
+            return
+        if len(found) > 1:
+            return  # a comparison: the arms carry the regimens
+    own = [c for c in contexts if any(n == study.name for _, n in c.named)] if study.name else []
+    for c in own:
+        found = groups.get(c.view.sentence.index, [])
+        if len(found) == 1 and len({n for _, n in c.named}) == 1:
+            study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.naming_sentence"
+            return
+    if study.role == "primary":
+        sets = [tuple(sorted(regimen_drugs(g))) for c in contexts if not c.background and c.current == study.name
+                and not c.named for g in groups.get(c.view.sentence.index, [])]
+        if sets and len(set(sets)) == 1:
+            study.drugs, study.drugs_rule = list(regimen_drugs(next(g for c in contexts for g in groups.get(c.view.sentence.index, [])
+                                                               if tuple(sorted(regimen_drugs(g))) == sets[0]))), "regimen.methods_agree"
+
+
+# ---------------------------------------------------------------- arms
+
+
+def _study_at(model: StudyModel, c: SentenceContext) -> Study | None:
+    if c.current is not None:
+        return model.named(c.current)
+    return model.primary if not c.background else None
+
+
+def label_ids(ids_text: str) -> frozenset[str]:
+    return frozenset(i for i in ID_SPLIT.split(ids_text.strip()) if i)
+
+
+def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset()):
+    """(start, end, word, ids) of the labelled groups of a sentence, absolute offsets; bare
+    "(A+B" only where the document has labelled groups with those letters."""
+    found = []
+    for m in GROUP_LABEL.finditer(view.text):
+        found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
+    for m in BARE_IDS.finditer(view.text):
+        ids = label_ids(m.group("ids"))
+        if ids <= known_ids and not any(a <= view.start + m.start() < b for a, b, _, _ in found):
+            found.append((view.start + m.start("ids"), view.start + m.end("ids"), "cohort", ids))
+    return sorted(found)
+
+
+def _arm_key(word: str, ids: frozenset[str]) -> str:
+    return f"{_group_kind(word)}:{'+'.join(sorted(ids))}"
+
+
+def _group_kind(word: str) -> str:
+    return {"arms": "arm", "groups": "group", "cohorts": "cohort", "parts": "part", "strata": "stratum"}.get(word, word)
+
+
+def _label_text(word: str, ids: frozenset[str]) -> str:
+    kind = _group_kind(word)
+    return f"{kind}s {'+'.join(sorted(ids))}" if len(ids) > 1 else f"{kind} {next(iter(ids))}"
+
+
+def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str) -> None:
+    known_ids = frozenset(i for c in contexts for m in GROUP_LABEL.finditer(c.view.text) for i in label_ids(m.group("ids")))
+    crossover_target = _crossover_target(contexts, groups)
+    doses = _compared_doses(contexts)
+    for c in contexts:
+        study = _study_at(model, c)
+        if study is None:
+            continue
+        view = c.view
+        for start, end, word, ids in group_labels(view, known_ids):
+            crossover = bool(CROSSOVER.search(text[max(view.start, start - 30) : start]))
+            key = _arm_key(word, ids) + (":crossover" if crossover else "")
+            arm = study.arm(key)
+            if arm is None:
+                arm = Arm(key=key, label=_label_text(word, ids) + (" crossover" if crossover else ""),
+                          kind="crossover" if crossover else "cohort", ids=ids, start=start, end=end,
+                          rule="arm.crossover" if crossover else "arm.group_label")
+                if crossover and crossover_target:
+                    arm.drugs, arm.drugs_rule = crossover_target, "regimen.crossover_target"
+                study.arms.append(arm)
+            if arm.drugs is None and not crossover:
+                drugs = _regimen_defined_for(view, start, end, groups.get(view.sentence.index, []))
+                if drugs:
+                    arm.drugs, arm.drugs_rule = drugs, "regimen.defined_for_group"
+            _size_around(arm, view, start, end)
+        for m in DOSE.finditer(view.text):
+            dose = _dose_label(m)
+            if dose not in doses:
+                continue
+            start, end = view.start + m.start(), view.start + m.end()
+            key = f"dose:{dose}"
+            arm = study.arm(key)
+            if arm is None:
+                arm = Arm(key=key, label=dose, kind="dose", ids=frozenset({dose}), start=start, end=end, rule="arm.dose_compared")
+                arm.drugs, arm.drugs_rule = study.drugs, "regimen.study" if study.drugs else None
+                study.arms.append(arm)
+            _size_around(arm, view, start, end)
+        _regimen_arms(study, c, groups, text)
+    for study in model.studies:
+        for arm in study.arms:
+            if arm.drugs is None and arm.kind in ("cohort",) and study.drugs:
+                arm.drugs, arm.drugs_rule = study.drugs, "regimen.study"
+
+
+def _dose_label(m: re.Match) -> str:
+    return f"{m.group('dose').replace('·', '.')} {m.group('unit')}"
+
+
+def _compared_doses(contexts: list[SentenceContext]) -> set[str]:
+    """Doses the text compares: two or more of one unit joined by "or", "and", "vs" in a sentence."""
+    compared = set()
+    for c in contexts:
+        found = list(DOSE.finditer(c.view.text))
+        for a, b in zip(found, found[1:]):
+            if a.group("unit") == b.group("unit") and _dose_label(a) != _dose_label(b) and DOSE_COMPARED.match(c.view.text[a.end() : b.start()]):
+                compared |= {_dose_label(a), _dose_label(b)}
+    return compared
+
+
+def dose_arm_for_phrase(study: Study, phrase: str) -> Arm | None:
+    """"the lower dose" / "the higher dose" -> the dose arm with the smallest / largest dose."""
+    doses = [a for a in study.arms if a.kind == "dose"]
+    if len(doses) < 2:
+        return None
+    value = lambda a: float(a.label.split()[0])
+    return min(doses, key=value) if phrase.lower().startswith("low") else max(doses, key=value)
+
+
+def _regimen_defined_for(view: SentenceView, start: int, end: int, found: list[list[Mention]]) -> list[str] | None:
+    """"Cohorts A and B: X + Y", "cohort A received X": the regimen right after the label; "X given
+    without Y (cohort C)": the regimen right before a bracketed label."""
+    after = view.text[end - view.start :]
+    if DEFINES_REGIMEN.match(after):
+        stop = re.search(r"[;.]|\bcross", after)
+        limit = end + (stop.start() if stop else len(after))
+        following = [g for g in found if end <= min(m.start for m in g) < limit]
+        if following:
+            return regimen_drugs(min(following, key=lambda g: min(m.start for m in g)))
+    before = view.text[: start - view.start]
+    if before.rstrip().endswith("("):
+        opening = start - (len(before) - len(before.rstrip())) - 1
+        preceding = [g for g in found if 0 <= opening - max(m.end for m in g) <= 40]
+        if preceding:
+            return regimen_drugs(max(preceding, key=lambda g: max(m.end for m in g)))
+    return None
+
+
+def _crossover_target(contexts, groups) -> list[str] | None:
+    for c in contexts:
+        for m in CROSSOVER_TO.finditer(c.view.text):
+            at = c.view.start + m.end()
+            after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= at]
+            if after:
+                return regimen_drugs(min(after, key=lambda g: min(x.start for x in g)))
+    return None
+
+
+def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
+    """The arms of a comparative design: the regimens of a title or Methods sentence that compares
+    ("A plus B versus B alone", "compared X with the physician's choice of Y or Z")."""
+    found = groups.get(c.view.sentence.index, [])
+    if len(found) < 2 or not COMPARATIVE.search(c.view.text) or any(a.kind == "regimen" for a in study.arms):
+        return
+    if c.background:
+        return
+    merged: list[list[Mention]] = []
+    for g in sorted(found, key=lambda g: min(m.start for m in g)):
+        lead = text[max(c.view.start, min(m.start for m in g) - 40) : min(m.start for m in g)]
+        if merged and (CHOICE_LEAD.search(lead) or _joined_by_or_after_choice(text, merged[-1], g)):
+            merged[-1] = merged[-1] + g
+        else:
+            merged.append(g)
+    if len(merged) < 2:
+        return
+    for g in merged:
+        drugs = regimen_drugs(g)
+        key = "regimen:" + "+".join(sorted(drugs))
+        if study.arm(key) is None:
+            start, end = min(m.start for m in g), max(m.end for m in g)
+            study.arms.append(Arm(key=key, label=_regimen_label(g, text), kind="regimen", ids=frozenset(drugs),
+                                  drugs=drugs, drugs_rule="regimen.arm", start=start, end=end, rule="arm.compared_regimens"))
+
+
+def _joined_by_or_after_choice(text: str, previous: list[Mention], g: list[Mention]) -> bool:
+    first_start = min(m.start for m in previous)
+    gap = text[max(m.end for m in previous) : min(m.start for m in g)]
+    return bool(re.fullmatch(r"\s*(?:,|or|,\s*or)\s*", gap)) and bool(CHOICE_LEAD.search(text[max(0, first_start - 40) : first_start]))
+
+
+def _regimen_label(group: list[Mention], text: str) -> str:
+    """An arm's label: its drugs' shortest spelling in the text joined as written ("T-DXd",
+    "irinotecan or paclitaxel")."""
+    start, end = min(m.start for m in group), max(m.end for m in group)
+    span = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", "", text[start:end])
+    return " ".join(span.split())
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def _size_around(arm: Arm, view: SentenceView, start: int, end: int) -> None:
+    if arm.size is not None:
+        return
+    after = SIZE_AFTER_LABEL.match(view.text[end - view.start :])
+    if after:
+        n = int(after.group("a") or after.group("b"))
+        arm.size = Size(n, "group", end, end + after.end(), view.text[end - view.start : end - view.start + after.end()].strip(), "size.after_label")
+        return
+    before = SIZE_BEFORE_LABEL.search(view.text[max(0, start - view.start - 60) : start - view.start])
+    if before:
+        offset = max(0, start - view.start - 60)
+        n = int(before.group("n"))
+        a = view.start + offset + before.start()
+        arm.size = Size(n, "group", a, start, view.text[a - view.start : start - view.start].strip(), "size.before_label")
+
+
+def sentence_sizes(view: SentenceView) -> list[Size]:
+    """The patient numbers a sentence states with what they count, in order."""
+    text, base = view.text, view.start
+    sizes: list[Size] = []
+    for pattern, rule in ((SIZE_OF, "size.of_n"), (SIZE_NOUN_VERB, "size.n_verb"), (SIZE_BARE_VERB, "size.and_n_verb"),
+                          (SIZE_VERB_NOUN, "size.verb_n")):
+        for m in pattern.finditer(text):
+            n = number_of(m.group("n"))
+            if n is None or any(s.start <= base + m.start("n") < s.end for s in sizes):
+                continue
+            verb = (m.groupdict().get("verb") or "treated").lower()
+            kind = SIZE_KIND.get(re.sub(r"\s+", " ", verb), "treated")
+            sizes.append(Size(n, kind, base + m.start(), base + m.end(), m.group(0).strip(), rule))
+            also = SAME_COUNT_ALSO.match(text[m.end() :])
+            if also:
+                kind2 = SIZE_KIND.get(re.sub(r"\s+", " ", also.group("verb").lower()), "treated")
+                sizes.append(Size(n, kind2, base + m.end(), base + m.end() + also.end(), also.group(0).strip(), rule + ".and"))
+    return sorted(sizes, key=lambda s: s.start)
+
+
+def _sizes(model: StudyModel, contexts: list[SentenceContext]) -> None:
+    """The size of each study: the most specific count (evaluable, treated, enrolled) stated
+    where the study is current; screened counts are never a study's size."""
+    for c in contexts:
+        study = _study_at(model, c)
+        if study is None:
+            continue
+        for size in sentence_sizes(c.view):
+            if size.kind not in SIZE_ORDER:
+                continue
+            if _inside_group_label(size, c.view):
+                continue
+            if study.size is None or SIZE_ORDER[size.kind] < SIZE_ORDER[study.size.kind]:
+                study.size = size
+
+
+def _inside_group_label(size: Size, view: SentenceView) -> bool:
+    """A count that is a group's ("53 entered cohort A") is not the study's."""
+    rest = view.text[size.end - view.start : size.end - view.start + 20]
+    return bool(re.match(rf"^\s*(?:the\s+)?(?i:{GROUP_WORD})\b", rest))
