@@ -48,8 +48,8 @@ def _ratio(text: str) -> bool:
 
 
 def _marker(text: str) -> bool:
-    return (biomarkers._gene_patterns()[3].search(text) is not None
-            or any(surface in text for surface in biomarkers.SPECIAL_MARKERS))
+    return (biomarkers._gene_patterns().gene.search(text) is not None
+            or any(surface in text for surface in biomarkers._named()))
 
 
 CHECKS = [
@@ -107,10 +107,10 @@ def test_her2_and_marker_patterns_hold_the_words_tested_first(shared_corpus) -> 
     words = ["FISH", "ISH", "in situ hybridization", "HER2", "HER2/CEP17 ratio 2.2", "IHC 2+", "positive by", "ER",
              "Ki67", "PR", "≥", "14%", "or higher"]
     cues = [
-        ((her2.IHC_ISH, her2.ISH_RESULT, her2.RESULT_BY_METHOD),
+        ((her2.patterns().ihc_ish, her2.patterns().ish_result, her2.patterns().result_by_method),
          lambda text: "ISH" in text or "situ" in lowered(text)),
         ((her2.RATIO,), lambda text: "cep" in lowered(text)),
-        ((biomarkers._gene_patterns()[2],), lambda text: "%" in text),
+        ((biomarkers._gene_patterns().cutoff,), lambda text: "%" in text),
     ]
     texts = _sentences(shared_corpus) + _made_up(words, count=20000)
     for patterns, cue in cues:

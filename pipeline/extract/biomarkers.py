@@ -1,61 +1,36 @@
 """Biomarker statuses other than HER2 (RAS, BRAF, MMR/MSI, hormone receptors, Ki67...), by regular
-expression over a sentence; the markers and their surface forms come from pipeline/data/biomarkers.json."""
+expression over a sentence; the markers and their surface forms come from pipeline/data/biomarkers.json, their
+status words from pipeline/data/biomarker_statuses.json."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.extract.context import SentenceView
 from pipeline.extract.lexicon import load_lexicons
-from pipeline.extract.marker_common import (DISEASE_NEXT, HER2_AT, HER2_AT_CAPITALS, NEGATION_AFTER, SIGN_END,
-                                            SPACED)
+from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, HER2_AT_CAPITALS, SIGN_END, SPACED
+from pipeline.extract.vocabulary import biomarker_vocabulary, words_pattern
 from pipeline.records import BiomarkerRecord
 
-# how a status is read depends on what kind of marker it is
-HORMONE_RECEPTORS = {"ER", "PR", "HR"}
-RECEPTORS = HORMONE_RECEPTORS | {"PD-L1", "AR", "HLA-A2"}  # expressed or not: positive / negative
-PROLIFERATION = {"Ki67"}  # high / low, or a percentage cut-off
-MUTABLE = {"RAS", "KRAS", "NRAS", "BRAF", "PIK3CA", "PTEN", "BRCA1/2", "BRCA1", "BRCA2", "EGFR", "FGFR1", "MET",
-           "NTRK", "ESR1", "TP53"}
-
-STATUS_WORDS = (
-    r"wild[- ]?type|WT|non-?mutated|un-?mutated|non-?mutant|mutant|mutated|mutations?|mutation[- ]positive"
-    r"|carriers?|positive|positivity|co-?positive|negative|negativity|amplified|amplification|high|low"
-    r"|deficient|deficiency|proficient|stable|unstable|instability[- ]high|instability"
-    r"|not\s+(?:detected|found|identified)|absent|undetectable"
-)
+# The status words, the kinds of marker (which decide how a status is read) and the markers
+# whose name carries a status come from pipeline/data/biomarker_statuses.json.
 SIGN_STATUS = rf"\+(?![\w+])|\s?\(\+\)|(?:-|−){SIGN_END}|\s?\([-−]\)|{SPACED}[+−-]{DISEASE_NEXT}"
-BIOMARKER_STATUS = {
-    "wild-type": "wild-type", "wildtype": "wild-type", "wild type": "wild-type", "wt": "wild-type",
-    "non-mutated": "wild-type", "nonmutated": "wild-type", "unmutated": "wild-type", "un-mutated": "wild-type",
-    "non-mutant": "wild-type", "nonmutant": "wild-type",
-    "mutant": "mutated", "mutated": "mutated", "mutation": "mutated", "mutations": "mutated",
-    "mutation-positive": "mutated", "mutation positive": "mutated", "carrier": "mutated", "carriers": "mutated",
-    "positive": "positive", "positivity": "positive", "copositive": "positive", "co-positive": "positive",
-    "+": "positive", "(+)": "positive",
-    "negative": "negative", "negativity": "negative", "−": "negative", "-": "negative", "(-)": "negative",
-    "(−)": "negative",
-    "amplified": "amplified", "amplification": "amplified", "high": "high", "low": "low",
-    "deficient": "deficient", "deficiency": "deficient", "proficient": "proficient", "stable": "stable",
-    "unstable": "high", "instability-high": "high", "instability high": "high", "instability": "high",
-    "absent": "absent", "undetectable": "absent",
-}
-# markers whose name carries the status
-SPECIAL_MARKERS = {"MSI-H": ("MSI", "high"), "MSI-L": ("MSI", "low"), "MSS": ("MSI", "stable"),
-                   "dMMR": ("MMR", "deficient"), "pMMR": ("MMR", "proficient"),
-                   "BRCAm": ("BRCA1/2", "mutated"), "gBRCAm": ("BRCA1/2", "mutated")}
-# the status word before the marker: "high Ki67", "wild-type KRAS", "deficient mismatch repair"
-PREFIX_STATUS = {"high": PROLIFERATION | {"MSI", "TMB", "PD-L1"}, "elevated": PROLIFERATION | {"TMB"},
-                 "low": PROLIFERATION | {"MSI", "TMB", "PD-L1"},
-                 "wild-type": MUTABLE, "wild type": MUTABLE, "wildtype": MUTABLE,
-                 "mutant": MUTABLE, "mutated": MUTABLE, "deficient": {"MMR"}, "proficient": {"MMR"},
-                 "positive for": RECEPTORS, "negative for": RECEPTORS}
-MUTATION_NEGATED = re.compile(r"(?:\bno|\bwithout|\babsence\s+of|\black\s+of|\bnegative\s+for)\s+(?:\w+\s+)?$",
-                              re.IGNORECASE)
+SIGNS = {"+": "positive", "(+)": "positive", "-": "negative", "−": "negative", "(-)": "negative", "(−)": "negative"}
 THRESHOLD = (r"\s*(?:labell?ing\s+index|index|expression|levels?|score|staining)?\s*(?:of\s*)?"
              r"(?:(?P<op>≥|>=|>|≤|<=|<)\s*\d+(?:\.\d+)?\s*%"
              r"|\d+(?:\.\d+)?\s*%\s*or\s+(?P<dir>higher|more|greater|above|less|lower|below))")
+DETAIL_ONLY = ("gene", "status", "expression", "protein")  # words the detail group reads that are no detail
+
+
+def _kind(name: str) -> frozenset[str]:
+    """The markers of a kind of biomarker_statuses.json ("mutable", "hormone receptor"...)."""
+    return biomarker_vocabulary().kinds[name]
+
+
+def _named() -> dict[str, tuple[str, str]]:
+    return biomarker_vocabulary().named
 
 
 @lru_cache(maxsize=1)
@@ -66,9 +41,20 @@ def _gene_names() -> dict[str, str]:
     return genes
 
 
+@dataclass(frozen=True)
+class MarkerPatterns:
+    status_after: re.Pattern  # "KRAS exon 2 wild-type", "ER+", "BRAF mutations were not detected"
+    status_before: re.Pattern  # "wild-type KRAS", "high Ki67", "deficient mismatch repair"
+    cutoff: re.Pattern  # "Ki-67 index of 20% or higher"
+    gene: re.Pattern  # one marker name
+    mutation_negated: re.Pattern  # "no KRAS mutation" (the text before the match)
+    negation_after: re.Pattern  # "... were not detected" (after the match)
+
+
 @lru_cache(maxsize=1)
-def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
-    surfaces = sorted((s for s in _gene_names() if s not in SPECIAL_MARKERS), key=len, reverse=True)
+def _gene_patterns() -> MarkerPatterns:
+    vocab = biomarker_vocabulary()
+    surfaces = sorted((s for s in _gene_names() if s not in vocab.named), key=len, reverse=True)
     # spelled-out names also start sentences and titles ("Hormone Receptor-Positive"); acronyms keep their case
     alternation = "|".join(rf"(?i:{re.escape(s)})" if s.islower() else re.escape(s) for s in surfaces)
     # HER2 may sit in a list of receptors ("ER, PR and HER2 negative"): it is read, not recorded, here
@@ -79,18 +65,24 @@ def _gene_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     join = r"(?:\s*,\s*(?:and/or\s+|and\s+|or\s+)?|-?\s+(?:and/or|and|or)\s+|\s*/\s*|\s*&\s*)"
     genes_group = rf"(?P<genes>{gene}(?:{join}{gene})*)"
     detail = (r"(?P<detail>\s*(?:exon\s*\d+(?:\s*(?:,|and)\s*\d+)*|codon\s*\d+|V600E|[A-Z]\d{2,4}[A-Z](?![a-z])"
-              r"|gene|status|expression|protein))?")
-    suffix = re.compile(
-        rf"{genes_group}{detail}"
-        rf"(?:(?P<sign>{SIGN_STATUS})"
-        rf"|(?:\s*(?:was|were|is|are|both|all|being|tumou?rs?)){{0,2}}[\s:-]*"
-        rf"(?P<status>(?i:{STATUS_WORDS}))(?![A-Za-z0-9]))",
+              rf"|{'|'.join(DETAIL_ONLY)}))?")
+    status_word = words_pattern([f for forms in vocab.statuses.values() for f in forms])
+    before_word = words_pattern([f for entry in vocab.statuses_before for f in entry.forms])
+    return MarkerPatterns(
+        status_after=re.compile(
+            rf"{genes_group}{detail}"
+            rf"(?:(?P<sign>{SIGN_STATUS})"
+            rf"|(?:\s*(?:was|were|is|are|both|all|being|tumou?rs?)){{0,2}}[\s:-]*"
+            rf"(?P<status>{status_word})(?![A-Za-z0-9]))",
+        ),
+        status_before=re.compile(
+            rf"(?<![A-Za-z-])(?P<status>{before_word})[\s-]+(?:\([^()]{{1,15}}\)\s*)?{genes_group}"
+        ),
+        cutoff=re.compile(rf"{genes_group}{THRESHOLD}"),
+        gene=re.compile(gene),
+        mutation_negated=re.compile(rf"\b{words_pattern(vocab.mutation_negation)}\s+(?:\w+\s+)?$"),
+        negation_after=re.compile(rf"\s*(?:was|were|is|are)\s+{words_pattern(vocab.negation_after)}(?![A-Za-z])"),
     )
-    prefix = re.compile(
-        rf"(?<![A-Za-z-])(?P<status>(?i:{'|'.join(PREFIX_STATUS)}))[\s-]+(?:\([^()]{{1,15}}\)\s*)?{genes_group}"
-    )
-    threshold = re.compile(rf"{genes_group}{THRESHOLD}")
-    return suffix, prefix, threshold, re.compile(gene)
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +91,7 @@ def _marker_cues() -> tuple[re.Pattern, tuple[str, ...]]:
     written) its part from the first capital on ("RAS" of "all-RAS"), all found by a pattern
     that Python's re scans for fast; a lower-case name (matched in any case) its last word,
     looked for in the lower-case text (SentenceView.lowered)."""
-    names = [*_gene_names(), *SPECIAL_MARKERS]
+    names = [*_gene_names(), *_named()]
     capitals = {name[next((i for i, c in enumerate(name) if c.isupper()), 0):] for name in names if not name.islower()}
     words = {re.findall(r"[^\W_]+", name)[-1] for name in names if name.islower()}
     pattern = "|".join(re.escape(c) for c in sorted(capitals, key=lambda c: (-len(c), c))) + "|" + HER2_AT_CAPITALS
@@ -114,57 +106,54 @@ def has_marker_cue(text: str, low: str) -> bool:
 
 
 def _names_marker(view: SentenceView) -> bool:
-    """Whether the sentence names a marker (``gene`` of _gene_patterns) or a SPECIAL_MARKERS
-    one; the cheap tests of has_marker_cue rule most sentences out first."""
+    """Whether the sentence names a marker (``gene`` of _gene_patterns) or a named one ("dMMR");
+    the cheap tests of has_marker_cue rule most sentences out first."""
     if not has_marker_cue(view.text, view.lowered):
         return False
-    return _gene_patterns()[3].search(view.text) is not None or any(surface in view.text for surface in SPECIAL_MARKERS)
+    return _gene_patterns().gene.search(view.text) is not None or any(surface in view.text for surface in _named())
 
 
 def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
     text = view.text
-    suffix, prefix, threshold, gene = _gene_patterns()
     # Each pattern but the named markers starts from a marker name: one test rules most sentences out.
     if not _names_marker(view):
         return []
+    p, vocab = _gene_patterns(), biomarker_vocabulary()
+    receptors, hormone_receptors, mutable = _kind("receptor"), _kind("hormone receptor"), _kind("mutable")
     records = []
-    for m in suffix.finditer(text):
-        word = (m.group("sign") or m.group("status")).lower().strip()
-        status = BIOMARKER_STATUS.get(re.sub(r"\s+", " ", word))
-        if status is None and word.startswith("not"):
-            status = "absent"  # "was not detected"
+    for m in p.status_after.finditer(text):
+        status = SIGNS.get(m.group("sign").strip()) if m.group("sign") else vocab.status_of(m.group("status"))
         if status is None:
             continue
-        if status == "mutated" and (MUTATION_NEGATED.search(text[max(0, m.start() - 30): m.start()])
-                                    or NEGATION_AFTER.match(text, m.end())):
+        if status == "mutated" and (p.mutation_negated.search(text[max(0, m.start() - 30): m.start()])
+                                    or p.negation_after.match(text, m.end())):
             status = "wild-type"  # "no KRAS mutation", "BRAF mutations were not detected"
         detail = (m.group("detail") or "").strip() or None
-        if detail in ("gene", "status", "expression", "protein"):
+        if detail in DETAIL_ONLY:
             detail = None
         attached = m.group("status") is None or text[m.start("status") - 1] == "-"  # "ER-low", "ER+"
         for gene in _genes_of(m):
-            if re.search(HER2_AT, m.group("genes")) and status in ("positive", "negative") and gene not in RECEPTORS:
+            if re.search(HER2_AT, m.group("genes")) and status in ("positive", "negative") and gene not in receptors:
                 continue  # a receptor status shared with HER2: "ER, PR and HER2 negative", not "KRAS and HER2-negative"
-            if gene in HORMONE_RECEPTORS and status in ("high", "low") and not attached:
+            if gene in hormone_receptors and status in ("high", "low") and not attached:
                 continue  # "PR was high" is a partial-response rate; "ER-low" is a receptor status
             gene_status = status
             if status == "absent":
-                gene_status = "wild-type" if gene in MUTABLE else "negative"
-            records.append(_biomarker(view, m, gene, gene_status, detail))
-    for m in prefix.finditer(text):
-        word = re.sub(r"\s+", " ", m.group("status").lower())
+                gene_status = "wild-type" if gene in mutable else "negative"
+            records.append(_biomarker(view, m, gene, gene_status, detail, "biomarker.status_after"))
+    for m in p.status_before.finditer(text):
+        before = vocab.before(m.group("status"))
         for gene in _genes_of(m):
-            if gene in PREFIX_STATUS[word]:
-                records.append(_biomarker(view, m, gene, BIOMARKER_STATUS.get(word.split()[0], word), None,
-                                          "biomarker.prefix"))
-    for m in threshold.finditer(text) if "%" in text else ():  # (a cut-off is a percentage)
+            if before is not None and gene in before.markers:
+                records.append(_biomarker(view, m, gene, before.status, None, "biomarker.status_before"))
+    for m in p.cutoff.finditer(text) if "%" in text else ():  # (a cut-off is a percentage)
         above = m.group("op") in ("≥", ">=", ">") or m.group("dir") in ("higher", "more", "greater", "above")
         for gene in _genes_of(m):
-            if gene in PROLIFERATION:
+            if gene in _kind("proliferation"):
                 records.append(_biomarker(view, m, gene, "high" if above else "low", None, "biomarker.cutoff"))
-            elif gene in HORMONE_RECEPTORS:
+            elif gene in hormone_receptors:
                 records.append(_biomarker(view, m, gene, "positive" if above else "negative", None, "biomarker.cutoff"))
-    for surface, (gene, status) in SPECIAL_MARKERS.items():
+    for surface, (gene, status) in _named().items():
         if surface not in text:  # (as the pattern needs: most sentences are ruled out before it is built)
             continue
         for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(surface)}(?![A-Za-z0-9])", text):
@@ -177,7 +166,7 @@ def _genes_of(m: re.Match) -> list[str]:
     genes = _gene_names()
     names = []
     # the list's items, read with the same pattern that found them ("BRCA1/2" and "HER2/neu" are one item)
-    for item in _gene_patterns()[3].finditer(m.group("genes")):
+    for item in _gene_patterns().gene.finditer(m.group("genes")):
         surface = re.sub(r"\s*\([^()]*\)$", "", item.group(0))  # drop a bracketed acronym
         gene = genes.get(surface) or genes.get(surface.lower())
         if gene and gene not in names:
@@ -192,6 +181,6 @@ def _genes_of(m: re.Match) -> list[str]:
 
 
 def _biomarker(view: SentenceView, m: re.Match, gene: str, status: str, detail: str | None,
-               rule: str = "biomarker.status") -> BiomarkerRecord:
+               rule: str) -> BiomarkerRecord:
     return BiomarkerRecord(start=view.start + m.start(), end=view.start + m.end(), text=m.group(0),
                            sentence=view.sentence.index, rule=rule, gene=gene, status=status, detail=detail)

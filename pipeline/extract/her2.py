@@ -13,9 +13,12 @@ method instead.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.extract.context import SentenceView
-from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, NEGATION_AFTER, SIGN_END, SPACED
+from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, SIGN_END, SPACED
+from pipeline.extract.vocabulary import her2_vocabulary, words_pattern
 from pipeline.records import Her2Record
 
 # ---------------------------------------------------------------------------- HER2 names
@@ -30,108 +33,133 @@ HER2_NAME = (
     rf"|{HER2_AT}(?:\s*\((?:also known as |formerly )?[A-Za-z0-9/ ]{{1,20}}\))?)(?:/neu)?"
 )
 
-# ---------------------------------------------------------------------------- HER2 methods
-ISH_ACRONYM = r"(?:FISH|CISH|SISH|DISH|ISH)"
-ISH_LONG = r"(?i:(?:(?:fluorescen(?:ce|t)|chromogenic|silver|dual(?:[- ]probe)?)\s+)?in[\s-]+situ\s+hybridi[sz]ation)"
-METHOD_WORD = (
-    rf"(?:{ISH_LONG}(?:\s*\({ISH_ACRONYM}\))?|{ISH_ACRONYM}|IHC|(?i:immunohistochemi\w*)"
-    r"|NGS|(?i:next[- ]generation\s+sequencing)|ddPCR|(?i:droplet\s+digital\s+PCR)|ctDNA"
-    r"|(?i:circulating\s+tumou?r\s+DNA))"
-)
+# ---------------------------------------------------------------------------- HER2 methods and results
+# The words come from pipeline/data/her2.json (pipeline.extract.vocabulary); the patterns that
+# join them are built once, on first use.
+
+
+@dataclass(frozen=True)
+class Her2Patterns:
+    method_word: str  # any method: "IHC", "fluorescence in situ hybridisation (FISH)", "ctDNA"
+    ish_acronym: str  # "FISH", "ISH", ...
+    ish_long: str  # "in situ hybridisation", "silver in situ hybridization", ...
+    method_after: re.Pattern
+    method_before: re.Pattern
+    method_of_sentence: re.Pattern
+    status: re.Pattern
+    status_before: re.Pattern
+    negation_before: re.Pattern
+    negation_after: re.Pattern
+    ihc_ish: re.Pattern
+    ish_result: re.Pattern
+    result_by_method: re.Pattern
+    copy_number: re.Pattern
+    ngs: re.Pattern
+    ihc_context: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def patterns() -> Her2Patterns:
+    vocab = her2_vocabulary()
+    ish = vocab.methods_of_kind("in situ")
+    ish_acronym = words_pattern([a for m in ish for a in m.acronyms], as_written=True)
+    ish_long = words_pattern([n for m in ish for n in m.names])
+    others = [m for m in vocab.methods.values() if m.kind != "in situ"]
+    method_word = (rf"(?:{ish_long}(?:\s*\({ish_acronym}\))?|{ish_acronym}"
+                   + "".join(f"|{words_pattern(m.acronyms, as_written=True)}|{words_pattern(m.names)}" for m in others)
+                   + ")")
+    result_word = words_pattern([f for forms in vocab.results.values() for f in forms])
+    before = vocab.results_before
+    first_before = words_pattern([f for forms in before.values() for f in forms])
+    second_before = words_pattern(before["overexpression"] + before["amplified"])
+    ish_word = words_pattern(vocab.ish_results)
+    ngs = vocab.methods["NGS"]
+    ihc = vocab.methods["IHC"]
+    return Her2Patterns(
+        method_word=method_word,
+        ish_acronym=ish_acronym,
+        ish_long=ish_long,
+        # "HER2-positive patients confirmed by FISH", "HER2 amplification (by NGS)", "HER2 overexpression on IHC"
+        method_after=re.compile(
+            r"\s*\(?\s*(?:\w+\s+){0,2}?"
+            r"(?:(?:as\s+)?(?:confirmed|determined|assessed|defined|tested|measured|detected|evaluated|documented|scored)\s+"
+            r"(?:\w+ly\s+)?)?"
+            r"(?:by|using|via|on|per)\s+(?:(?:central(?:ly)?|local(?:ly)?|a|an|the)\s+)*"
+            rf"(?P<method>{method_word})"
+        ),
+        # "FISH-confirmed HER2-positive", "IHC-determined HER2 overexpression" (text just before the status)
+        method_before=re.compile(
+            rf"(?P<method>{method_word})[\s-]+(?:confirmed|determined|defined|assessed|detected|proven|tested)[\s-]+$"
+        ),
+        # the sentence itself says HER2 was tested with one method:
+        # "immunohistochemistry was used to identify ... HER2 overexpression", "HER2 was assessed by IHC"
+        method_of_sentence=re.compile(
+            rf"{method_word}\w*\s+(?:\w+\s+){{0,2}}(?:was|were)\s+(?:used|performed)\s+to\s+"
+            r"(?:identify|detect|determine|assess|evaluate|measure)"
+            rf"|(?:assessed|determined|detected|measured|evaluated|examined|analy[sz]ed|tested)\s+"
+            rf"(?:(?:centrally|locally)\s+)?(?:by|using|with)\s+{method_word}",
+        ),
+        # "HER2-positive", "HER2 gene amplification", "HER2 status was negative", "HER2+", "HER2(-)",
+        # "HER2-positive or -negative"
+        status=re.compile(
+            rf"{HER2_NAME}(?:(?P<sign>{PLUS}|{MINUS})"
+            r"|(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:\s+(?:status|expression))?"
+            r"(?:\s+(?:is|was|were|are|being))?(?P<not>\s+not)?[\s-]*"
+            rf"(?P<word>{result_word})(?![A-Za-z]))"
+            rf"(?:\s*(?:or|and|and/or|vs\.?|versus|/)\s*-?\s*(?P<second>{result_word})(?![A-Za-z]))?",
+        ),
+        # the result word first: "overexpression of HER2", "tumours overexpressing HER2", "amplified HER2 gene",
+        # "low HER2 expression", "negative for HER2"
+        status_before=re.compile(
+            rf"(?<![A-Za-z])(?P<word>{first_before})"
+            rf"(?:\s+(?:and|or|and/or)\s+(?P<second>{second_before}))?"
+            rf"\s+(?:of\s+)?(?:the\s+)?{HER2_NAME}"
+            r"(?P<tail>(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:[\s-]+(?:expression|expressing))?)",
+        ),
+        # "without HER2 overexpression", "no HER2 amplification", "non-HER2-positive" -> negative
+        negation_before=re.compile(
+            rf"(?<!or )\b{words_pattern(vocab.negation_before)}\b[\s-]*(?:\w+[\s-]+)?$"
+        ),
+        # "HER2 amplification was not detected"
+        negation_after=re.compile(rf"\s*(?:was|were|is|are)\s+{words_pattern(vocab.negation_after)}(?![A-Za-z])"),
+        ihc_ish=re.compile(
+            rf"\bIHC\s*2\s?\+\s*(?:/|and|with|plus|&)?\s*(?:{ish_acronym})\s*(?:\+|positive|-positive|amplified)"
+        ),
+        # "FISH-positive", "ISH+", "FISH non-amplified", "ISH-", "fluorescence in situ hybridization (FISH)-positive"
+        ish_result=re.compile(
+            rf"(?P<method>{ish_long}(?:\s*\({ish_acronym}\))?|\b{ish_acronym})"
+            rf"(?:[\s-]*(?P<word>{ish_word})(?![A-Za-z])"
+            rf"|(?P<sign>{PLUS}|{MINUS}))"
+        ),
+        # "... or positive by FISH" (the result word, then the method), in a sentence about HER2
+        result_by_method=re.compile(
+            rf"(?<![\w-])(?P<word>{ish_word})\s+(?:by|on)\s+(?P<method>{ish_long}|{ish_acronym})"
+        ),
+        copy_number=re.compile(
+            rf"\b{words_pattern(vocab.copy_number)}\s*(?:\([A-Z]+\)\s*)?[:=]?\s*(?:of\s*)?(≥|>=|>|≤|<)?\s*(\d+(?:\.\d+)?)"
+        ),
+        ngs=re.compile(rf"\b(?:{words_pattern(ngs.acronyms, as_written=True)}|{words_pattern(ngs.names)}"
+                       r"|(?i:sequencing))\b"),
+        ihc_context=re.compile(rf"\b(?:{words_pattern(ihc.acronyms, as_written=True)}|{words_pattern(ihc.names)})\b"),
+    )
 
 
 def _method_name(surface: str) -> str:
-    """Canonical method of a METHOD_WORD match."""
-    acronym = re.search(ISH_ACRONYM + r"(?=\)|$)", surface)
-    if acronym:
-        return acronym.group(0)
-    low = surface.lower()
-    if "situ" in low:
-        for prefix, name in (("fluoresc", "FISH"), ("chromogen", "CISH"), ("silver", "SISH"), ("dual", "DISH")):
-            if low.startswith(prefix):
-                return name
-        return "ISH"
-    if low.startswith(("ihc", "immunohisto")):
-        return "IHC"
-    if low.startswith(("ngs", "next")):
-        return "NGS"
-    if low.startswith(("ddpcr", "droplet")):
-        return "ddPCR"
-    return "ctDNA"
-
-
-# "HER2-positive patients confirmed by FISH", "HER2 amplification (by NGS)", "HER2 overexpression on IHC"
-METHOD_AFTER = re.compile(
-    r"\s*\(?\s*(?:\w+\s+){0,2}?"
-    r"(?:(?:as\s+)?(?:confirmed|determined|assessed|defined|tested|measured|detected|evaluated|documented|scored)\s+"
-    r"(?:\w+ly\s+)?)?"
-    r"(?:by|using|via|on|per)\s+(?:(?:central(?:ly)?|local(?:ly)?|a|an|the)\s+)*"
-    rf"(?P<method>{METHOD_WORD})"
-)
-# "FISH-confirmed HER2-positive", "IHC-determined HER2 overexpression" (text just before the status)
-METHOD_BEFORE = re.compile(
-    rf"(?P<method>{METHOD_WORD})[\s-]+(?:confirmed|determined|defined|assessed|detected|proven|tested)[\s-]+$"
-)
-# the sentence itself says HER2 was tested with one method:
-# "immunohistochemistry was used to identify ... HER2 overexpression", "HER2 was assessed by IHC"
-METHOD_OF_SENTENCE = re.compile(
-    rf"{METHOD_WORD}\w*\s+(?:\w+\s+){{0,2}}(?:was|were)\s+(?:used|performed)\s+to\s+"
-    r"(?:identify|detect|determine|assess|evaluate|measure)"
-    rf"|(?:assessed|determined|detected|measured|evaluated|examined|analy[sz]ed|tested)\s+"
-    rf"(?:(?:centrally|locally)\s+)?(?:by|using|with)\s+{METHOD_WORD}",
-)
-
-# ---------------------------------------------------------------------------- HER2 results
-RESULT_WORD = (
-    r"positive|positivity|co-?positive|negative|negativity|ultra-?low|low"
-    r"|over-?express(?:ed|ing|ion|or|ers?)|amplified|amplification|non-?amplified|un-?amplified"
-    r"|non-?over-?express(?:ed|ing|ion)|diffuse positive|zero|null"
-)
-RESULT_WORDS = {
-    "positive": "positive", "positivity": "positive", "copositive": "positive", "co-positive": "positive",
-    "+": "positive", "diffuse positive": "positive",
-    "negative": "negative", "negativity": "negative", "-": "negative", "zero": "negative", "null": "negative",
-    "low": "low", "ultralow": "low", "ultra-low": "low",
-    "amplified": "amplified", "amplification": "amplified",
-}
+    """Canonical method of a ``method_word`` match ("in situ hybridisation (FISH)" -> FISH)."""
+    bracket = re.search(r"\((\w+)\)$", surface)
+    vocab = her2_vocabulary()
+    return vocab.method_of(bracket.group(1) if bracket else surface.strip()) or "ISH"
 
 
 def _result_of(word: str) -> str:
-    w = word.lower()
-    if w in RESULT_WORDS:
-        return RESULT_WORDS[w]
-    if w.startswith(("non", "un")):
-        return "negative"  # non-amplified, non-overexpressing
-    if "express" in w:
-        return "overexpression"
-    return "positive"
+    if word in ("+", "-"):
+        return "positive" if word == "+" else "negative"
+    return her2_vocabulary().result_of(word)
 
 
 # a sign after the name: "HER2+", "HER2(+)", "HER2-", "HER2(-)" (see marker_common.SIGN_END)
 PLUS = rf"(?:\+|\s?\(\+\))(?![\w+])|{SPACED}\+{DISEASE_NEXT}"
 MINUS = rf"(?:-|−|–|\s?\([-−]\)){SIGN_END}|{SPACED}[−-]{DISEASE_NEXT}"
-# "HER2-positive", "HER2 gene amplification", "HER2 status was negative", "HER2+", "HER2(-)",
-# "HER2-positive or -negative"
-STATUS = re.compile(
-    rf"{HER2_NAME}(?:(?P<sign>{PLUS}|{MINUS})"
-    r"|(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:\s+(?:status|expression))?"
-    r"(?:\s+(?:is|was|were|are|being))?(?P<not>\s+not)?[\s-]*"
-    rf"(?P<word>{RESULT_WORD})(?![A-Za-z]))"
-    rf"(?:\s*(?:or|and|and/or|vs\.?|versus|/)\s*-?\s*(?P<second>{RESULT_WORD})(?![A-Za-z]))?",
-)
-# the result word first: "overexpression of HER2", "tumours overexpressing HER2", "amplified HER2 gene",
-# "low HER2 expression", "negative for HER2"
-STATUS_BEFORE = re.compile(
-    r"(?<![A-Za-z])(?P<word>over-?express(?:ion|es|ing|ed)?|amplification|amplified|(?i:positive|negative)\s+for|low)"
-    r"(?:\s+(?:and|or|and/or)\s+(?P<second>over-?expression|amplification))?"
-    rf"\s+(?:of\s+)?(?:the\s+)?{HER2_NAME}"
-    r"(?P<tail>(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:[\s-]+(?:expression|expressing))?)",
-)
-# "without HER2 overexpression", "no HER2 amplification", "non-HER2-positive" -> negative
-NEGATION_BEFORE = re.compile(
-    r"(?:(?<!or )\bwithout|\bno|\bnot|\black(?:ing)?\s+of|\bnon|\babsence\s+of)\b[\s-]*(?:\w+[\s-]+)?$",
-    re.IGNORECASE,
-)
 
 # ---------------------------------------------------------------------------- HER2 scores
 # an IHC score; a bare digit only when a range follows ("1-3+"); IHC 0 has no plus sign
@@ -151,30 +179,12 @@ FREE_SCORES = re.compile(
 IHC_TESTING = re.compile(r"\bIHC\b|immunohisto|\bscor(?:e|es|ed|ing)\b", re.IGNORECASE)
 NOT_HER2_SCALE = re.compile(r"(?:\b(?i:grade|stage)\s*|\b[GTN]|[≥>]\s*)$")  # "grade 2+", "T3+" are not IHC scores
 RANGE_JOIN = re.compile(r"\d\s?\+?\s*(?:-|–|to|through)\s*\d")
-IHC_ISH = re.compile(rf"\bIHC\s*2\s?\+\s*(?:/|and|with|plus|&)?\s*(?:{ISH_ACRONYM})\s*(?:\+|positive|-positive|amplified)")
-# "FISH-positive", "ISH+", "FISH non-amplified", "ISH-", "fluorescence in situ hybridization (FISH)-positive"
-ISH_RESULT = re.compile(
-    rf"(?P<method>{ISH_LONG}(?:\s*\({ISH_ACRONYM}\))?|\b{ISH_ACRONYM})"
-    r"(?:[\s-]*(?P<word>(?i:positive|negative|amplified|amplification|non-?amplified|unamplified))(?![A-Za-z])"
-    rf"|(?P<sign>{PLUS}|{MINUS}))"
-)
-# "... or positive by FISH" (the result word, then the method), in a sentence about HER2
-RESULT_BY_METHOD = re.compile(
-    r"(?<![\w-])(?P<word>positive|negative|amplified|non-?amplified)\s+(?:by|on)\s+"
-    rf"(?P<method>{ISH_LONG}|{ISH_ACRONYM})"
-)
 HER2_ANYWHERE = re.compile(rf"{HER2_AT}|{HER2_FULL}")
 RATIO = re.compile(
     rf"{HER2_AT}\s*[:/]\s*CEP\s*17\s*(?:ratio\s*)?(?:of\s*)?(≥|>=|>|≤|<|=|at\s+least|above)?\s*(\d+(?:\.\d+)?)"
     r"(\s*or\s+(?:more|greater|higher|above))?",
     re.IGNORECASE,
 )
-COPY_NUMBER = re.compile(
-    r"\b(?:copy number|gene copy number|GCN|CN)\s*(?:\([A-Z]+\)\s*)?[:=]?\s*(?:of\s*)?(≥|>=|>|≤|<)?\s*(\d+(?:\.\d+)?)",
-    re.IGNORECASE,
-)
-NGS = re.compile(r"\b(?:NGS|next[- ]generation sequencing|sequencing)\b", re.IGNORECASE)
-IHC_CONTEXT = re.compile(r"\b(?:IHC|immunohistochemi\w*)\b", re.IGNORECASE)
 
 # Every pattern above needs one of these: a HER2 name, IHC or immunohistochemistry, an ISH
 # acronym or "in situ". Sentences without any (most) are skipped at the cost of one search
@@ -203,24 +213,25 @@ def extract_her2(view: SentenceView) -> list[Her2Record]:
     text = view.text
     if not _mentions_her2(view):
         return []
+    p = patterns()
     found: list[Found] = []
     found += _ihc_scores(text)
     # The ISH patterns need an ISH acronym or "in situ", the ratio "CEP17": most sentences name neither.
     ish = "ISH" in text or "situ" in view.lowered
-    for m in IHC_ISH.finditer(text) if ish else ():
+    for m in p.ihc_ish.finditer(text) if ish else ():
         found.append((m.start(), m.end(), "IHC", "2+", None, "her2.ihc_ish"))
-        found.append((m.start(), m.end(), _method_name(re.search(ISH_ACRONYM, m.group(0)).group(0)), "positive",
+        found.append((m.start(), m.end(), _method_name(re.search(p.ish_acronym, m.group(0)).group(0)), "positive",
                       None, "her2.ihc_ish"))
-    for m in ISH_RESULT.finditer(text) if ish else ():
+    for m in p.ish_result.finditer(text) if ish else ():
         if m.group("word"):
             result = _result_of(m.group("word"))
         else:
             result = "positive" if "+" in m.group("sign") else "negative"
-        found.append((m.start(), m.end(), _method_name(m.group("method")), result, None, "her2.ish"))
+        found.append((m.start(), m.end(), _method_name(m.group("method")), result, None, "her2.ish_result"))
     if ish and HER2_ANYWHERE.search(text):
-        for m in RESULT_BY_METHOD.finditer(text):
+        for m in p.result_by_method.finditer(text):
             found.append((m.start(), m.end(), _method_name(m.group("method")), _result_of(m.group("word")), None,
-                          "her2.ish"))
+                          "her2.result_by_method"))
     for m in RATIO.finditer(text) if "cep" in view.lowered else ():
         op = "≥" if m.group(3) or re.match(r"at|above", m.group(1) or "", re.I) else m.group(1) or ""
         op = {">=": "≥", "=": ""}.get(op, op)
@@ -249,6 +260,7 @@ def _ihc_scores(text: str) -> list[Found]:
         if m.group("by") or about_testing:
             matches.append(m)
     for m in matches:
+        rule = "her2.ihc_score" if m.re is IHC_SCORE else "her2.free_score"
         scores = m.group("scores")
         digits = re.findall(r"[0-3]", scores)
         if RANGE_JOIN.search(scores):  # a range is one criterion, written as the text writes it
@@ -257,65 +269,67 @@ def _ihc_scores(text: str) -> list[Found]:
             found.append((m.start(), m.end(), "IHC", "low", "IHC 1+/2+", "her2.ihc_low"))
         else:
             for d in dict.fromkeys(digits):
-                found.append((m.start(), m.end(), "IHC", d if d == "0" else f"{d}+", None, "her2.ihc_score"))
+                found.append((m.start(), m.end(), "IHC", d if d == "0" else f"{d}+", None, rule))
     return found
 
 
 def _statuses(text: str) -> list[Found]:
     """HER2 statuses written with words or signs, with the method when the phrase names one."""
-    sentence_method = METHOD_OF_SENTENCE.search(text)
+    p = patterns()
+    sentence_method = p.method_of_sentence.search(text)
     if sentence_method:
-        names = {_method_name(m.group(0)) for m in re.finditer(METHOD_WORD, text)}
+        names = {_method_name(m.group(0)) for m in re.finditer(p.method_word, text)}
         sentence_method = names.pop() if len(names) == 1 else None  # several methods: which one is unclear
     found: list[Found] = []
     hits = []  # (match, result words, rule)
-    for m in STATUS.finditer(text):
+    for m in p.status.finditer(text):
         if m.group("sign"):
             words = ["+" if "+" in m.group("sign") else "-"]
         else:
             words = [m.group("word")] + ([m.group("second")] if m.group("second") else [])
         hits.append((m, words, "her2.status"))
-    for m in STATUS_BEFORE.finditer(text):
+    for m in p.status_before.finditer(text):
         word = m.group("word").lower()
         if word == "low" and "express" not in m.group("tail"):
             continue  # "low" before HER2 only in "low HER2 expression"
-        first = "negative" if word.startswith("negative") else "positive" if word.startswith("positive") else word
-        hits.append((m, [first] + ([m.group("second")] if m.group("second") else []), "her2.status_before"))
+        hits.append((m, [m.group("word")] + ([m.group("second")] if m.group("second") else []), "her2.status_before"))
     for m, words, rule in hits:
-        negated = ((m.re is STATUS and m.group("not"))
-                   or NEGATION_BEFORE.search(text[max(0, m.start() - 25): m.start()])
-                   or NEGATION_AFTER.match(text, m.end()))
+        negated = ((m.re is p.status and m.group("not"))
+                   or p.negation_before.search(text[max(0, m.start() - 25): m.start()])
+                   or p.negation_after.match(text, m.end()))
         method = _method_near(text, m) or sentence_method or "status"
         for word in words:
             result = _result_of(word)
             if negated and result in ("positive", "overexpression", "amplified"):
                 result = "negative"
             threshold = None
-            if method == "status" and result == "amplified" and NGS.search(text):
+            if method == "status" and result == "amplified" and p.ngs.search(text):
                 method = "NGS"
             if method == "NGS":
-                cn = COPY_NUMBER.search(text, m.end(), min(len(text), m.end() + 60))
+                cn = p.copy_number.search(text, m.end(), min(len(text), m.end() + 60))
                 if cn:
                     threshold = f"copy number {cn.group(1) or ''}{cn.group(2)}".replace("number ≥", "number >=")
-            if method == "status" and word.lower() == "diffuse positive" and IHC_CONTEXT.search(text):
+            if method == "status" and word.lower() == "diffuse positive" and p.ihc_context.search(text):
                 method = "IHC"  # "immunohistochemistry showed ... HER2 diffuse positive"
             found.append((m.start(), m.end(), method, result, threshold, rule))
     return found
 
 
 def _method_near(text: str, m: re.Match) -> str | None:
-    after = METHOD_AFTER.match(text, m.end())
+    p = patterns()
+    after = p.method_after.match(text, m.end())
     if after and not re.search(r"[;.]", text[m.end(): after.start("method")]):
         return _method_name(after.group("method"))
-    before = METHOD_BEFORE.search(text[max(0, m.start() - 40): m.start()])
+    before = p.method_before.search(text[max(0, m.start() - 40): m.start()])
     if before:
         return _method_name(before.group("method"))
     return None
 
 
-# results a method does not give: IHC sees protein, not gene copies; ISH and sequencing see copies
-CANNOT_SHOW = {"IHC": {"amplified"},
-               **{m: {"overexpression"} for m in ("FISH", "CISH", "SISH", "DISH", "ISH", "NGS", "ddPCR", "ctDNA")}}
+def _cannot_show(method: str) -> set[str]:
+    """Results a method does not give: IHC sees protein, not gene copies; ISH and sequencing see copies."""
+    kind = her2_vocabulary().methods[method].kind
+    return {"amplified"} if kind == "protein" else {"overexpression"}
 
 
 def settle_her2(views: list[SentenceView], records: list) -> list:
@@ -330,14 +344,15 @@ def settle_her2(views: list[SentenceView], records: list) -> list:
     her2 = [r for r in records if r.type == "her2"]
     if not any(r.method == "status" for r in her2):
         return records  # only bare statuses are settled
+    p = patterns()
     declared = set()
     for view in views:
-        if _mentions_her2(view) and HER2_ANYWHERE.search(view.text) and METHOD_OF_SENTENCE.search(view.text):
-            declared |= {_method_name(m.group(0)) for m in re.finditer(METHOD_WORD, view.text)}
+        if _mentions_her2(view) and HER2_ANYWHERE.search(view.text) and p.method_of_sentence.search(view.text):
+            declared |= {_method_name(m.group(0)) for m in re.finditer(p.method_word, view.text)}
     if len(declared) == 1:
         method = declared.pop()
         for r in her2:
-            if r.method == "status" and r.result not in CANNOT_SHOW.get(method, ()):
+            if r.method == "status" and r.result not in _cannot_show(method):
                 r.method = method
     # a negative result is left alone: "ISH-negative" inside a HER2-low definition is not "HER2-negative"
     tested = {r.result for r in her2 if r.method != "status"} - {"negative"}
