@@ -104,10 +104,11 @@ def test_trial_cues_hold_in_every_match(pattern, cue, in_lower_case, shared_corp
 def test_her2_and_marker_patterns_hold_the_words_tested_first(shared_corpus) -> None:
     """extract_her2 tries the ISH patterns only on text holding "ISH" or "situ" (in lower case),
     the HER2:CEP17 ratio on text holding "cep"; extract_biomarkers the cut-offs on text with "%"."""
-    words = ["FISH", "ISH", "in situ hybridization", "HER2", "HER2/CEP17 ratio 2.2", "IHC 2+", "positive by", "ER",
+    words = ["FISH", "ISH", "in situ hybridization", "HER2", "HER2/CEP17 ratio 2.2", "IHC 2+", "positive by", "negative", "ER",
              "Ki67", "PR", "≥", "14%", "or higher"]
     cues = [
-        ((her2.patterns().ihc_ish, her2.patterns().ish_result, her2.patterns().result_by_method),
+        ((her2.patterns().ihc_with_ish, her2.patterns().ish_result, her2.patterns().ish_result_before,
+          her2.patterns().result_by_method),
          lambda text: "ISH" in text or "situ" in lowered(text)),
         ((her2.RATIO,), lambda text: "cep" in lowered(text)),
         ((biomarkers._gene_patterns().cutoff,), lambda text: "%" in text),

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analysis import Sentence
-from pipeline.extract import biomarkers, her2
-from pipeline.extract.context import SentenceView
+from pipeline.document import Document
+from pipeline.extract import analyse, her2
 from pipeline.extract.lexicon import load_lexicons
 from pipeline.extract.vocabulary import (VocabularyError, biomarker_vocabulary, check_biomarker_vocabulary,
                                          check_her2_vocabulary, her2_vocabulary, words_pattern)
@@ -24,10 +23,6 @@ EXTRACT = Path(her2.__file__).parent
 
 def _raw(name: str) -> dict:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
-
-
-def _view(text: str) -> SentenceView:
-    return SentenceView(Sentence(0, 0, len(text), 0, None, text))
 
 
 def _genes() -> set[str]:
@@ -89,14 +84,19 @@ def test_forms_read_hyphens_spaces_and_case_as_documented():
 # ---------------------------------------------------------------------------- every rule has an example
 
 
+def _rules_of(example: str) -> set[str]:
+    """The rules of the records the whole analysis makes of ``example`` (settle_her2 included)."""
+    return {r.rule for r in analyse(Document(source="example.txt", format="text", text=example)).records}
+
+
 @pytest.mark.parametrize("rule, example", sorted(her2_vocabulary().rules.items()))
-def test_each_her2_rule_reads_its_example(rule, example):
-    assert rule in {r.rule for r in her2.extract_her2(_view(example))}, example
+def test_each_her2_rule_reads_its_example(nlp, rule, example):
+    assert rule in _rules_of(example), example
 
 
 @pytest.mark.parametrize("rule, example", sorted(biomarker_vocabulary().rules.items()))
-def test_each_biomarker_rule_reads_its_example(rule, example):
-    assert rule in {r.rule for r in biomarkers.extract_biomarkers(_view(example))}, example
+def test_each_biomarker_rule_reads_its_example(nlp, rule, example):
+    assert rule in _rules_of(example), example
 
 
 @pytest.mark.parametrize("module, prefix, vocab", [
