@@ -64,6 +64,7 @@ def test_a_malformed_her2_file_is_rejected(change, message):
     (lambda d: d["statuses_before"].append({"status": "high", "forms": ["big"]}), "expected keys"),
     (lambda d: d["named"].update({"XYZ": {"marker": "KRAS", "status": "tall"}}), "unknown marker or status"),
     (lambda d: d["rules"].update({"her2.status": "x"}), "not a rule id"),
+    (lambda d: d["second_statuses"].append("tall"), "not one of the statuses"),
 ])
 def test_a_malformed_biomarker_file_is_rejected(change, message):
     data = copy.deepcopy(_raw("biomarker_statuses.json"))

@@ -63,7 +63,8 @@ def _gene_patterns() -> MarkerPatterns:
     gene = rf"(?<![A-Za-z0-9-])(?:{alternation})(?![A-Za-z0-9])(?:\s*\([A-Za-z0-9-]{{1,10}}\)(?=[\s-]))?"
     # items joined by commas, slashes and words; "ER- and PR-positive" shares the later word
     join = r"(?:\s*,\s*(?:and/or\s+|and\s+|or\s+)?|-?\s+(?:and/or|and|or)\s+|\s*/\s*|\s*&\s*)"
-    genes_group = rf"(?P<genes>{gene}(?:{join}{gene})*)"
+    # (at most eight: a bounded list keeps a failed match from retrying every shorter list of a long run)
+    genes_group = rf"(?P<genes>{gene}(?:{join}{gene}){{0,7}})"
     detail = (r"(?P<detail>\s*(?:exon\s*\d+(?:\s*(?:,|and)\s*\d+)*|codon\s*\d+|V600E|[A-Z]\d{2,4}[A-Z](?![a-z])"
               rf"|{'|'.join(DETAIL_ONLY)}))?")
     status_word = words_pattern([f for forms in vocab.statuses.values() for f in forms])
@@ -73,7 +74,9 @@ def _gene_patterns() -> MarkerPatterns:
             rf"{genes_group}{detail}"
             rf"(?:(?P<sign>{SIGN_STATUS})"
             rf"|(?:\s*(?:was|were|is|are|both|all|being|tumou?rs?)){{0,2}}[\s:-]*"
-            rf"(?P<status>{status_word})(?![A-Za-z0-9]))",
+            rf"(?P<status>{status_word})(?![A-Za-z0-9]))"
+            # "RAS WT or mutant": both statuses
+            rf"(?:\s*+(?:or|and|and/or|/)\s*+(?P<second>{words_pattern(vocab.second_statuses)})(?![\w-]))?",
         ),
         status_before=re.compile(
             rf"(?<![A-Za-z-])(?P<status>{before_word})[\s-]+(?:\([^()]{{1,15}}\)\s*)?{genes_group}"
@@ -81,7 +84,7 @@ def _gene_patterns() -> MarkerPatterns:
         cutoff=re.compile(rf"{genes_group}{THRESHOLD}"),
         gene=re.compile(gene),
         mutation_negated=re.compile(rf"\b{words_pattern(vocab.mutation_negation)}\s+(?:\w+\s+)?$"),
-        negation_after=re.compile(rf"\s*(?:was|were|is|are)\s+{words_pattern(vocab.negation_after)}(?![A-Za-z])"),
+        negation_after=re.compile(rf"(?<!\s)\s*+(?:was|were|is|are)\s+{words_pattern(vocab.negation_after)}(?![A-Za-z])"),
     )
 
 
@@ -141,6 +144,9 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
             if status == "absent":
                 gene_status = "wild-type" if gene in mutable else "negative"
             records.append(_biomarker(view, m, gene, gene_status, detail, "biomarker.status_after"))
+            second = vocab.status_of(m.group("second")) if m.group("second") else None
+            if second is not None and second != gene_status:
+                records.append(_biomarker(view, m, gene, second, detail, "biomarker.second_status"))
     for m in p.status_before.finditer(text):
         before = vocab.before(m.group("status"))
         for gene in _genes_of(m):

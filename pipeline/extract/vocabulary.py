@@ -210,6 +210,7 @@ class BiomarkerVocabulary:
     statuses_before: list[StatusBefore]
     named: dict[str, tuple[str, str]]  # a marker name that carries its status: "MSI-H" -> (MSI, high)
     kinds: dict[str, frozenset[str]]  # kind of marker -> markers; decides how a status is read
+    second_statuses: list[str]  # forms that may follow a status after "or": "RAS wild-type or mutant"
     mutation_negation: list[str]  # "no KRAS mutation"
     negation_after: list[str]  # "KRAS mutations were not detected"
     rules: dict[str, str]  # rule id -> example
@@ -250,6 +251,7 @@ def check_biomarker_vocabulary(data: Any, genes: Iterable[str]) -> BiomarkerVoca
         "kinds": kinds,
         "statuses_before": lambda v, w: v,  # checked below, once the kinds are known
         "named": _object,
+        "second_statuses": _words,
         "mutation_negation": _words,
         "negation_after": _words,
         "rules": lambda v, w: _rules(v, w, "biomarker"),
@@ -281,8 +283,12 @@ def check_biomarker_vocabulary(data: Any, genes: Iterable[str]) -> BiomarkerVoca
         if entry["marker"] not in genes or entry["status"] not in MARKER_STATUSES:
             raise VocabularyError(f"{where}: unknown marker or status {entry}")
         named[surface] = (entry["marker"], entry["status"])
-    return BiomarkerVocabulary(checked["statuses"], before, named, known_kinds, checked["mutation_negation"],
-                               checked["negation_after"], checked["rules"])
+    known = {normal_form(f) for forms in checked["statuses"].values() for f in forms}
+    for form in checked["second_statuses"]:
+        if normal_form(form) not in known:
+            raise VocabularyError(f"biomarker_statuses.json: second_statuses: {form!r} is not one of the statuses")
+    return BiomarkerVocabulary(checked["statuses"], before, named, known_kinds, checked["second_statuses"],
+                               checked["mutation_negation"], checked["negation_after"], checked["rules"])
 
 
 @lru_cache(maxsize=1)
