@@ -73,7 +73,7 @@ def _gene_patterns() -> MarkerPatterns:
         status_after=re.compile(
             rf"{genes_group}{detail}"
             rf"(?:(?P<sign>{SIGN_STATUS})"
-            rf"|(?:\s*(?:was|were|is|are|both|all|being|tumou?rs?)){{0,2}}[\s:-]*"
+            rf"|(?:\s*(?:was|were|is|are|both|all|being|tumou?rs?)){{0,2}}[\s:–-]*"
             rf"(?P<status>{status_word})(?![A-Za-z0-9]))"
             # "RAS WT or mutant": both statuses
             rf"(?:\s*+(?:or|and|and/or|/)\s*+(?P<second>{words_pattern(vocab.second_statuses)})(?![\w-]))?",

@@ -135,7 +135,7 @@ def patterns() -> Her2Patterns:
         status=re.compile(
             rf"{HER2_NAME}(?:(?P<sign>{PLUS}|{MINUS})"
             r"|(?:[\s-]*(?:gene|protein|oncogene|receptor))?(?:\s+(?:status|expression))?"
-            r"(?:\s+(?:is|was|were|are|being))?(?P<not>\s+not)?[\s-]*"
+            r"(?:\s+(?:is|was|were|are|being))?(?P<not>\s+not)?[\s:–-]*+"
             rf"(?P<word>{result_word})(?![A-Za-z]))"
             rf"(?:\s*(?:or|and|and/or|vs\.?|versus|/)\s*-?\s*(?P<second>{result_word})(?![A-Za-z]))?",
         ),
@@ -243,8 +243,8 @@ RATIO_OPS = {"at least": ">=", "≥": ">=", ">=": ">=", "above": ">", "over": ">
              "more than": ">", ">": ">", "≤": "<=", "<=": "<=", "<": "<", "=": "", "": ""}
 # the share of stained cells an IHC criterion needs: "in more than 50% of tumour cells", "in ≥10% of cells"
 IHC_CELLS = re.compile(
-    r"\b(?:in|of|on)\s+(?P<op>more\s+than|greater\s+than|over|at\s+least|≥|>=|>)\s*+(?P<share>\d+(?:\.\d+)?)\s*%"
-    r"\s+of\s+(?:the\s+)?(?P<cells>(?:[a-z]+\s+){0,2}?cells)\b",
+    r"\b(?:in|of|on)\s+(?P<op>more\s+than|greater\s+than|over|at\s+least|≥|>=|>)?\s*+(?P<share>\d+(?:\.\d+)?)\s*%"
+    r"(?P<more>\s+or\s+more)?\s+of\s+(?:the\s+)?(?P<cells>(?:[a-z]+\s+){0,2}?cells)\b",
     re.IGNORECASE,
 )
 CELL_OPS = {"more than": ">", "greater than": ">", "over": ">", ">": ">", "at least": ">=", "≥": ">=", ">=": ">="}
@@ -407,7 +407,9 @@ def _ihc_cells(text: str, found: list[Found]) -> list[Found]:
     for m in IHC_CELLS.finditer(text):
         if not any(f.method == "IHC" and f.end <= m.start() for f in found):
             continue
-        op = CELL_OPS[re.sub(r"\s+", " ", m.group("op").lower())]
+        if not (m.group("op") or m.group("more")):
+            continue  # "in 10% of cells" is a share, not a cut-off
+        op = CELL_OPS[re.sub(r"\s+", " ", m.group("op").lower())] if m.group("op") else ">="
         cells_named = re.sub(r"\s+", " ", m.group("cells"))
         threshold = f"{op} {m.group('share')}% of {cells_named}"
         cells.append(Found(m.start(), m.end(), "IHC", "positive", threshold, "her2.ihc_cells"))
