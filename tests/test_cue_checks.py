@@ -11,7 +11,7 @@ import re
 import pytest
 
 from pipeline.analysis import Sentence
-from pipeline.extract import figures, markers, outcomes, trials
+from pipeline.extract import biomarkers, figures, her2, outcomes, trials
 from pipeline.extract.context import SentenceView, lowered
 from pipeline.segment import INLINE_LABEL, _inline_labels
 
@@ -40,7 +40,7 @@ def _made_up(words: list[str], count: int = 5000) -> list[str]:
 
 
 def _her2(text: str) -> bool:
-    return markers.HER2_TRIGGER.search(text) is not None
+    return her2.HER2_TRIGGER.search(text) is not None
 
 
 def _ratio(text: str) -> bool:
@@ -48,15 +48,15 @@ def _ratio(text: str) -> bool:
 
 
 def _marker(text: str) -> bool:
-    return (markers._gene_patterns()[3].search(text) is not None
-            or any(surface in text for surface in markers.SPECIAL_MARKERS))
+    return (biomarkers._gene_patterns().gene.search(text) is not None
+            or any(surface in text for surface in biomarkers._named()))
 
 
 CHECKS = [
-    (markers._mentions_her2, _her2, ["her2", "her-2", "erbb2", "epidermal growth", "immunohistochemistry", "in situ",
+    (her2._mentions_her2, _her2, ["her2", "her-2", "erbb2", "epidermal growth", "immunohistochemistry", "in situ",
                                      "IHC", "ISH"]),
     (outcomes._names_ratio, _ratio, ["hazard", "odds", "HR", "OR", "HRs"]),
-    (markers._names_marker, _marker, ["estrogen receptor", "p53", "KRAS", "all-RAS", "erbB-2", "MSI-H", "dMMR",
+    (biomarkers._names_marker, _marker, ["estrogen receptor", "p53", "KRAS", "all-RAS", "erbB-2", "MSI-H", "dMMR",
                                       "mismatch repair", "tumour mutational burden", "ER", "Ki67"]),
 ]
 
@@ -70,9 +70,9 @@ def test_sentence_checks_agree_with_their_patterns(cheap, slow, words, shared_co
 
 
 @pytest.mark.parametrize("cue, words", [
-    (markers.has_her2_cue, CHECKS[0][2]),
+    (her2.has_her2_cue, CHECKS[0][2]),
     (outcomes.has_ratio_cue, CHECKS[1][2]),
-    (markers.has_marker_cue, CHECKS[2][2]),
+    (biomarkers.has_marker_cue, CHECKS[2][2]),
 ], ids=["her2", "ratio", "marker"])
 def test_a_document_holds_every_cue_its_sentences_hold(cue, words, shared_corpus) -> None:
     """analyse skips an extractor for a document whose text holds none of its cues: a sentence
@@ -104,13 +104,14 @@ def test_trial_cues_hold_in_every_match(pattern, cue, in_lower_case, shared_corp
 def test_her2_and_marker_patterns_hold_the_words_tested_first(shared_corpus) -> None:
     """extract_her2 tries the ISH patterns only on text holding "ISH" or "situ" (in lower case),
     the HER2:CEP17 ratio on text holding "cep"; extract_biomarkers the cut-offs on text with "%"."""
-    words = ["FISH", "ISH", "in situ hybridization", "HER2", "HER2/CEP17 ratio 2.2", "IHC 2+", "positive by", "ER",
+    words = ["FISH", "ISH", "in situ hybridization", "HER2", "HER2/CEP17 ratio 2.2", "IHC 2+", "positive by", "negative", "ER",
              "Ki67", "PR", "≥", "14%", "or higher"]
     cues = [
-        ((markers.IHC_ISH, markers.ISH_RESULT, markers.RESULT_BY_METHOD),
+        ((her2.patterns().ihc_with_ish, her2.patterns().ish_result, her2.patterns().ish_result_before,
+          her2.patterns().result_by_method),
          lambda text: "ISH" in text or "situ" in lowered(text)),
-        ((markers.RATIO,), lambda text: "cep" in lowered(text)),
-        ((markers._gene_patterns()[2],), lambda text: "%" in text),
+        ((her2.RATIO,), lambda text: "cep" in lowered(text)),
+        ((biomarkers._gene_patterns().cutoff,), lambda text: "%" in text),
     ]
     texts = _sentences(shared_corpus) + _made_up(words, count=20000)
     for patterns, cue in cues:

@@ -94,14 +94,28 @@ def test_two_declared_methods_leave_bare_statuses_alone():
     assert ("status", "negative") in her2(text)
 
 
-def test_bare_status_covered_by_a_method_is_dropped_but_negatives_stay():
-    text = ("Eligibility required HER2-positive disease, that is IHC 3+ or ISH-positive. "
+def test_bare_statuses_stand_beside_the_criteria_that_define_them():
+    # Gold convention (GOLD_FORMAT.md, HER2 mCRC set): "HER2-positive" and "HER2-low" are criteria of
+    # their own even where the same text defines them by IHC and ISH results; IHC 1+ is result "1+".
+    text = ("A phase 2 study.\nEligibility required HER2-positive disease, that is IHC 3+ or ISH-positive. "
             "The HER2-low cohort required IHC 1+ or IHC 2+ with ISH-negative results; "
             "HER2-negative tumours were excluded.")
     found = her2(text)
-    assert ("ISH", "positive") in found and ("status", "positive") not in found
-    assert ("IHC", "low") in found and ("status", "low") not in found
-    assert ("status", "negative") in found
+    assert {("ISH", "positive"), ("status", "positive"), ("IHC", "1+"), ("IHC", "2+"), ("status", "low"),
+            ("ISH", "negative"), ("status", "negative")} <= found
+    assert ("IHC", "low") not in found
+
+
+def test_bare_status_repeating_a_tested_status_phrase_is_dropped():
+    text = ("A phase 2 study.\nHER2-positive patients confirmed by FISH received trastuzumab. "
+            "In HER2-positive patients the pCR rate was 26%.")
+    assert her2(text) == {("FISH", "positive")}
+
+
+def test_overexpression_beside_ihc_3_plus_is_dropped_unless_in_the_title():
+    body = "Patients had IHC 3+ tumours. Vaccination helped patients with HER2 overexpression."
+    assert her2("A phase 2 study.\n" + body) == {("IHC", "3+")}
+    assert her2("Vaccines for HER2-overexpressing breast cancer.\n" + body) == {("IHC", "3+"), ("status", "overexpression")}
 
 
 # ---------------------------------------------------------------------------- HER2: IHC scores
@@ -116,9 +130,10 @@ def test_ihc_ranges_are_one_criterion_as_written(text, result):
     assert her2(text) == {("IHC", result)}
 
 
-def test_ihc_one_or_two_plus_is_the_low_band():
+def test_ihc_one_or_two_plus_are_two_criteria():
+    # Gold convention (GOLD_FORMAT.md): IHC 1+ is result "1+"; "low" only for "HER2-low" with no score.
     found = [r for r in analysed("The subgroup with IHC 1+/2+ HER2-expressing tumours did well.") if r.type == "her2"]
-    assert [(r.method, r.result, r.threshold) for r in found] == [("IHC", "low", "IHC 1+/2+")]
+    assert [(r.method, r.result, r.threshold) for r in found] == [("IHC", "1+", None), ("IHC", "2+", None)]
 
 
 def test_listed_scores_each_count():

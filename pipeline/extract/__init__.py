@@ -11,7 +11,8 @@ from pipeline.analysis import Analysis
 from pipeline.document import Document
 from pipeline.extract.context import SentenceView, lowered, sentence_views
 from pipeline.extractor import EXTRACTOR_VERSION, RULES_VERSION  # noqa: F401 - re-exported here
-from pipeline.extract.markers import extract_biomarkers, extract_her2, has_her2_cue, has_marker_cue, settle_her2
+from pipeline.extract.biomarkers import extract_biomarkers, has_marker_cue
+from pipeline.extract.her2 import extract_her2, has_her2_cue, settle_her2
 from pipeline.extract.nlp import build_nlp
 from pipeline.extract.outcomes import extract_outcomes, has_ratio_cue
 from pipeline.extract.treatments import document_regimen_groups, extract_regimens

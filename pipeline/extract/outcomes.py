@@ -125,7 +125,7 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
 
 def has_ratio_cue(text: str, low: str) -> bool:
     """Whether ``text`` holds "HR" or "OR", or, in ``low`` (its ``lowered`` form), one of
-    RATIO_CUES: every RATIO_WORD match does. Like markers.has_her2_cue, true of a document when
+    RATIO_CUES: every RATIO_WORD match does. Like her2.has_her2_cue, true of a document when
     true of any of its sentences."""
     return "HR" in text or "OR" in text or any(cue in low for cue in RATIO_CUES)
 
