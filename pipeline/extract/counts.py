@@ -9,12 +9,15 @@ an example in ``pipeline/data/outcome_rules.json``); its words come from ``outco
   response occurred in cohort B or cohort C" (one record per coordinated group, its label the arm)
 - none_of: "none of the 15 patients in cohort B responded" (count 0 of 15)
 - neither_nor: "Neither cohort B (n = 15) nor cohort C (n = 18) produced a single response"
-- had_none: "..., whereas a matched cohort had none" (the response named before)
+- elliptic_none: "..., whereas a matched cohort had none", "12 of 30 patients responded, ... and
+  none of the 20 patients in cohort C" (the response named before)
 - uniform: "made up entirely of partial responses" (no complete response)
 - before_endpoint: "four partial responses", "the T-DXd arm included 11 complete responses"
 - patients_had: "Eleven patients had stable disease", "1 X- and 1 Y-treated patient had PD"
 - seen_in: "Objective response was seen in 8 X-, 6 Y-, and 4 Z-treated patients", "Best
   response was partial response (PR) in 4 pts"
+- short_form: "Best response: PR 15, SD 18, PD 7", "4 PR and 7 SD" after a response was named
+  (short forms that also mean other things, "PR" and "SD", only count there)
 - response_type: "one of which was complete", "two of them completely", "One of these was
   complete (4%; ...)" after a response was named, in the sentence or the one before.
 
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 
 from pipeline.extract.context import Mention, MentionIndex
 from pipeline.extract.figures import COUNT, THRESHOLD_BEFORE, Figure, clause_before, count_value, is_design_figure
-from pipeline.extract.lexicon import load_endpoint_vocabulary
+from pipeline.extract.lexicon import _is_short_form, load_endpoint_vocabulary
 from pipeline.extract.vocabulary import words
 
 ENDPOINTS = load_endpoint_vocabulary()
@@ -69,6 +72,7 @@ LABELLED_GROUP = re.compile(rf"(?<![\w+/-]){GROUP_LABEL}", I)
 GROUP_SIZE = re.compile(r"[(\[]\s*n\s*=\s*(\d+)\s*[)\]]", I)
 GROUPS_AFTER = re.compile(rf"\s+(?:in|among)\s+({GROUP_ITEM}(?:(?:\s*,\s*|\s+(?:or|and|nor)\s+){GROUP_ITEM}){{0,4}})", I)
 GROUP_ITEMS = re.compile(GROUP_ITEM, I)
+AMONG_PATIENTS = re.compile(rf"\s+(?:in|among)\s+(?:the\s+|all\s+)?(\d+)\s+(?:[\w+/-]+\s+)?(?:{PATIENT})\b", I)
 
 # Text before a mention (matched at the end of a window)
 COUNT_BEFORE = re.compile(rf"(?<![\w.,/=-])({COUNT})\s+{ADJECTIVES}\Z", I)
@@ -97,6 +101,11 @@ WITNESSED = re.compile(
     rf"\s+(?:(?:was|were|is|are|has\s+been|have\s+been|had\s+been|could\s+be|can\s+be)\s+)?(?:{WITNESS})\b", I)
 CLAUSE_END = re.compile(r"\s*(?:[,.;:)\]]|\Z)")
 PERCENT_AFTER = re.compile(r"\s*[(\[]\s*\d+(?:[.·]\d+)?\s*%")
+SHORT_FORM_JOIN = re.compile(r"\s*(?:[,;/]\s*(?:and\s+)?|\s+and\s+|\s)\s*")  # between "CR 0" and "PR 5"
+RESPONSE_CUE_GAP = re.compile(r"\s*(?:[:=]|,|was|were|of)?\s*", I)  # "Best response: PR 15"
+# "PR 15", "SD: 18", "CR n = 0" (not "PR 1+", "SD 5.2", "PD 7 months").
+SHORT_FORM_COUNT = re.compile(
+    r"\s*[:=]?\s*(?:n\s*=\s*)?(\d+)(?![.,·]\d)(?!\s*(?:%|[-–/]\s*\d|\+|mg|months?|mo\b|weeks?|wks?|years?|days?))", I)
 # Free-standing phrases
 RESPONSE_TYPE_WORDS = "|".join(map(re.escape, ENDPOINTS.response_types))
 RESPONSE_TYPE_PHRASE = re.compile(
@@ -107,6 +116,9 @@ ALL_PARTIAL = re.compile(
 NONE_OF = re.compile(r"\bnone\s+of\s+(?:the\s+|these\s+|those\s+|them\b)?\s*(?:(\d+)\s+)?", I)
 BARE_RESPONSE = re.compile(
     r"\bresponses?\b(?=\s*(?:[,.;:)\]]|\Z|(?:was|were|is|are|has|have|had|occurred|in|among|to|with|after)\b))", I)
+# What may follow "none of the 20" when the clause ends there: "patients in cohort C".
+NONE_OF_REST = re.compile(
+    rf"(?:(?:{PATIENT})\b)?(?:\s*\b(?:in|with|among)\s+([^,.;:()]{{1,40}}?))?(?=\s*(?:[,.;:)]|\Z|(?:and|but|whereas)\b))", I)
 HAD_NONE = re.compile(rf"(?<!\w)(?:{POSSESS})\s+none\b(?!\s+of)|\bnone\s+(?:did|responded)\b", I)
 NEITHER_NOR = re.compile(r"\bneither\s+([^;:.]{1,80}?)\s+nor\s+([^;:.]{1,80}?)(?=\s+(?:" + POSSESS + r"|responded)\b)", I)
 BEFORE_NEITHER_ENDPOINT = re.compile(rf"\s+(?:{POSSESS})\s+(?:a\s+single\s+|any\s+|an?\s+)?{ADJECTIVES}\Z", I)
@@ -196,6 +208,8 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
         if m.label == VERB:
             before = text[max(0, m.start - WINDOW) : m.start]
             _patients_had(text, m, before, m.start - len(before), PATIENTS_VERB, figures, add)
+    if first_response_end <= len(text) or response_before:
+        _short_forms(text, mentions, figures, add)
     _none_of(text, counted, add)
     _neither_nor(text, counted, add)
     _had_none(text, nouns, add)
@@ -284,6 +298,41 @@ def _count_before(text, m: Mention, before: str, offset: int, figures, add) -> b
     return True
 
 
+def before_window(text: str, m: Mention) -> str:
+    return text[max(0, m.start - WINDOW) : m.start]
+
+
+def _short_forms(text, mentions: list[Mention], figures, add) -> None:
+    """"Best response: PR 15, SD 18, PD 7", "CR 0, PR 5", "4 PR and 7 SD": counts of response
+    types written as short forms. As "PR" and "SD" also mean other things (progesterone
+    receptor, standard deviation), a count is read only right after "response:" or next to the
+    count of another short form."""
+    found: list[tuple[Mention, Count]] = []
+    for m in mentions:
+        if m.canonical not in COUNTED or m.canonical == RESPONSE or not _is_short_form(m.text):
+            continue
+        after = SHORT_FORM_COUNT.match(text, m.end)
+        if after:
+            if not PERCENT_AFTER.match(text, after.end()):  # "PR 15 (35.7%)": a rate, not read here
+                found.append((m, Count(m.canonical, int(after.group(1)), m.start, after.end(), after.group(1), "short_form")))
+            continue
+        if m.label == BARE:  # a number before: "4 PR and 7 SD" ("1 CR" of the lexicon is read as a noun)
+            before = before_window(text, m)
+            count = COUNT_BEFORE.search(before)
+            if count and count.group(1).isdigit() and not LABEL_OR_LIMIT_BEFORE.search(before, 0, count.start()) \
+                    and not PERCENT_AFTER.match(text, m.end):
+                start = m.start - len(before) + count.start()
+                found.append((m, Count(m.canonical, int(count.group(1)), start, m.end, count.group(1), "short_form")))
+    responses = MentionIndex([m for m in mentions if m.canonical == RESPONSE])
+    for i, (m, count) in enumerate(found):
+        neighbours = [found[j][1] for j in (i - 1, i + 1) if 0 <= j < len(found) and found[j][1].endpoint != count.endpoint]
+        listed = any(SHORT_FORM_JOIN.fullmatch(text, min(c.end, count.end), max(c.start, count.start)) for c in neighbours)
+        cue = responses.last_ending_by(count.start)
+        after_cue = cue is not None and RESPONSE_CUE_GAP.fullmatch(text, cue.end, count.start)
+        if listed or after_cue:
+            add(count)
+
+
 def _limit_before(before: str, end: int) -> bool:
     """"at least 7 responses": a threshold, not a count."""
     return THRESHOLD_BEFORE.search(before[max(0, end - 20) : end]) is not None
@@ -355,7 +404,8 @@ def _negated(text, m: Mention, before: str, offset: int, add) -> None:
     witnessed = WITNESSED.match(text, m.end)
     rest = witnessed.end() if witnessed else m.end
     groups = GROUPS_AFTER.match(text, rest)
-    end = groups.end() if groups else rest
+    among = None if groups else AMONG_PATIENTS.match(text, rest)  # "among the 8 patients with ..."
+    end = groups.end() if groups else among.end() if among else rest
     if not witnessed and not CLAUSE_END.match(text, end):
         return  # "patients with no objective response had ...": a subgroup, not a count
     start = offset + found.start()
@@ -363,7 +413,7 @@ def _negated(text, m: Mention, before: str, offset: int, add) -> None:
     items = list(GROUP_ITEMS.finditer(groups.group(1))) if groups else []
     if len(items) < 2:
         arm = _group_arm(items[0].group(0)) if items else None
-        total = _group_size(items[0].group(0)) if items else None
+        total = _group_size(items[0].group(0)) if items else int(among.group(1)) if among else None
         add(Count(m.canonical, 0, start, end, word, "negated", total=total, arm=arm))
         return
     for item in items:
@@ -403,6 +453,16 @@ def _none_of(text, counted: MentionIndex, add) -> None:
         return
     for found in NONE_OF.finditer(text):
         m = counted.first_from(found.end())
+        rest = NONE_OF_REST.match(text, found.end())
+        if rest and (m is None or m.start > rest.end()):
+            # "12 of 30 patients responded, ... and none of the 20 patients in cohort C."
+            antecedent = counted.last_ending_by(found.start())
+            if antecedent is not None:
+                group = rest.group(1) or ""
+                add(Count(antecedent.canonical, 0, found.start(), rest.end(), found.group(0).split()[0], "elliptic_none",
+                          total=int(found.group(1)) if found.group(1) else None,
+                          arm=_group_arm(group) if GROUP_CORE.search(group) else None))
+            continue
         if m is None or m.start - found.end() > 100:
             continue
         between = text[found.end() : m.start]
@@ -446,4 +506,4 @@ def _had_none(text, nouns: MentionIndex, add) -> None:
         clause = clause_before(text, found.start())
         arm = _group_arm(clause) if GROUP_CORE.search(clause) else None
         word = re.search("none", found.group(0), I).group(0)
-        add(Count(antecedent.canonical, 0, found.start(), found.end(), word, "had_none", arm=arm))
+        add(Count(antecedent.canonical, 0, found.start(), found.end(), word, "elliptic_none", arm=arm))

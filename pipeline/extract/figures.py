@@ -81,7 +81,7 @@ COUNT_BEFORE_CI = re.compile(r"\s*%?\s*[(\[]\s*\d+\s*/\s*\d+\s*[;,]?\s*")
 TOTAL_AFTER = re.compile(
     rf"\s*(?:among|in|of)\s+(?:the\s+|all\s+|these\s+)?(\d+)\s+(?:who\b|(?:[a-z][\w-]*\s+){{0,2}}{words('patient_nouns').alternation}\b)",
     re.IGNORECASE)
-SLASH_COUNT = re.compile(r"^\s*%?\s*[(\[]\s*(\d+)\s*/\s*(\d+)\s*[)\];,]")  # "61.2 (23/37)", "37.8% (31/82; 95% CI"
+SLASH_COUNT = re.compile(r"\s*%?\s*[(\[]\s*(\d+)\s*/\s*(\d+)\s*[)\];,]")  # "61.2 (23/37)", "37.8% (31/82; 95% CI"
 TIME_POINT = re.compile(rf"\b(\d+|{words('number_words').alternation})[- ](year|month|yr|week)s?\b", re.IGNORECASE)
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
 # A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
@@ -118,9 +118,10 @@ THRESHOLD_AFTER = re.compile(rf"\s*(?:%|percent)?\s*{words('threshold_after').al
 CLAUSE_START = re.compile(r"[(\[;:]|,\s+(?:and|but|so|whereas|while|which)\b|\.\s")
 CLAUSE_REACH = 160  # characters before a figure searched for the start of its clause
 DESIGN = words("design_cues").pattern
-# "an ORR of 30% was assumed".
+# "an ORR of 30% was assumed", "80% power", "a cORR of 15% (H0)".
 DESIGN_AFTER = re.compile(
-    rf"\s*(?:%|percent)?\s*(?:(?:was|were|is|are|would be|will be)\s+{words('design_after').alternation}\b|power\b)", re.IGNORECASE)
+    rf"\s*(?:%|percent)?\s*(?:(?:was|were|is|are|would be|will be)\s+{words('design_after').alternation}\b|power\b"
+    rf"|[(\[]\s*(?:H0|H1|P0|P1|null)\b)", re.IGNORECASE)
 
 
 def to_float(text: str) -> float:
@@ -290,7 +291,10 @@ def _is_time_point(sentence: str, m: re.Match) -> bool:
     before = sentence[max(0, m.start() - 40) : m.start()].lower()
     if re.search(r"(?:\bat|\bafter|\bwithin|\bfor|\bover|\bup to|\bevery|\bfollow-?up(?: of| was| time)?|\bq)\s*$", before):
         return True
-    if re.search(r"follow[- ]?up\b(?:[^.;]|\.\d){0,25}$", before):
+    follow_up = re.search(r"follow[- ]?up\b((?:[^.;]|\.\d){0,25})$", before)
+    # ... unless the follow-up had its own time before this one: "at a median follow-up of 18
+    # months, and was 9.8 months in cohort B".
+    if follow_up and not re.search(rf"{NUM}\s*{DURATION_UNIT}", follow_up.group(1)):
         return True
     after = sentence[m.end() : m.end() + 8]
     # "1 year of trastuzumab", "12 weeks of treatment": a treatment length, not a result.
@@ -340,10 +344,12 @@ def _attach_counts(sentence: str, figure: Figure) -> None:
             figure.total = int(total.group(1))
             figure.extent[1] = figure.end + total.end()
         return
-    m = SLASH_COUNT.match(after)
+    m = SLASH_COUNT.match(sentence, figure.end, figure.end + REACH)
+    if not m and figure.extent[1] > figure.end:  # after the CI: "35.7% [95% CI 21.6-52.0] (15/42)"
+        m = SLASH_COUNT.match(sentence, figure.extent[1], figure.extent[1] + REACH)
     if m:
         figure.count, figure.total = int(m.group(1)), int(m.group(2))
-        figure.extent[1] = max(figure.extent[1], figure.end + m.end())
+        figure.extent[1] = max(figure.extent[1], m.end())
     _check_count(figure)
 
 

@@ -83,7 +83,7 @@ class EndpointVocabulary:
     names: dict[str, str]  # surface form -> canonical endpoint, prefixed short forms ("mPFS") included
     measures: dict[str, str]  # canonical -> "rate" (response-type, counted in patients) or "time"
     verbs: dict[str, str]  # lower-case verb stating an endpoint ("responded") -> canonical
-    count_words: dict[str, str]  # lower-case word naming an endpoint only when counted ("response")
+    count_words: dict[str, str]  # word naming an endpoint only when counted ("response", "PR": exact case)
     long_form_modifiers: frozenset[str]  # "median" of "median duration of response (mDoR)"
     shared_heads: frozenset[str]  # "survival" of "progression-free and overall survival"
     response_types: dict[str, str]  # "complete" -> "CR"
@@ -123,7 +123,7 @@ def load_endpoint_vocabulary() -> EndpointVocabulary:
         measures[canonical] = entry["measure"]
         names.update((surface, canonical) for surface in entry["names"])
         verbs.update((verb.lower(), canonical) for verb in entry.get("verbs", []))
-        count_words.update((word.lower(), canonical) for word in entry.get("count_words", []))
+        count_words.update((word, canonical) for word in entry.get("count_words", []))
     rules = {}
     for section, key in ENDPOINT_RULES.items():
         rule = data.get(section)

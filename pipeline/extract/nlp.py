@@ -370,7 +370,8 @@ class LexiconNER:
                     spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
         for label, vocabulary in ((ENDPOINT_VERB, ENDPOINTS.verbs), (COUNT_WORD, ENDPOINTS.count_words)):
             for word, canonical in vocabulary.items():
-                for i in positions(words.token_lowers, [word]):
+                exact = word != word.lower()  # "PR" (not "pr"), "response" (and "Response")
+                for i in positions(words.tokens if exact else words.token_lowers, [word]):
                     spans.append(Span(doc, i, i + 1, label=label, kb_id=canonical))
         return filter_spans(spans)
 

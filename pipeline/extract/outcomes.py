@@ -114,7 +114,8 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     if not figures or not (endpoints or any(f.kind in ("hr", "or") for f in figures)):
         records.sort(key=lambda r: r.start)
         return records
-    earlier = {e.canonical for e in previous.endpoints} if previous is not None and not endpoints else set()
+    earlier = {e.canonical for e in previous.endpoints if e.label not in (BARE, VERB)} \
+        if previous is not None and not endpoints else set()
     governed: dict[tuple, list[Figure]] = {}
     following: list[tuple[Figure, Mention, str]] = []
     last_figure_end: dict[Mention, int] = {}  # endpoint -> end of the last figure it governed
