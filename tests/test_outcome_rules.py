@@ -126,6 +126,8 @@ def test_a_bad_rule_catalogue_is_rejected(data_copy, change):
     lambda d: d["shared_heads"].update(words2=[]),
     lambda d: d.update(synonyms={}),
     lambda d: d["abbreviation_prefixes"]["prefixes"]["c"].update(endpoints=["XYZ"]),
+    lambda d: d["responses"]["roles"].update(duration="XYZ"),
+    lambda d: d["ratio_events"]["events"].update(OS=["(unclosed"]),
 ])
 def test_a_bad_endpoint_file_is_rejected(data_copy, change):
     _edit(data_copy / "endpoints.json", change)

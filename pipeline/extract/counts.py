@@ -39,8 +39,8 @@ from pipeline.extract.vocabulary import words
 
 ENDPOINTS = load_endpoint_vocabulary()
 COUNTED = ENDPOINTS.of_measure("rate")
-RESPONSE = "ORR"  # what "responses" name, the antecedent of "one of which was complete"
-NONE_COUNT_ENDPOINT = "CR"  # what "entirely partial" responses have none of
+RESPONSE = ENDPOINTS.response  # what "responses" name, the antecedent of "one of which was complete"
+NONE_COUNT_ENDPOINT = ENDPOINTS.none_if_all_partial  # what "entirely partial" responses have none of
 RESPONSE_TYPE = "RESPONSE_TYPE"  # label of "complete"/"partial" standing for CR/PR
 VERB = "ENDPOINT_VERB"  # label the NER gives "responded" (nlp.ENDPOINT_VERB)
 BARE = "COUNT_WORD"  # label of "response" alone (nlp.COUNT_WORD), read only by the count readings
@@ -78,18 +78,17 @@ AMONG_PATIENTS = re.compile(rf"\s+(?:in|among)\s+(?:the\s+|all\s+)?(\d+)\s+(?:[\
 COUNT_BEFORE = re.compile(rf"(?<![\w.,/=-])({COUNT})\s+{ADJECTIVES}\Z", I)
 SUBJECT_GROUP = re.compile(rf"(?:the\s+)?({GROUP_CORE.pattern})\s+(?:{POSSESS})\s+\Z", I)
 # "patients in cohort A", "patients with RAS wild-type tumours": where the patients counted are.
-PATIENTS_WHERE = r"(?:\s+(?:in|with|on|receiving|given)\s+(?:(?!(?:who|that)\b)[\w+/-]+\s+){0,3}?[\w+/-]+)?"
+PATIENTS_WHERE = rf"(?:\s+{words('where_prepositions').alternation}\s+(?:(?!(?:who|that)\b)[\w+/-]+\s+){{0,3}}?[\w+/-]+)?"
 PATIENTS_HAD = re.compile(
     rf"(?<![\w.,/=-])({LIST})\s+(?:{PATIENT})({PATIENTS_WHERE})(?:\s+(?:who|that))?\s+(?:{POSSESS})\s+(?:an?\s+|any\s+)?"
     rf"{ADJECTIVES}\Z", I)
 PATIENTS_VERB = re.compile(rf"(?<![\w.,/=-])({LIST})\s+(?:{PATIENT})({PATIENTS_WHERE})(?:\s+(?:who|that))?(?:\s+had)?\s+\Z", I)
 NEGATED_BEFORE = re.compile(rf"(?<!\w)({NEG})\s+{ADJECTIVES}\Z", I)
-SUBGROUP_BEFORE = re.compile(rf"(?:(?:{PATIENT})|those|tumou?rs?|disease)\s+(?:with|without|showing|achieving|having)\s+\Z", I)
+SUBGROUP_BEFORE = re.compile(
+    rf"(?:{PATIENT}|{words('subgroup_nouns').alternation})\s+{words('subgroup_prepositions').alternation}\s+\Z", I)
 UNIFORM_BEFORE = re.compile(rf"(?<!\w)(?:{UNIFORM})\s+(?:of\s+)?{ADJECTIVES}\Z", I)
 COPULA_BEFORE = re.compile(r"\b(?:was|were)\s+\Z", I)
-LABEL_OR_LIMIT_BEFORE = re.compile(
-    r"(?:\b(?:group|arm|cohort|grade|stage|phase|day|cycle|type|level|step|part|dose|week|wk|month|year|visit|line|"
-    r"lines|of|n)|[=<>≤≥])\s*\Z", I)
+LABEL_OR_LIMIT_BEFORE = re.compile(rf"(?:\b(?:{words('label_nouns').alternation}|of|n)|[=<>≤≥])\s*\Z", I)
 DENOMINATOR_BEFORE = re.compile(r"\b(?:of|among|in)\s+(?:the\s+|all\s+|these\s+)?\Z", I)
 # Text after a mention (matched at its end)
 DEFINITION = r"(?:\s*[(\[][^()\[\]]{1,20}[)\]])?"
@@ -439,7 +438,7 @@ def _group_size(phrase: str) -> int | None:
 def _uniform(m: Mention, before: str, offset: int, response_named: bool, add) -> None:
     """"made up entirely of partial responses" (``response_named``: after a response was named):
     no complete response."""
-    if m.canonical != "PR" or not response_named:
+    if m.canonical != ENDPOINTS.response_types["partial"] or not response_named:
         return
     found = UNIFORM_BEFORE.search(before)
     if not found:

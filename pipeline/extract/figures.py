@@ -85,26 +85,18 @@ SLASH_COUNT = re.compile(r"\s*%?\s*[(\[]\s*(\d+)\s*/\s*(\d+)\s*[)\];,]")  # "61.
 TIME_POINT = re.compile(rf"\b(\d+|{words('number_words').alternation})[- ](year|month|yr|week)s?\b", re.IGNORECASE)
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
 # A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
-THRESHOLD_BEFORE = re.compile(
-    r"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b(?:more|less|greater|longer|shorter|fewer|older|younger) than|\baged|\bat least|\bat most|\bbeyond|"
-    r"\babove|\bbelow|\bexceed(?:ing|ed|s)?|\bunder|\bover)\s*-?\s*$",
-    re.IGNORECASE,
-)
+THRESHOLD_BEFORE = re.compile(rf"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b{words('threshold_before').alternation})\s*-?\s*$", re.IGNORECASE)
 # A relative change or a difference between arms is not an arm's figure: "reduced the risk by 38%",
 # "a 14% reduction", "an improvement of 9.4 months", "about 12 months longer".
-CHANGE_BEFORE = re.compile(r"(?:\bby|(?:improvement|prolongation|gain|difference|increase|reduction)\s*(?:of|,|:|=)?)\s*[~∼≈]?\s*$", re.IGNORECASE)
-CHANGE_AFTER = re.compile(
-    r"^\s*(?:%\s*)?(?:relative\s+|absolute\s+)?(?:reduction|decrease|increase|improvement|lower|higher|greater|"
-    r"longer|shorter|gain|prolongation|difference|relative risk)\b",
-    re.IGNORECASE,
-)
+CHANGE_BEFORE = re.compile(rf"(?:\bby|\b{words('change_before').alternation}\s*(?:of|,|:|=)?)\s*[~∼≈]?\s*$", re.IGNORECASE)
+CHANGE_AFTER = re.compile(rf"^\s*(?:%\s*)?(?:relative\s+|absolute\s+)?{words('change_after').alternation}\b", re.IGNORECASE)
 # "(73-92%)": the upper end of a range is not a figure of its own.
 RANGE_END_BEFORE = re.compile(r"\d\s*[-‐‑‒–—−]\s*$")
 # A group size written "(n = 76)" or "(N=124)": the total of the figure it follows.
 GROUP_SIZE = re.compile(r"[(\[]\s*[nN]\s*=\s*(\d+)\s*[)\],;]")
 GROUP_SIZE_REACH = 60  # characters after a figure
 # "group 1, 74%": a label's number, not a value sharing the unit of the next one.
-LABEL_BEFORE = re.compile(r"\b(?:group|arm|cohort|grade|stage|phase|day|cycle|type|level|step|part|dose)\s*$", re.IGNORECASE)
+LABEL_BEFORE = re.compile(rf"\b{words('label_nouns').alternation}\s*$", re.IGNORECASE)
 # "n = 42, 23.5%": a group size, not a figure.
 SIZE_BEFORE = re.compile(r"\b[nN]\s*=\s*$")
 # "2/48 (4%) and 10/49 (20%) deaths": counts of events, not rates of an endpoint.
@@ -264,9 +256,9 @@ def clause_before(sentence: str, start: int) -> str:
 
 # What the *_BEFORE patterns above can end on, white space after it aside: a word ending so (any
 # case), or one of the signs. Searching a long ``before`` with them is slow; this test is not.
-BEFORE_WORD_ENDS = ("than", "aged", "least", "most", "beyond", "above", "below", "exceed", "exceeding", "exceeded",
-                    "exceeds", "under", "over", "by", "of", "improvement", "prolongation", "gain", "difference",
-                    "increase", "reduction")
+BEFORE_WORD_ENDS = tuple(sorted({phrase.split()[-1] for phrase in words("threshold_before").words | words("change_before").words}
+                               | {"by", "of"}))
+BEFORE_WORD_LONGEST = max(map(len, BEFORE_WORD_ENDS))
 BEFORE_SIGNS = frozenset("<>≤≥=,:~∼≈-‐‑‒–—−")
 
 
@@ -278,7 +270,7 @@ def _may_end_before_pattern(before: str) -> bool:
     last = trimmed[-1:]
     if last in BEFORE_SIGNS:
         return True
-    return last.isalpha() and lowered(trimmed[-14:]).endswith(BEFORE_WORD_ENDS)
+    return last.isalpha() and lowered(trimmed[-BEFORE_WORD_LONGEST - 1 :]).endswith(BEFORE_WORD_ENDS)
 
 
 def _is_ci_level(sentence: str, end: int) -> bool:

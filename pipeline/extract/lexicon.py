@@ -90,6 +90,11 @@ class EndpointVocabulary:
     long_form_stems: tuple[str, ...]  # what an endpoint abbreviation's long form holds ("respon")
     qualified_survival: frozenset[str]
     progression_as_event: frozenset[str]
+    ratio_events: list[tuple[str, re.Pattern]]  # (endpoint, what a ratio's words say it is of), in order
+    response: str  # what "responses" name: ORR
+    response_duration: str  # what their lasting is: DoR
+    lasting: frozenset[str]  # endpoints whose median may be that lasting ("responses lasted ...")
+    none_if_all_partial: str  # what "entirely partial responses" have none of: CR
 
     def of_measure(self, measure: str) -> frozenset[str]:
         return frozenset(c for c, m in self.measures.items() if m == measure)
@@ -100,7 +105,8 @@ ENDPOINT_MEASURES = {"rate", "time"}
 # rule section of endpoints.json -> the key holding its content
 ENDPOINT_RULES = {"abbreviation_prefixes": "prefixes", "long_form_modifiers": "words", "shared_heads": "words",
                   "response_types": "types", "long_form_stems": "words", "qualified_survival": "words",
-                  "progression_as_event": "words"}
+                  "progression_as_event": "words", "ratio_events": "events", "responses": "roles"}
+RESPONSE_ROLES = {"response", "duration", "lasting", "none_if_all_partial"}
 
 
 @lru_cache(maxsize=1)
@@ -138,6 +144,17 @@ def load_endpoint_vocabulary() -> EndpointVocabulary:
                      if canonical in wanted and _is_short_form(surface))
     if set(rules["response_types"].values()) - set(measures):
         raise LexiconError(f"{name}: response_types name unknown endpoints")
+    if set(rules["ratio_events"]) - set(measures):
+        raise LexiconError(f"{name}: ratio_events name unknown endpoints")
+    roles = rules["responses"]
+    if set(roles) != RESPONSE_ROLES or {roles["response"], roles["duration"], roles["none_if_all_partial"],
+                                          *roles["lasting"]} - set(measures):
+        raise LexiconError(f"{name}: responses: expected the roles {sorted(RESPONSE_ROLES)}, each an endpoint")
+    try:
+        ratio_events = [(endpoint, re.compile(pattern, re.IGNORECASE))
+                        for endpoint, patterns in rules["ratio_events"].items() for pattern in patterns]
+    except re.error as error:
+        raise LexiconError(f"{name}: ratio_events: bad pattern ({error})") from error
     return EndpointVocabulary(
         names=names, measures=measures, verbs=verbs, count_words=count_words,
         long_form_modifiers=frozenset(rules["long_form_modifiers"]),
@@ -146,6 +163,11 @@ def load_endpoint_vocabulary() -> EndpointVocabulary:
         long_form_stems=tuple(rules["long_form_stems"]),
         qualified_survival=frozenset(rules["qualified_survival"]),
         progression_as_event=frozenset(rules["progression_as_event"]),
+        ratio_events=ratio_events,
+        response=roles["response"],
+        response_duration=roles["duration"],
+        lasting=frozenset(roles["lasting"]),
+        none_if_all_partial=roles["none_if_all_partial"],
     )
 
 

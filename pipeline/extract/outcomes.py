@@ -33,7 +33,7 @@ from pipeline.records import OutcomeRecord
 ENDPOINTS = load_endpoint_vocabulary()
 RATE_ENDPOINTS = ENDPOINTS.of_measure("rate")
 TIME_ENDPOINTS = ENDPOINTS.of_measure("time")
-RESPONDING = {"ORR", "CR", "PR"}  # endpoints whose lasting is the duration of response
+RESPONDING = ENDPOINTS.lasting  # endpoints whose lasting is the duration of response
 RULES = rule_catalogue()
 SAFETY = words("safety").pattern
 # Other measured outcomes that take over the figures after them: "breast conservation surgery
@@ -49,13 +49,8 @@ COMMA_TURN = re.compile(rf"[,;]\s*{TURN}\b", re.IGNORECASE)
 # across it. "vs.", "et al." and "approx." are not breaks.
 SENTENCE_BREAK = re.compile(r"(?:\b(?!(?:vs|v|al|approx|ca|resp|no|fig)\.)\w+|[)\]])\.\s+[A-Z][a-z]", re.IGNORECASE)
 # What a hazard or odds ratio is of, when its own words say so: "hazard ratio for death, 0.81",
-# "a 20% lower risk of death (HR 0.80)". Relapse and recurrence are disease-free survival events.
-RATIO_EVENT = [
-    ("PFS", re.compile(r"\b(?:(?:risk of|for)\s+(?:disease\s+)?progression|progression or death)\b", re.IGNORECASE)),
-    ("DFS", re.compile(r"\b(?:(?:risk of|for)\s+(?:an?\s+)?(?:relapse|recurrence|event)|(?:relapse|recurrence) or death)\b",
-                       re.IGNORECASE)),
-    ("OS", re.compile(r"\b(?:death|dying|mortality)\b", re.IGNORECASE)),
-]
+# "a 20% lower risk of death (HR 0.80)" (endpoints.json, ratio_events).
+RATIO_EVENT = ENDPOINTS.ratio_events
 # A sentence measuring something else, whose ratios are not the previous sentence's endpoint.
 OTHER_QUANTITY = words("other_quantity").pattern
 RATIO_EVENT_REACH = 120  # characters before a ratio searched for its event
@@ -334,7 +329,7 @@ def _record(view: SentenceView, figure: Figure, endpoint: Mention, reading: str)
             if name not in RESPONDING or endpoint.end > figure.start or not RESPONSE_LASTING.search(
                     view.text, endpoint.end, figure.start):
                 return None
-            name, reading = "DoR", "response_lasting"
+            name, reading = ENDPOINTS.response_duration, "response_lasting"
             confidence = min(confidence, RULES.confidence(reading))
         measure = "median"
     elif name in TIME_ENDPOINTS:

@@ -22,6 +22,8 @@ LISTS = frozenset({
     "safety", "other_measure", "clause_turn", "mean", "other_quantity", "number_words", "design_cues",
     "design_after", "threshold_after", "witness_verbs", "possession_verbs", "patient_nouns", "group_nouns",
     "endpoint_adjectives", "response_lasting", "negated_verb", "prior_response", "negators", "uniform", "anaphora",
+    "threshold_before", "change_before", "change_after", "label_nouns", "subgroup_nouns", "subgroup_prepositions",
+    "where_prepositions",
 })
 LIST_KEYS = {"about", "example", "words", "patterns", "values", "case_sensitive"}
 
