@@ -81,8 +81,8 @@ COUNT_BEFORE_CI = re.compile(r"\s*%?\s*[(\[]\s*\d+\s*/\s*\d+\s*[;,]?\s*")
 TOTAL_AFTER = re.compile(
     rf"\s*(?:among|in|of)\s+(?:the\s+|all\s+|these\s+)?(\d+)\s+(?:who\b|(?:[a-z][\w-]*\s+){{0,2}}{words('patient_nouns').alternation}\b)",
     re.IGNORECASE)
-SLASH_COUNT = re.compile(r"\s*%?\s*[(\[]\s*(\d+)\s*/\s*(\d+)\s*[)\];,]")  # "61.2 (23/37)", "37.8% (31/82; 95% CI"
-TIME_POINT = re.compile(rf"\b(\d+|{words('number_words').alternation})[- ](year|month|yr|week)s?\b", re.IGNORECASE)
+SLASH_COUNT = re.compile(r"\s*%?\s*[(\[]\s*(\d+)\s*(?:/|\s+of\s+)\s*(\d+)\s*[)\];,]")  # "61.2 (23/37)", "37.8% (31/82; 95% CI"
+TIME_POINT = re.compile(rf"\b(\d+|{words('number_words').alternation})[- ](year|month|mo|yr|week|wk)s?\b", re.IGNORECASE)
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
 # A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
 THRESHOLD_BEFORE = re.compile(rf"(?:[<>≤≥]\s*=?|[<>]\s*or\s*=|\b{words('threshold_before').alternation})\s*-?\s*$", re.IGNORECASE)
@@ -105,14 +105,18 @@ EVENTS_AFTER = re.compile(r"^[^.;%]{0,3}(?:\s*and\s+[\d/]+\s*\(\s*\d+(?:\.\d+)?\
 FOLLOW_UP_AFTER = re.compile(r"^\s*(?:-?\s*(?:months?|years?)\s+)?(?:median\s+)?(?:follow[- ]?up|data maturity|maturity)\b", re.IGNORECASE)
 # "an ORR of 30% or more could be claimed": a threshold.
 THRESHOLD_AFTER = re.compile(rf"\s*(?:%|percent)?\s*{words('threshold_after').alternation}\b", re.IGNORECASE)
+# "ranged from 9.7% to 45.3%", "varied between 20 and 40%": a range over studies or groups.
+RANGE_BEFORE = re.compile(
+    rf"\b{words('range_words').alternation}\s+(?:from\s+|between\s+)?(?:(?:about|approximately)\s+)?"
+    rf"(?:{NUM}\s*(?:%|percent|{DURATION_UNIT})?\s*(?:to|and|-|–)\s*)?$", re.IGNORECASE)
 # Where the clause of a figure starts, for its design words: a bracket, a semicolon or colon, a
 # clause after a comma ("..., so that", "..., and").
 CLAUSE_START = re.compile(r"[(\[;:]|,\s+(?:and|but|so|whereas|while|which)\b|\.\s")
 CLAUSE_REACH = 160  # characters before a figure searched for the start of its clause
 DESIGN = words("design_cues").pattern
-# "an ORR of 30% was assumed", "80% power", "a cORR of 15% (H0)".
+# "an ORR of 30% was assumed", "a 40% ORR was considered meaningful", "80% power", "a cORR of 15% (H0)".
 DESIGN_AFTER = re.compile(
-    rf"\s*(?:%|percent)?\s*(?:(?:was|were|is|are|would be|will be)\s+{words('design_after').alternation}\b|power\b"
+    rf"\s*(?:%|percent)?\s*(?:[A-Za-z]{{2,5}}\s+)?(?:(?:was|were|is|are|would be|will be)\s+{words('design_after').alternation}\b|power\b"
     rf"|[(\[]\s*(?:H0|H1|P0|P1|null)\b)", re.IGNORECASE)
 
 
@@ -234,6 +238,7 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
             or RANGE_END_BEFORE.search(before)))
         or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after) or EVENTS_AFTER.match(after)
         or THRESHOLD_AFTER.match(after) or is_design_figure(sentence, start, end)
+        or RANGE_BEFORE.search(before)
     )
 
 
@@ -400,15 +405,34 @@ def _attach_p_values(sentence: str, figures: list[Figure]) -> None:
 
 
 def time_point(text: str) -> str | None:
-    """'3-year', 'Three-year', 'at 24 months' -> '3-year', '24-month'."""
+    """'3-year', 'Three-year', 'at 24 months', '12-mo' -> '3-year', '24-month', '12-month': the
+    first time point of ``text``."""
     m = TIME_POINT.search(text)
     if m:
+        return _time_point_name(m)
+    m = AT_TIME_POINT.search(text)
+    return _time_point_name(m) if m else None
+
+
+TIME_POINT_REACH = 300  # characters before a figure searched for its time point
+
+
+def time_point_before(text: str, pos: int) -> str | None:
+    """The time point nearest before ``pos``: "3-year OS 87%, 5-year OS 80%" gives 80% the 5-year."""
+    window_start = max(0, pos - TIME_POINT_REACH)
+    last = None
+    for pattern in (TIME_POINT, AT_TIME_POINT):
+        for m in pattern.finditer(text, window_start, pos):
+            if last is None or m.start() > last.start():
+                last = m
+    return _time_point_name(last) if last else None
+
+
+def _time_point_name(m: re.Match) -> str:
+    if m.re is TIME_POINT:
         n = m.group(1).lower()
         n = str(NUMBER_WORDS.get(n, n))
-        unit = {"yr": "year"}.get(m.group(2).lower(), m.group(2).lower())
+        unit = {"yr": "year", "mo": "month", "wk": "week"}.get(m.group(2).lower(), m.group(2).lower())
         return f"{n}-{unit}"
-    m = AT_TIME_POINT.search(text)
-    if m:
-        unit = UNIT_WORDS.get(m.group(2).lower(), "months").rstrip("s")
-        return f"{m.group(1)}-{unit}"
-    return None
+    unit = UNIT_WORDS.get(m.group(2).lower(), "months").rstrip("s")
+    return f"{m.group(1)}-{unit}"

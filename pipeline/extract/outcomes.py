@@ -25,7 +25,7 @@ import re
 
 from pipeline.extract.context import Mention, MentionIndex, SentenceView
 from pipeline.extract.counts import BARE, RESPONSE, RESPONSE_TYPE, VERB, Count, read_counts, response_types
-from pipeline.extract.figures import Figure, find_figures, time_point
+from pipeline.extract.figures import Figure, find_figures, time_point, time_point_before
 from pipeline.extract.lexicon import load_endpoint_vocabulary
 from pipeline.extract.vocabulary import rule_catalogue, words
 from pipeline.records import OutcomeRecord
@@ -334,7 +334,7 @@ def _record(view: SentenceView, figure: Figure, endpoint: Mention, reading: str)
         measure = "median"
     elif name in TIME_ENDPOINTS:
         # A percentage of a time-to-event endpoint is a rate at a time point ("3-year OS 87%").
-        point = time_point(view.text[: figure.start]) or time_point(view.text[figure.end : figure.end + 40])
+        point = time_point_before(view.text, figure.start) or time_point(view.text[figure.end : figure.end + 40])
         measure, arm = ("landmark", point) if point else ("rate", None)
         if point is None:
             confidence = min(confidence, 0.6)

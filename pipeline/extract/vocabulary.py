@@ -23,7 +23,7 @@ LISTS = frozenset({
     "design_after", "threshold_after", "witness_verbs", "possession_verbs", "patient_nouns", "group_nouns",
     "endpoint_adjectives", "response_lasting", "negated_verb", "prior_response", "negators", "uniform", "anaphora",
     "threshold_before", "change_before", "change_after", "label_nouns", "subgroup_nouns", "subgroup_prepositions",
-    "where_prepositions",
+    "where_prepositions", "range_words",
 })
 LIST_KEYS = {"about", "example", "words", "patterns", "values", "case_sensitive"}
 
