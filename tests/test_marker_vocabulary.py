@@ -14,7 +14,7 @@ import pytest
 from pipeline.document import Document
 from pipeline.extract import analyse, her2
 from pipeline.extract.lexicon import load_lexicons
-from pipeline.extract.vocabulary import (VocabularyError, biomarker_vocabulary, check_biomarker_vocabulary,
+from pipeline.extract.marker_vocabulary import (VocabularyError, biomarker_vocabulary, check_biomarker_vocabulary,
                                          check_her2_vocabulary, her2_vocabulary, words_pattern)
 
 DATA = resources.files("pipeline") / "data"

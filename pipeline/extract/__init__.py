@@ -46,7 +46,8 @@ def analyse(document: Document) -> Analysis:
             records.extend(extract_her2(view))
         if marker_cue:
             records.extend(extract_biomarkers(view))
-        if view.endpoints or ratio_cue:
+        # (after a sentence naming an endpoint, "One of these was complete (4%)" may be a figure)
+        if view.endpoints or ratio_cue or (previous is not None and previous.endpoints):
             outcomes.extend((view, outcome) for outcome in extract_outcomes(view, previous))
     records = settle_her2(usable, records)
     model = _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups, records,

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pipeline.extract.context import SentenceView
 from pipeline.extract.lexicon import load_lexicons
 from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, HER2_AT_CAPITALS, SIGN_END, SPACED
-from pipeline.extract.vocabulary import biomarker_vocabulary, words_pattern
+from pipeline.extract.marker_vocabulary import biomarker_vocabulary, words_pattern
 from pipeline.records import BiomarkerRecord
 
 # The status words, the kinds of marker (which decide how a status is read) and the markers

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from pipeline.extract.context import SentenceView
 from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, SIGN_END, SPACED
-from pipeline.extract.vocabulary import her2_vocabulary, words_pattern
+from pipeline.extract.marker_vocabulary import her2_vocabulary, words_pattern
 from pipeline.records import Her2Record
 
 # ---------------------------------------------------------------------------- HER2 names
@@ -53,7 +53,7 @@ HER2_NAME = (
 )
 
 # ---------------------------------------------------------------------------- HER2 methods and results
-# The words come from pipeline/data/her2.json (pipeline.extract.vocabulary); the patterns that
+# The words come from pipeline/data/her2.json (pipeline.extract.marker_vocabulary); the patterns that
 # join them are built once, on first use. Runs of spaces are read with possessive quantifiers
 # (\s*+) where two of them could otherwise share a long run and backtrack over it.
 

@@ -76,12 +76,109 @@ class Lexicons:
 
 
 
+@dataclass(frozen=True)
+class EndpointVocabulary:
+    """``endpoints.json``: the one place evx keeps what it knows about endpoint words."""
+
+    names: dict[str, str]  # surface form -> canonical endpoint, prefixed short forms ("mPFS") included
+    measures: dict[str, str]  # canonical -> "rate" (response-type, counted in patients) or "time"
+    verbs: dict[str, str]  # lower-case verb stating an endpoint ("responded") -> canonical
+    count_words: dict[str, str]  # word naming an endpoint only when counted ("response", "PR": exact case)
+    long_form_modifiers: frozenset[str]  # "median" of "median duration of response (mDoR)"
+    shared_heads: frozenset[str]  # "survival" of "progression-free and overall survival"
+    response_types: dict[str, str]  # "complete" -> "CR"
+    long_form_stems: tuple[str, ...]  # what an endpoint abbreviation's long form holds ("respon")
+    qualified_survival: frozenset[str]
+    progression_as_event: frozenset[str]
+    ratio_events: list[tuple[str, re.Pattern]]  # (endpoint, what a ratio's words say it is of), in order
+    response: str  # what "responses" name: ORR
+    response_duration: str  # what their lasting is: DoR
+    lasting: frozenset[str]  # endpoints whose median may be that lasting ("responses lasted ...")
+    none_if_all_partial: str  # what "entirely partial responses" have none of: CR
+
+    def of_measure(self, measure: str) -> frozenset[str]:
+        return frozenset(c for c, m in self.measures.items() if m == measure)
+
+
+ENDPOINT_KEYS = {"measure", "example", "names", "verbs", "count_words"}
+ENDPOINT_MEASURES = {"rate", "time"}
+# rule section of endpoints.json -> the key holding its content
+ENDPOINT_RULES = {"abbreviation_prefixes": "prefixes", "long_form_modifiers": "words", "shared_heads": "words",
+                  "response_types": "types", "long_form_stems": "words", "qualified_survival": "words",
+                  "progression_as_event": "words", "ratio_events": "events", "responses": "roles"}
+RESPONSE_ROLES = {"response", "duration", "lasting", "none_if_all_partial"}
+
+
+@lru_cache(maxsize=1)
+def load_endpoint_vocabulary() -> EndpointVocabulary:
+    """Read and check ``endpoints.json``: unknown keys, measures and endpoints are errors."""
+    name = "endpoints.json"
+    data = json.loads((DATA / name).read_text(encoding="utf-8"))
+    unknown = set(data) - {"_source", "endpoints", *ENDPOINT_RULES}
+    if unknown or "_source" not in data or not isinstance(data.get("endpoints"), dict):
+        raise LexiconError(f"{name}: unknown or missing keys {sorted(unknown) or ['endpoints']}")
+    names: dict[str, str] = {}
+    measures: dict[str, str] = {}
+    verbs: dict[str, str] = {}
+    count_words: dict[str, str] = {}
+    for canonical, entry in data["endpoints"].items():
+        if not isinstance(entry, dict) or set(entry) - ENDPOINT_KEYS or entry.get("measure") not in ENDPOINT_MEASURES \
+                or not entry.get("names") or not entry.get("example"):
+            raise LexiconError(f"{name}: endpoint {canonical}: expected a measure ({sorted(ENDPOINT_MEASURES)}), an "
+                               f"example and names, and only the keys {sorted(ENDPOINT_KEYS)}")
+        measures[canonical] = entry["measure"]
+        names.update((surface, canonical) for surface in entry["names"])
+        verbs.update((verb.lower(), canonical) for verb in entry.get("verbs", []))
+        count_words.update((word, canonical) for word in entry.get("count_words", []))
+    rules = {}
+    for section, key in ENDPOINT_RULES.items():
+        rule = data.get(section)
+        if not isinstance(rule, dict) or set(rule) != {"about", "example", key}:
+            raise LexiconError(f"{name}: {section}: expected the keys 'about', 'example' and '{key}'")
+        rules[section] = rule[key]
+    for prefix, applies in rules["abbreviation_prefixes"].items():
+        if set(applies) - {"measure", "endpoints"} or set(applies.get("endpoints", [])) - set(measures):
+            raise LexiconError(f"{name}: abbreviation prefix {prefix!r}: unknown key or endpoint in {applies}")
+        wanted = {c for c, m in measures.items() if m == applies.get("measure")} | set(applies.get("endpoints", []))
+        names.update((prefix + surface, canonical) for surface, canonical in list(names.items())
+                     if canonical in wanted and _is_short_form(surface))
+    if set(rules["response_types"].values()) - set(measures):
+        raise LexiconError(f"{name}: response_types name unknown endpoints")
+    if set(rules["ratio_events"]) - set(measures):
+        raise LexiconError(f"{name}: ratio_events name unknown endpoints")
+    roles = rules["responses"]
+    if set(roles) != RESPONSE_ROLES or {roles["response"], roles["duration"], roles["none_if_all_partial"],
+                                          *roles["lasting"]} - set(measures):
+        raise LexiconError(f"{name}: responses: expected the roles {sorted(RESPONSE_ROLES)}, each an endpoint")
+    try:
+        ratio_events = [(endpoint, re.compile(pattern, re.IGNORECASE))
+                        for endpoint, patterns in rules["ratio_events"].items() for pattern in patterns]
+    except re.error as error:
+        raise LexiconError(f"{name}: ratio_events: bad pattern ({error})") from error
+    return EndpointVocabulary(
+        names=names, measures=measures, verbs=verbs, count_words=count_words,
+        long_form_modifiers=frozenset(rules["long_form_modifiers"]),
+        shared_heads=frozenset(rules["shared_heads"]),
+        response_types=dict(rules["response_types"]),
+        long_form_stems=tuple(rules["long_form_stems"]),
+        qualified_survival=frozenset(rules["qualified_survival"]),
+        progression_as_event=frozenset(rules["progression_as_event"]),
+        ratio_events=ratio_events,
+        response=roles["response"],
+        response_duration=roles["duration"],
+        lasting=frozenset(roles["lasting"]),
+        none_if_all_partial=roles["none_if_all_partial"],
+    )
+
+
+def _is_short_form(surface: str) -> bool:
+    """"PFS", "DoR": one word of at most five characters that starts with a capital letter."""
+    return len(surface) <= 5 and " " not in surface and surface[:1].isupper()
+
+
 @lru_cache(maxsize=1)
 def load_lexicons() -> Lexicons:
-    endpoints = {}
-    for canonical, synonyms in _load_json("endpoints.json", "endpoints").items():
-        for surface in synonyms:
-            endpoints[surface] = canonical
+    endpoints = dict(load_endpoint_vocabulary().names)
     trials = {}
     for canonical, aliases in _load_json("trials.json", "trials").items():
         for surface in [canonical, *aliases]:

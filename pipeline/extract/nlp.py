@@ -4,11 +4,14 @@ No pretrained model is needed: everything is rules and lexicons. The NER writes 
 rather than doc.ents because mentions may overlap (a trial named after its drug):
 
   doc.spans["evx_drugs"]      label DRUG / BACKBONE, span.kb_id_ = INN or backbone name
-  doc.spans["evx_endpoints"]  label ENDPOINT, span.kb_id_ = canonical endpoint ("PFS")
+  doc.spans["evx_endpoints"]  label ENDPOINT, span.kb_id_ = canonical endpoint ("PFS"); label
+                              ENDPOINT_VERB for a verb stating one ("responded": ORR)
   doc.spans["evx_trials"]     label TRIAL / REGISTRY, span.kb_id_ = canonical name
 
 Abbreviations defined in the document extend the lexicons for that document: after
-"everolimus (EVE)", "EVE" is a drug; after "clinical benefit rate (CBR)", "CBR" an endpoint.
+"everolimus (EVE)", "EVE" is a drug; after "clinical benefit rate (CBR)" or "median duration of
+response (mDoR)", "CBR" and "mDoR" are endpoints. A modifier coordinated with an endpoint phrase
+shares its head noun: "progression-free" in "progression-free and overall survival" is PFS.
 
 The tokenizer keeps hyphen- and slash-joined words whole ("lapatinib-capecitabine",
 "epirubicin/cyclophosphamide", "EC-D", "afatinib-treated"); ``evx_split_compounds`` splits
@@ -31,7 +34,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.lexicon import Lexicons, load_lexicons
+from pipeline.extract.lexicon import Lexicons, _is_short_form, load_endpoint_vocabulary, load_lexicons
 from pipeline.extract.tokenizer import CachingTokenizer
 from pipeline.extract.trials import find_trials
 from pipeline.tokens import (
@@ -44,15 +47,18 @@ from pipeline.tokens import (
 )
 
 MAX_DRUG_TOKENS = 4
-ENDPOINT_WORDS = re.compile(
-    r"respon|surviv|progress|control|benefit|remission|failure|recurren|relapse|event|"
-    r"\b(?:os|pfs|dfs|efs|rfs|orr|dcr|cbr|pcr|ttp|ttf|dor)\b"
-)
+ENDPOINTS = load_endpoint_vocabulary()
+# What the long form of an endpoint abbreviation holds: a stem ("respon") or a short form ("pfs").
+ENDPOINT_WORDS = re.compile("|".join(
+    [*map(re.escape, ENDPOINTS.long_form_stems),
+     r"\b(?:" + "|".join(sorted({re.escape(s.lower()) for s in ENDPOINTS.names if _is_short_form(s)})) + r")\b"]))
 # "time to disease progression", "after disease progression": progression as an event, not PD.
-PROGRESSION_AS_EVENT = {"of", "to", "after", "on", "at", "until", "before", "second", "first", "from", "prior", "upon"}
+PROGRESSION_AS_EVENT = ENDPOINTS.progression_as_event
 # Words before "survival" that make it another endpoint than overall survival.
-QUALIFIED_SURVIVAL = {"-", "free", "specific", "relative", "net", "distant", "metastasis", "disease", "event",
-                      "progression", "recurrence", "relapse", "failure", "cause", "cancer"}
+QUALIFIED_SURVIVAL = ENDPOINTS.qualified_survival
+ENDPOINT_VERB = "ENDPOINT_VERB"  # label of a verb stating an endpoint ("responded")
+COUNT_WORD = "COUNT_WORD"  # label of a word naming an endpoint only in a count ("no response was seen")
+COORDINATORS = {"and", "or", ",", "and/or"}  # between modifiers sharing a head noun
 # Separators inside one token that join drugs: "lapatinib-capecitabine", "EC/T", "GP2+GM-CSF".
 COMPOUND_SEPARATOR = re.compile(r"([-/+±–])")
 SEPARATOR_CHAR = re.compile(r"[-/+±–]")
@@ -356,12 +362,47 @@ class LexiconNER:
             if long and not ENDPOINT_WORDS.search(long):
                 continue
             spans.append(Span(doc, start, end, label="ENDPOINT", kb_id=canonical))
+            spans.extend(self._sharing_head(doc, words, start, end))
         for short, long in abbreviations.items():
-            canonical = self.endpoint_by_lower.get(long)
+            canonical = self._endpoint_of_long_form(long)
             if canonical and short not in self.lex.endpoints:
                 for i in positions(words.tokens, [short]):
                     spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
+        for label, vocabulary in ((ENDPOINT_VERB, ENDPOINTS.verbs), (COUNT_WORD, ENDPOINTS.count_words)):
+            for word, canonical in vocabulary.items():
+                exact = word != word.lower()  # "PR" (not "pr"), "response" (and "Response")
+                for i in positions(words.tokens if exact else words.token_lowers, [word]):
+                    spans.append(Span(doc, i, i + 1, label=label, kb_id=canonical))
         return filter_spans(spans)
+
+    def _endpoint_of_long_form(self, long: str) -> str | None:
+        """The endpoint an abbreviation's long form names, leading modifiers aside ("median
+        duration of response" is DoR)."""
+        words = long.split()
+        while words:
+            canonical = self.endpoint_by_lower.get(" ".join(words))
+            if canonical or words[0] not in ENDPOINTS.long_form_modifiers:
+                return canonical
+            words = words[1:]
+        return None
+
+    def _sharing_head(self, doc: Doc, words: Words, start: int, end: int) -> list[Span]:
+        """Modifiers before the endpoint phrase ``doc[start:end]`` that share its head noun:
+        "progression-free" and "disease-free" in "progression-free, disease-free and overall
+        survival", when modifier + head is an endpoint name itself."""
+        lowers = words.token_lowers
+        head = lowers[end - 1]
+        if head not in ENDPOINTS.shared_heads:
+            return []
+        found = []
+        i = start
+        while i >= 2 and lowers[i - 1] in COORDINATORS:
+            canonical = self.endpoint_by_lower.get(f"{lowers[i - 2]} {head}")
+            if canonical is None:
+                break
+            found.append(Span(doc, i - 2, i - 1, label="ENDPOINT", kb_id=canonical))
+            i -= 2
+        return found
 
     def _endpoint_phrases(self, words: Words) -> Iterator[tuple[int, int, str]]:
         """(first token, end token, canonical) of every endpoint phrase; the words of a phrase
