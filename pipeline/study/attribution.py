@@ -28,16 +28,19 @@ from dataclasses import dataclass
 from pipeline.extract.context import Mention, SentenceView
 from pipeline.extract.treatments import CYTOTOXICS, regimen_drugs
 from pipeline.records import Record
-from pipeline.study.build import LOWER_DOSE, DocumentReading, dose_arm_for_phrase, group_labels, label_ids
+from pipeline.study.build import (LOWER_DOSE, SIZE_AFTER_LABEL, DocumentReading, dose_arm_for_phrase, group_labels,
+                                  label_ids, sentence_sizes)
 from pipeline.study.cues import COUNT, alternation, cues, number_of
-from pipeline.study.model import Arm, Study
+from pipeline.study.model import Arm, Size, Study
 
 _C = cues()
+SIZE_PREFERENCE = {kind: i for i, kind in enumerate(_C["size_preference"])}
 # What may stand between a figure and a label that belongs to it: "45.3% in cohort A", "14.3% with
 # chemotherapy", "28.6% of patients with RAS-mutant tumours".
 POST_GAP = re.compile(
     r"^[\s,;:)\]]*(?:[(\[][^()\[\]]{0,60}[)\]]\s*,?\s*)?(?:(?:in|among|for|with|at|on|of|by|from)\s+(?:the\s+|those\s+|all\s+|an?\s+)?"
-    r"(?:(?:patients|pts|women|participants)\s+(?:in|with|given|receiving|treated\s+with|on|of)\s+(?:the\s+)?)?)$",
+    r"(?:(?:patients|pts|women|participants)\s+(?:in|with|given|receiving|treated\s+with|on|of)\s+(?:the\s+)?)?"
+    r"|among\s+(?:the\s+)?\d+\s+(?:patients|pts)\s+)$",
     re.IGNORECASE)
 POST_GAP_REACH = 100  # room for the figure's own bracket: 37.8% (31/82; 95% CI ...) with the lower dose
 AMONG_SIZE = re.compile(rf"^[^.;]{{0,25}}?\b(?:among|of)\s+(?:the\s+|those\s+|all\s+)?(?P<n>{COUNT})\b(?!\s*(?:%|months?|weeks?|years?|mg))")
@@ -49,6 +52,11 @@ COORDINATED_GROUPS = re.compile(
     r"(?:groups|cohorts|arms|subgroups|subsets|populations)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs\.?|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
+ANALYSIS = re.compile(
+    r"\b(?:primary|final|interim|updated|expanded|exploratory|long-term)\s+(?:analysis|cohort|follow-up)\b|"
+    r"\b(?:after\s+)?\d+(?:[.·]\d+)?\s+years?\s+of\s+follow-?up\b|\b\d+(?:[.·]\d+)?-year\s+follow-?up\b|"
+    r"\bfirst\s+\d{1,4}\s+(?:patients|pts)(?:\s+(?:treated|enrolled))?", re.IGNORECASE)
+THAT_ANALYSIS = re.compile(r"\b(?:that|this|the same)\s+(?:analysis|update|cohort)\b", re.IGNORECASE)
 CLASS_WORD = re.compile(rf"\b(?i:{alternation(_C['class_words'])})\b")
 CONFIDENCE = {"trial.sentence": 1.0, "trial.sentence_after": 0.9, "trial.paragraph": 0.9, "trial.primary": 0.9,
               "arm.next_to_figure": 1.0, "arm.earlier_in_sentence": 0.9, "arm.in_turn": 0.8, "arm.carried": 0.8,
@@ -74,16 +82,49 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     for view, outcome in outcomes:
         by_sentence.setdefault(view.sentence.index, []).append((view, outcome))
     carried: dict[int, tuple[str | None, list[Item]]] = {}  # paragraph -> (study, the last sentence's arm items)
+    analyses: dict[int, Item] = {}  # paragraph -> the last analysis it named ("After 6.7 years of follow-up")
+    sizes: dict[tuple, list[Size]] = {}  # (paragraph, study) -> the sizes the last sentence stating any gave
     for c in reading.sentences:
         view = c.view
         pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
         study = _study_of(reading, c)
         items = _items(view, study, groups.get(view.sentence.index, []), biomarkers, reading.model.primary)
+        analysis = _analysis(view, analyses.get(c.paragraph))
+        place = (c.paragraph, study.key if study else None)
         if pairs:
-            _attribute_sentence(reading, c, study, [o for _, o in pairs], items, carried.get(c.paragraph), groups)
+            context = SentenceFacts(analysis, sizes.get(place, []))
+            _attribute_sentence(reading, c, study, [o for _, o in pairs], items, carried.get(c.paragraph), context)
         arm_items = [i for i in items if i.kind == "arm"]
         if arm_items:
             carried[c.paragraph] = (study.key if study else None, arm_items)
+        if analysis is not None and analysis.start >= view.start:
+            analyses[c.paragraph] = analysis
+        stated = [z for z in sentence_sizes(view) if z.kind in SIZE_PREFERENCE]
+        if stated:
+            sizes[place] = stated
+
+
+@dataclass
+class SentenceFacts:
+    """What the paragraph said before a sentence that its figures may need."""
+
+    analysis: Item | None  # the analysis the figures belong to ("6.7-year follow-up")
+    sizes: list[Size]  # sizes stated by the last sentence that stated any, in this study
+
+
+def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
+    """An analysis named in the sentence, or the paragraph's last one when the sentence points
+    back to it ("The response rate in that analysis was 28%")."""
+    m = ANALYSIS.search(view.text)
+    if m:
+        label = m.group(0)
+        years = re.match(r"(?i)(?:after\s+)?(\S+)\s+years?\s+of\s+follow-?up", label)
+        if years:
+            label = f"{years.group(1)}-year follow-up"
+        return Item(view.start + m.start(), view.start + m.end(), "analysis", " ".join(label.split()))
+    if previous is not None and THAT_ANALYSIS.search(view.text):
+        return previous
+    return None
 
 
 def _study_of(reading: DocumentReading, c) -> Study | None:
@@ -99,7 +140,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
     if study is not None:
         for start, end, word, ids in group_labels(view, known):
             arm = _arm_by_ids(study, ids, view.text[max(0, start - view.start - 30) : start - view.start])
-            items.append(Item(start, end, "arm", view.text[start - view.start : end - view.start], arm))
+            items.append(Item(start, end, "arm", arm.label if arm else view.text[start - view.start : end - view.start], arm))
         for arm in study.arms:
             if arm.kind == "dose":
                 at = view.text.find(arm.label.split()[0])
@@ -139,10 +180,23 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
                 items.append(Item(view.start + m.start(name), view.start + m.end(name), "arm", label))
     for r in biomarkers:
         if view.start <= r.start < view.sentence.end and not any(i.start <= r.start < i.end for i in items):
-            items.append(Item(r.start, r.end, "subgroup", r.text))
+            items.append(Item(r.start, r.end, "subgroup", _subgroup_label(r)))
     for m in SUBGROUP_PRIOR.finditer(view.text):
-        items.append(Item(view.start + m.start(), view.start + m.end(), "subgroup", "prior " + " ".join(m.group("what").split())))
+        what = re.sub(r"(?i)\b(?:drugs|agents|treatment)$", "therapy", " ".join(m.group("what").split()))
+        items.append(Item(view.start + m.start(), view.start + m.end(), "subgroup", "prior " + what))
     return sorted(items, key=lambda i: i.start)
+
+
+def _subgroup_label(record) -> str:
+    """A marker subgroup as written ("RAS-mutant", "KRAS-mutated"), unless the words that give its
+    status lie outside the record's text ("without KRAS mutations": "KRAS wild-type")."""
+    text = " ".join(record.text.split())
+    status = (record.status or "").lower()
+    if status and not re.search(r"(?i)wild|wt\b|negative|neg\b|-\s*$|mut|positive|\+|amplif|high|low|stable|defici|profici|fusion|loss", text):
+        return f"{record.gene} {status}"
+    if status in ("wild-type", "negative") and re.search(r"(?i)mut", text):
+        return f"{record.gene} {status}"
+    return text
 
 
 def _arm_by_ids(study: Study, ids: frozenset[str], before: str) -> Arm | None:
@@ -165,55 +219,85 @@ def _arm_by_drugs(arms: list[Arm], drugs: list[str]) -> Arm | None:
 
 
 def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcomes, items: list[Item],
-                        carried, groups) -> None:
+                        carried, facts: SentenceFacts) -> None:
     view = c.view
-    claimed: dict[int, Item] = {}  # id(outcome) -> item after it that belongs to it
+    claimed = _claimed_after(view, outcomes, items)
+    runs = _runs(outcomes)
+    in_turn = _in_turn(view, runs, items, claimed, carried, study)
+    resolved: dict[int, tuple[Item | None, str | None]] = {}
     for i, o in enumerate(outcomes):
-        limit = outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end
-        for item in items:
-            if o.end <= item.start < limit and item.kind in ("arm", "regimen"):
-                gap = reading_text(view, o.end, item.start)
-                if len(gap) <= POST_GAP_REACH and POST_GAP.match(gap):
-                    claimed[id(o)] = item
-                break_after = True
-                if break_after:
-                    break
-    in_turn = _in_turn(view, outcomes, items, carried, study)
+        segment_start = outcomes[i - 1].end if i else view.start
+        own = [it for it in items if segment_start <= it.start < o.start and it not in claimed.values()]
+        # a labelled group before a regimen: "Cohort C (TUC monotherapy, n=30): ORR 3.3%"
+        owners = [it for it in own if it.kind == "arm"] or [it for it in own if it.kind == "regimen"]
+        earlier = [it for it in items if it.start < o.start and it.kind in ("arm", "regimen") and it not in claimed.values()]
+        regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
+        run = next(r for r in runs if o in r)
+        if id(o) in in_turn:
+            resolved[id(o)] = in_turn[id(o)]
+        elif id(o) in claimed:
+            resolved[id(o)] = (claimed[id(o)], "arm.next_to_figure")
+        elif owners:
+            resolved[id(o)] = (owners[-1], "arm.next_to_figure")
+        elif o.measure in ("hr", "or") and len(regimen_arms) >= 2:
+            # a ratio compares the arms; it is reported as the first-named (experimental) arm's
+            resolved[id(o)] = (Item(o.start, o.start, "arm", regimen_arms[0].label, regimen_arms[0]), "arm.ratio_first_named")
+        elif earlier:
+            resolved[id(o)] = (earlier[-1], "arm.earlier_in_sentence")
+        elif (len(run) == 1 and carried is not None and study is not None and carried[0] == study.key
+              and len(_distinct(carried[1])) == 1):
+            resolved[id(o)] = (carried[1][-1], "arm.carried")
+        else:
+            resolved[id(o)] = (None, None)
+    _remaining_arm_of_design(runs, resolved, study)
     for i, o in enumerate(outcomes):
         rules = dict(o.attribution)
         _trial(o, c, reading, rules)
-        main, sub = None, None
-        segment_start = outcomes[i - 1].end if i else view.start
-        own = [it for it in items if segment_start <= it.start < o.start and it not in claimed.values()]
-        if id(o) in claimed:
-            main, rules["arm"] = claimed[id(o)], "arm.next_to_figure"
-        elif any(it.kind in ("arm", "regimen") for it in own):
-            main, rules["arm"] = [it for it in own if it.kind in ("arm", "regimen")][-1], "arm.next_to_figure"
-        elif id(o) in in_turn:
-            main, rules["arm"] = in_turn[id(o)]
-        else:
-            earlier = [it for it in items if it.start < o.start and it.kind == "arm"]
-            if earlier:
-                main, rules["arm"] = earlier[-1], "arm.earlier_in_sentence"
-        sub = next((it for it in reversed(own) if it.kind == "subgroup"), None)
-        if sub is None:
-            after = [it for it in items if it.kind == "subgroup" and o.end <= it.start < (outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end)]
-            if after and len(reading_text(view, o.end, after[0].start)) <= POST_GAP_REACH and POST_GAP.match(reading_text(view, o.end, after[0].start)):
-                sub = after[0]
-        if main is None and o.measure in ("hr", "or") and study is not None:
-            regimen_arms = [a for a in study.arms if a.kind == "regimen"]
-            if len(regimen_arms) >= 2:
-                main, rules["arm"] = Item(o.start, o.start, "arm", regimen_arms[0].label, regimen_arms[0]), "arm.ratio_first_named"
-        if main is None and carried is not None and study is not None and carried[0] == study.key and o.arm is None:
-            distinct = {(it.arm.key if it.arm else it.label) for it in carried[1]}
-            if len(distinct) == 1:
-                main, rules["arm"] = carried[1][-1], "arm.carried"
+        main, rule = resolved[id(o)]
+        if rule:
+            rules["arm"] = rule
         preset = _preset_arm(o, study)
         if preset is not None:
             main, rules["arm"] = preset, "arm.stated_with_figure"
-        _apply(o, study, main, sub, rules, view)
+        sub = _subgroup(view, o, outcomes[i - 1].end if i else view.start,
+                        outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end, items, claimed)
+        _apply(o, study, main, sub, rules, view, facts, outcomes)
         o.attribution = rules
         _confidence(o, rules, study, reading)
+
+
+def _claimed_after(view: SentenceView, outcomes, items: list[Item]) -> dict[int, Item]:
+    """id(outcome) -> the label right after it that belongs to it ("45.3% in cohort A")."""
+    claimed: dict[int, Item] = {}
+    for i, o in enumerate(outcomes):
+        limit = outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end
+        following = [it for it in items if o.end <= it.start < limit and it.kind in ("arm", "regimen")]
+        if following:
+            gap = reading_text(view, o.end, following[0].start)
+            if len(gap) <= POST_GAP_REACH and POST_GAP.match(gap):
+                claimed[id(o)] = following[0]
+    return claimed
+
+
+def _runs(outcomes) -> list[list]:
+    """Figures of one endpoint and measure in a sentence, in order (a ratio stands alone)."""
+    runs: dict[tuple, list] = {}
+    for o in outcomes:
+        key = (o.endpoint, o.measure, o.arm if o.measure == "landmark" else None) if o.measure not in ("hr", "or") else id(o)
+        runs.setdefault(key, []).append(o)
+    return list(runs.values())
+
+
+def _subgroup(view, o, segment_start: int, limit: int, items: list[Item], claimed) -> Item | None:
+    own = [it for it in items if segment_start <= it.start < o.start and it.kind == "subgroup"]
+    if own:
+        return own[-1]
+    after = [it for it in items if it.kind == "subgroup" and o.end <= it.start < limit]
+    if after:
+        gap = reading_text(view, o.end, after[0].start)
+        if len(gap) <= POST_GAP_REACH and POST_GAP.match(gap):
+            return after[0]
+    return None
 
 
 def reading_text(view: SentenceView, start: int, end: int) -> str:
@@ -234,41 +318,50 @@ def _trial(o, c, reading: DocumentReading, rules: dict) -> None:
             rules["trial"] = "trial.primary_unnamed"
 
 
-def _in_turn(view: SentenceView, outcomes, items: list[Item], carried, study: Study | None) -> dict[int, tuple[Item, str]]:
-    """Figures given in turn: each run of one endpoint's figures takes the groups in the order
-    they were named: in this sentence ("of the A and B groups, respectively"), in the previous
-    sentence of the paragraph ("Their DCRs were 60.0% and 22.2%"), or in the design's order
-    ("x vs y" in a two-arm comparison)."""
-    runs: dict[tuple, list] = {}
-    for o in outcomes:
-        if o.measure not in ("hr", "or"):
-            runs.setdefault((o.endpoint, o.measure, o.arm if o.measure == "landmark" else None), []).append(o)
+def _in_turn(view: SentenceView, runs, items: list[Item], claimed, carried, study: Study | None) -> dict[int, tuple[Item, str]]:
+    """Figures given in turn: a run of one endpoint's figures takes the groups in the order they
+    were named: right after the run ("30% and 28% of the tissue- and ctDNA-positive groups"),
+    before it with "respectively", in the previous sentence of the paragraph ("Their DCRs were
+    60.0% and 22.2%"), or in the design's order ("5.6 versus 3.5 months" in a two-arm trial)."""
     assigned: dict[int, tuple[Item, str]] = {}
-    arm_items = [it for it in items if it.kind == "arm"]
-    for run in runs.values():
-        if len(run) < 2 or any(it.start < run[-1].end and it.end > run[0].start for it in arm_items):
-            continue  # labels among the figures: read next to each figure
+    labels = [it for it in items if it.kind == "arm"]
+    free = [it for it in labels if it not in claimed.values()]
+    regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
+    for run in runs:
+        if len(run) < 2 or any(it.start < run[-1].end and it.end > run[0].start for it in items if it.kind in ("arm", "regimen")):
+            continue  # labels among the figures: each is read next to its figure
         if not all(VERSUS_OR_AND.match(reading_text(view, a.end, b.start)) for a, b in zip(run, run[1:])):
             continue
-        after = [it for it in arm_items if it.start >= run[-1].end]
-        before = [it for it in arm_items if it.end <= run[0].start]
+        after = [it for it in labels if it.start >= run[-1].end]
+        before = [it for it in free if it.end <= run[0].start]
+        respectively = RESPECTIVELY.search(view.text) is not None
         choice = None
-        if len(after) >= len(run) and RESPECTIVELY.search(view.text) is None:
+        if len(after) >= len(run) and not respectively or len(after) == len(run):
             choice = (after[: len(run)], "arm.in_turn")
-        elif RESPECTIVELY.search(view.text) and len(before) == len(run):
-            choice = (before, "arm.in_turn")
-        elif len(after) == len(run):
-            choice = (after, "arm.in_turn")
-        elif not arm_items and carried is not None and study is not None and carried[0] == study.key and len(_distinct(carried[1])) == len(run):
-            choice = (_distinct(carried[1]), "arm.in_turn")
-        elif not arm_items and study is not None:
-            regimen_arms = [a for a in study.arms if a.kind == "regimen"]
-            if len(regimen_arms) == len(run):
-                choice = ([Item(0, 0, "arm", a.label, a) for a in regimen_arms], "arm.in_turn_of_design")
+        elif respectively and len(_distinct(before)) == len(run):
+            choice = (_distinct(before), "arm.in_turn")
+        elif not before and carried is not None and study is not None and carried[0] == study.key and len(_distinct(carried[1])) == len(run):
+            choice = (_distinct(carried[1]), "arm.in_turn_previous_sentence")
+        elif not before and len(regimen_arms) == len(run):
+            choice = ([Item(0, 0, "arm", a.label, a) for a in regimen_arms], "arm.in_turn_of_design")
         if choice:
             for o, item in zip(run, choice[0]):
                 assigned[id(o)] = (item, choice[1])
     return assigned
+
+
+def _remaining_arm_of_design(runs, resolved, study: Study | None) -> None:
+    """"51.3% with the conjugate and 14.3% with chemotherapy": in a run as long as the design has
+    arms, the one figure left without an arm takes the one arm the others left."""
+    arms = [a for a in study.arms if a.kind == "regimen"] if study else []
+    for run in runs:
+        if len(run) != len(arms) or len(run) < 2:
+            continue
+        open_ = [o for o in run if resolved[id(o)][0] is None]
+        taken = {resolved[id(o)][0].arm.key for o in run if resolved[id(o)][0] is not None and resolved[id(o)][0].arm}
+        left = [a for a in arms if a.key not in taken]
+        if len(open_) == 1 and len(left) == 1:
+            resolved[id(open_[0])] = (Item(0, 0, "arm", left[0].label, left[0]), "arm.remaining_of_design")
 
 
 def _distinct(items: list[Item]) -> list[Item]:
@@ -291,10 +384,14 @@ def _preset_arm(o, study: Study | None) -> Item | None:
     if m:
         ids = label_ids(m.group(1))
     arm = next((a for a in study.arms if ids and a.ids == ids and a.kind == "cohort"), None)
+    if arm is None:
+        named = [a for a in study.arms if a.kind in ("regimen", "dose") and a.label.lower() in o.arm.lower()]
+        arm = named[0] if len(named) == 1 else None
     return Item(o.start, o.start, "arm", o.arm, arm)
 
 
-def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: dict, view: SentenceView) -> None:
+def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: dict, view: SentenceView,
+           facts: SentenceFacts, outcomes) -> None:
     arm = main.arm if main is not None else None
     labels = []
     if main is not None and main.kind == "arm":
@@ -302,6 +399,9 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     if sub is not None:
         labels.append(sub.label)
         rules["subgroup"] = "arm.subgroup_next_to_figure"
+    if facts.analysis is not None:
+        labels.append(facts.analysis.label)
+        rules["analysis"] = "arm.analysis_named" if facts.analysis.start >= view.start else "arm.analysis_that"
     if o.measure == "landmark" and o.arm:
         labels.append(o.arm)  # the time point stays in the arm, as the gold format asks
     o.arm = ", ".join(dict.fromkeys(labels)) or None
@@ -323,10 +423,31 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
         among = AMONG_SIZE.match(reading_text(view, o.end, view.sentence.end))
         if among and number_of(among.group("n")) is not None:
             o.total, rules["total"] = number_of(among.group("n")), "n.among_after_figure"
+        elif sub is not None and _size_after(view, sub) is not None:
+            o.total, rules["total"] = _size_after(view, sub), "n.subgroup_size"
         elif sub is None and arm is not None and arm.size is not None:
             o.total, rules["total"] = arm.size.value, "n.arm_size"
+        elif sub is None and main is None and _sentence_total(o, outcomes) is not None:
+            o.total, rules["total"] = _sentence_total(o, outcomes), "n.same_sentence_figure"
+        elif sub is None and main is None and facts.sizes and (study is None or not study.arms):
+            best = min(facts.sizes, key=lambda z: SIZE_PREFERENCE[z.kind])
+            o.total, rules["total"] = best.value, f"n.paragraph_{best.kind}"
         elif sub is None and main is None and study is not None and study.size is not None and not study.arms:
             o.total, rules["total"] = study.size.value, f"n.study_{study.size.kind}"
+
+
+def _size_after(view: SentenceView, item: Item) -> int | None:
+    """"RAS wild-type subset (n=12)": the size written right after a subgroup."""
+    rest = re.sub(r"^\s*(?:subset|subgroup|cohort|population|tumou?rs|disease|patients)?", "", reading_text(view, item.end, view.sentence.end))
+    m = SIZE_AFTER_LABEL.match(rest)
+    return int(m.group("a") or m.group("b")) if m else None
+
+
+def _sentence_total(o, outcomes) -> int | None:
+    """"10 of 33 patients (30.3%) had responded, ... disease control in 70%": the denominator of
+    the sentence's other rate, when it gives one and all that give one agree."""
+    totals = {x.total for x in outcomes if x is not o and x.total is not None and x.measure == "rate" and x.attribution.get("total") != "n.arm_size"}
+    return next(iter(totals)) if len(totals) == 1 and o.measure in ("rate", "count") else None
 
 
 def _confidence(o, rules: dict, study: Study | None, reading: DocumentReading) -> None:

@@ -40,6 +40,8 @@ BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
 ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
 DOSE = re.compile(r"(?<![\d.·])(?P<dose>\d+(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
 DOSE_COMPARED = re.compile(r"^\s*(?:,|or|and|vs\.?|versus|to|compared with)\s*(?:\w+\s+){0,3}?$", re.IGNORECASE)
+# A sentence that compares doses, not one that gives a loading and a maintenance dose.
+DOSE_COMPARISON = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|doses|dose levels?|either)\b", re.IGNORECASE)
 LOWER_DOSE = re.compile(r"\b(?:the\s+)?(?P<which>lower|lowest|higher|highest)\s+dose\b", re.IGNORECASE)
 NOUN = alternation(_C["patient_nouns"])
 SIZE_VERB = alternation(_C["size_kinds"])
@@ -68,7 +70,7 @@ SIZE_BEFORE_LABEL = re.compile(
 CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
 CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
 CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
-COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|or)\b", re.IGNORECASE)
+COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|choice)\b", re.IGNORECASE)
 OWN_STUDY = re.compile(rf"(?i:{alternation(_C['own_study_phrases'])})")
 DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -234,6 +236,12 @@ def _study_regimen(study: Study, contexts, groups, title) -> None:
         if len(found) == 1 and len({n for _, n in c.named}) == 1:
             study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.naming_sentence"
             return
+    current = [c for c in contexts if c.current == study.name and study.name]
+    current_sets = {tuple(sorted(regimen_drugs(g))) for c in current for g in groups.get(c.view.sentence.index, [])}
+    if study.role == "cited" and len(current_sets) == 1:
+        study.drugs = list(regimen_drugs(next(g for c in current for g in groups.get(c.view.sentence.index, []))))
+        study.drugs_rule = "regimen.where_named_or_current"
+        return
     if study.role == "primary":
         sets = [tuple(sorted(regimen_drugs(g))) for c in contexts if not c.background and c.current == study.name
                 and not c.named for g in groups.get(c.view.sentence.index, [])]
@@ -333,7 +341,7 @@ def _compared_doses(contexts: list[SentenceContext]) -> set[str]:
     """Doses the text compares: two or more of one unit joined by "or", "and", "vs" in a sentence."""
     compared = set()
     for c in contexts:
-        found = list(DOSE.finditer(c.view.text))
+        found = list(DOSE.finditer(c.view.text)) if DOSE_COMPARISON.search(c.view.text) else []
         for a, b in zip(found, found[1:]):
             if a.group("unit") == b.group("unit") and _dose_label(a) != _dose_label(b) and DOSE_COMPARED.match(c.view.text[a.end() : b.start()]):
                 compared |= {_dose_label(a), _dose_label(b)}
@@ -386,36 +394,46 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
         return
     if c.background:
         return
+    # "the physician's choice of irinotecan or paclitaxel" is one arm of alternatives.
     merged: list[list[Mention]] = []
+    choice = False
     for g in sorted(found, key=lambda g: min(m.start for m in g)):
-        lead = text[max(c.view.start, min(m.start for m in g) - 40) : min(m.start for m in g)]
-        if merged and (CHOICE_LEAD.search(lead) or _joined_by_or_after_choice(text, merged[-1], g)):
+        first = min(m.start for m in g)
+        lead = text[max(c.view.start, first - 40) : first]
+        if merged and choice and re.fullmatch(r"\s*(?:,|or|,\s*or)\s*", text[max(m.end for m in merged[-1]) : first]):
             merged[-1] = merged[-1] + g
-        else:
-            merged.append(g)
-    if len(merged) < 2:
+            continue
+        choice = bool(CHOICE_LEAD.search(lead))
+        merged.append(g)
+    if len({tuple(sorted(regimen_drugs(g))) for g in merged}) < 2:
         return
     for g in merged:
         drugs = regimen_drugs(g)
         key = "regimen:" + "+".join(sorted(drugs))
         if study.arm(key) is None:
             start, end = min(m.start for m in g), max(m.end for m in g)
-            study.arms.append(Arm(key=key, label=_regimen_label(g, text), kind="regimen", ids=frozenset(drugs),
+            study.arms.append(Arm(key=key, label=_regimen_label(g, text, _shortest_spellings([c])), kind="regimen", ids=frozenset(drugs),
                                   drugs=drugs, drugs_rule="regimen.arm", start=start, end=end, rule="arm.compared_regimens"))
 
 
-def _joined_by_or_after_choice(text: str, previous: list[Mention], g: list[Mention]) -> bool:
-    first_start = min(m.start for m in previous)
-    gap = text[max(m.end for m in previous) : min(m.start for m in g)]
-    return bool(re.fullmatch(r"\s*(?:,|or|,\s*or)\s*", gap)) and bool(CHOICE_LEAD.search(text[max(0, first_start - 40) : first_start]))
-
-
-def _regimen_label(group: list[Mention], text: str) -> str:
-    """An arm's label: its drugs' shortest spelling in the text joined as written ("T-DXd",
-    "irinotecan or paclitaxel")."""
+def _regimen_label(group: list[Mention], text: str, spellings: dict[str, str]) -> str:
+    """An arm's label as written ("irinotecan or paclitaxel"); a one-drug arm by the drug's
+    shortest spelling in the document ("T-DXd" for trastuzumab deruxtecan)."""
+    drugs = {m.canonical for m in group if m.label in ("DRUG", "BACKBONE")}
+    if len(drugs) == 1:
+        return spellings.get(next(iter(drugs)), next(iter(drugs)))
     start, end = min(m.start for m in group), max(m.end for m in group)
     span = re.sub(r"\s*[(\[][^()\[\]]*[)\]]", "", text[start:end])
     return " ".join(span.split())
+
+
+def _shortest_spellings(contexts) -> dict[str, str]:
+    shortest: dict[str, str] = {}
+    for c in contexts:
+        for m in c.view.drugs:
+            if m.canonical not in shortest or len(m.text) < len(shortest[m.canonical]):
+                shortest[m.canonical] = m.text
+    return shortest
 
 
 # ---------------------------------------------------------------- sizes
