@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RECORD_TYPES = ("outcome", "trial", "regimen", "her2", "biomarker")
+RECORD_TYPES = ("outcome", "trial", "regimen", "her2", "biomarker", "study", "arm")
 
 
 @dataclass(kw_only=True)
@@ -47,8 +47,8 @@ class OutcomeRecord(Record):
     drugs: list[str] | None = None
     arm: str | None = None
     population: str | None = None
-    study: str | None = None  # key of the study-model study the figure belongs to ("study:MOUNTAINEER")
-    arm_key: str | None = None  # key of its arm in that study ("cohort:A+B", "dose:5.4 mg/kg")
+    study_ref: str | None = None  # the study it belongs to, as StudyRecord.ref ("study:MOUNTAINEER")
+    arm_ref: str | None = None  # its arm, as ArmRecord.ref ("study:MOUNTAINEER/cohort:A+B")
     # field -> the rule that settled it ("trial": "trial.paragraph", "total": "n.arm_size", ...)
     attribution: dict[str, str] = field(default_factory=dict)
 
@@ -73,6 +73,39 @@ class Her2Record(Record):
     method: str  # IHC, ISH, FISH, CISH, SISH, NGS, ddPCR, ctDNA, status
     result: str | None = None  # 3+, 2+, positive, amplified, overexpression, negative, low
     threshold: str | None = None
+
+
+@dataclass(kw_only=True)
+class StudyRecord(Record):
+    """A study of the document's study model (pipeline.study): the one the paper reports
+    (role "primary"; ``name`` None when the paper does not name it) or one it cites. Its span is
+    the first mention; ``size`` the most specific patient count stated for it."""
+
+    type: str = "study"
+    ref: str  # unique within the document; outcomes point at it
+    name: str | None = None
+    role: str = "cited"
+    registry_id: str | None = None
+    drugs: list[str] | None = None
+    drugs_rule: str | None = None
+    size: int | None = None
+    size_kind: str | None = None  # enrolled | treated | evaluable
+    size_text: str | None = None
+
+
+@dataclass(kw_only=True)
+class ArmRecord(Record):
+    """An arm, cohort, dose level or crossover group of a study, with its regimen and size."""
+
+    type: str = "arm"
+    ref: str
+    study_ref: str
+    label: str
+    kind: str  # cohort | dose | regimen | crossover
+    drugs: list[str] | None = None
+    drugs_rule: str | None = None
+    size: int | None = None
+    size_text: str | None = None
 
 
 @dataclass(kw_only=True)

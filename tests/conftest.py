@@ -14,7 +14,8 @@ import pipeline.extract
 import pipeline.extractor
 from pipeline.analysis import Abbreviation, Analysis, Section, Sentence
 from pipeline.document import Document, PageSpan
-from pipeline.records import BiomarkerRecord, Her2Record, OutcomeRecord, Record, RegimenRecord, TrialRecord
+from pipeline.records import (ArmRecord, BiomarkerRecord, Her2Record, OutcomeRecord, Record, RegimenRecord, StudyRecord,
+                              TrialRecord)
 from pipeline.store import RECORD_KINDS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,10 +112,15 @@ def sample() -> tuple[Document, Analysis]:
         RegimenRecord(**at("trastuzumab plus lapatinib"), rule="regimen.plus", drugs=["trastuzumab", "lapatinib"]),
         OutcomeRecord(**at("ORR of 30% (95% CI 14-50)"), rule="outcome.rate", endpoint="ORR", measure="rate",
                       value=30.0, value_text="30", unit="%", ci_low=14.0, ci_high=50.0, ci_text="14-50",
-                      trial="HERACLES-A", drugs=["trastuzumab", "lapatinib"], confidence=0.9),
+                      trial="HERACLES-A", drugs=["trastuzumab", "lapatinib"], confidence=0.9,
+                      study_ref="study:HERACLES-A", attribution={"trial": "trial.sentence"}),
         Her2Record(**at("HER2 3+ by IHC"), rule="her2.ihc", method="IHC", result="3+"),
         BiomarkerRecord(**at("KRAS exon 2 wild-type"), rule="biomarker.ras", gene="KRAS", status="wild-type",
                         detail="exon 2", needs_review=True),
+        StudyRecord(**at("HERACLES-A"), rule="study.primary.title", ref="study:HERACLES-A", name="HERACLES-A",
+                    role="primary", drugs=["trastuzumab", "lapatinib"], size=27, size_kind="treated"),
+        ArmRecord(**at("trastuzumab plus lapatinib"), rule="arm.compared_regimens", ref="study:HERACLES-A/regimen:tl",
+                  study_ref="study:HERACLES-A", label="TL", kind="regimen", drugs=["trastuzumab", "lapatinib"]),
     ]
     analysis = Analysis(
         sections=[Section(0, "Results", 0, len(TEXT))],

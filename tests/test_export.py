@@ -81,7 +81,10 @@ def test_jsonl_record_contract(ingested: Path) -> None:
         "endpoint": "ORR", "measure": "rate", "value": 30.0, "value_text": "30", "unit": "%", "ci_low": 14.0,
         "ci_high": 50.0, "ci_text": "14-50", "count": None, "total": None, "p_value": None, "trial": "HERACLES-A",
         "drugs": ["trastuzumab", "lapatinib"], "arm": None, "population": None,
+        "study_ref": "study:HERACLES-A", "arm_ref": None, "attribution": {"trial": "trial.sentence"},
     }
+    study = next(r for r in records if r["type"] == "study" and r["doc"] == "papers/heracles.txt")
+    assert (study["ref"], study["name"], study["role"], study["size"]) == ("study:HERACLES-A", "HERACLES-A", "primary", 27)
     assert sample()[0].text[outcome["start"]:outcome["end"]] == outcome["text"]
     unicode = next(r for r in records if r["doc"].endswith("two.txt"))
     assert unicode["sentence"] == "ORR was 8% with ünïcode." and unicode["value"] == 8.0

@@ -13,7 +13,8 @@ import pytest
 
 from pipeline.analysis import Sentence
 from pipeline.document import Document
-from pipeline.extract import analyse, counts, figures, lexicon, outcomes, vocabulary
+from pipeline.extract import analyse, counts, figures, lexicon, outcomes
+from pipeline.extract import outcome_vocabulary as vocabulary
 from pipeline.extract.context import Mention, SentenceView
 from pipeline.store.models import Endpoint
 

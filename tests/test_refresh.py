@@ -23,7 +23,7 @@ from pipeline.cli import app
 from pipeline.curation import CurationError, curate
 from pipeline.ingest import ingest, refresh
 from pipeline.records import OutcomeRecord
-from pipeline.store import open_store
+from pipeline.store import SCHEMA_VERSION, open_store
 from conftest import count, fake_analyse, write
 
 A = "Pertuzumab study\nIn MOUNTAINEER-2 the ORR was 38%.\n"
@@ -348,9 +348,32 @@ def test_schema_2_databases_get_file_time_stamps(corpus: Path, tmp_path: Path, f
     summary = refresh(None, db)
     assert (summary.files_skipped, summary.errors) == (2, [])
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         sizes = dict(conn.execute("SELECT path, size FROM source_file"))
     assert sorted(sizes.values()) == sorted([len(A.encode()), len(B.encode())])
+
+
+def test_schema_3_databases_get_the_study_model_tables(corpus: Path, tmp_path: Path, fake_extractor: None) -> None:
+    db = tmp_path / "e.db"
+    _age(corpus / "a.txt", corpus / "b.txt")
+    ingest([corpus], db)
+    with sqlite3.connect(db) as conn:  # as evx of schema 3 left it: no study model
+        for view in ("outcome_evidence", "curation_state"):
+            conn.execute(f"DROP VIEW {view}")
+        conn.execute("DROP TABLE study")
+        conn.execute("DROP TABLE study_arm")
+        for column in ("study_ref", "arm_ref", "attribution"):
+            conn.execute(f"ALTER TABLE outcome DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version = 3")
+    summary = refresh(None, db)
+    assert summary.errors == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(outcome)")}
+        assert {"study_ref", "arm_ref", "attribution"} <= columns
+        assert conn.execute("SELECT count(*) FROM study").fetchone() == (0,)
+        view_columns = [d[0] for d in conn.execute("SELECT * FROM outcome_evidence LIMIT 1").description]
+    assert {"study", "arm_label", "arm_size", "study_size", "attribution"} <= set(view_columns)
 
 
 def test_a_file_failing_mid_load_stores_nothing_and_the_others_are_stored(tmp_path: Path, fake_extractor: None,

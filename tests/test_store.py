@@ -17,7 +17,7 @@ import pipeline.extract
 import pipeline.readers
 import pipeline.store.db
 from pipeline.ingest import ingest
-from pipeline.records import (
+from pipeline.records import (ArmRecord, StudyRecord, 
     RECORD_TYPES,
     BiomarkerRecord,
     Her2Record,
@@ -42,10 +42,11 @@ def test_load_stores_every_table_with_provenance(db: Path) -> None:
     doc, analysis = sample()
     result = load_document(engine, doc, analysis, sha256="a" * 64, extractor_version=VERSION)
     assert result.documents == 1 and result.replaced == 0
-    assert dict(result.records) == {"trial": 1, "regimen": 1, "outcome": 1, "her2": 1, "biomarker": 1}
+    assert dict(result.records) == {"trial": 1, "regimen": 1, "outcome": 1, "her2": 1, "biomarker": 1, "study": 1, "arm": 1}
     counts = all_counts(db)
     assert counts == {"document": 1, "section": 1, "sentence": 2, "abbreviation": 1, "ingest_error": 0,
-                      "outcome": 1, "trial": 1, "regimen": 1, "her2_criterion": 1, "biomarker": 1}
+                      "outcome": 1, "trial": 1, "regimen": 1, "her2_criterion": 1, "biomarker": 1,
+                      "study": 1, "study_arm": 1}
     with sqlite3.connect(db) as conn:
         conn.row_factory = sqlite3.Row
         o = conn.execute("SELECT * FROM outcome").fetchone()
@@ -133,7 +134,7 @@ def test_record_shapes_match_the_extractor_records() -> None:
     assert tuple(RECORD_KINDS) == RECORD_TYPES
     common = {f.name for f in dataclasses.fields(Record)}
     classes = {"outcome": OutcomeRecord, "trial": TrialRecord, "regimen": RegimenRecord,
-               "her2": Her2Record, "biomarker": BiomarkerRecord}
+               "her2": Her2Record, "biomarker": BiomarkerRecord, "study": StudyRecord, "arm": ArmRecord}
     for name, kind in RECORD_KINDS.items():
         own = {f.name for f in dataclasses.fields(classes[name])} - common
         stored = set(kind.table.model_fields) - set(Evidence.model_fields) - {"id", "document_id", "sentence_idx", "sentence_text"}

@@ -19,7 +19,7 @@ from pipeline.extract.treatments import document_regimen_groups, extract_regimen
 from pipeline.extract.trials import extract_trials, trial_names
 from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
-from pipeline.study import StudyModel, attribute, build_study_model
+from pipeline.study import StudyModel, attribute, build_study_model, study_records
 
 
 
@@ -53,6 +53,7 @@ def analyse(document: Document) -> Analysis:
     model = _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups, records,
                        seg.sections)
     records = _without_family_names(records, model)
+    records.extend(study_records(model, document.text, seg.sentences))
     records.extend(o for _, o in outcomes)
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))

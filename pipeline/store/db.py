@@ -63,8 +63,8 @@ DEFAULT_DB = Path("outputs/evidence.db")
 
 # Bumped whenever the tables change; kept in PRAGMA user_version. A migration from version
 # n-1 to n goes into MIGRATIONS[n] (SQL statements run in order, after the new tables are made).
-SCHEMA_VERSION = 3
-_RECORD_TABLES = [k.table.__tablename__ for k in RECORD_KINDS.values()]
+SCHEMA_VERSION = 4
+_RECORD_TABLES = ["outcome", "trial", "regimen", "her2_criterion", "biomarker"]  # the tables of schema 1
 MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
     2: [
         # Keys, layouts and the source_file index are new: the old rows get placeholders and
@@ -85,6 +85,13 @@ MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
         # (From schema 1 the table is new and has them already.)
         lambda conn: _add_missing_columns(conn, "source_file", {"size": "INTEGER", "mtime_ns": "INTEGER"}),
     ],
+    4: [
+        # The study model: tables study and study_arm are new (create_all makes them); outcomes
+        # point at them. Old documents get them on their next re-extraction (the extractor's
+        # version changed with the rules).
+        lambda conn: _add_missing_columns(conn, "outcome", {"study_ref": "VARCHAR", "arm_ref": "VARCHAR",
+                                                            "attribution": "JSON"}),
+    ],
 }
 
 
@@ -104,11 +111,15 @@ VIEWS = {
                o.trial, (SELECT group_concat(j.value, ' + ') FROM json_each(o.drugs) AS j) AS drugs,
                o.endpoint, o.measure, o.value, o.value_text, o.unit, o.ci_low, o.ci_high,
                o.count, o.total, o.p_value, o.arm, o.population,
+               s.name AS study, s.role AS study_role, a.label AS arm_label, a.kind AS arm_kind, a.size AS arm_size,
+               s.size AS study_size, o.attribution,
                o.page, o.section, o.sentence_text AS sentence, o.confidence, o.needs_review,
                c.status AS curation, c.corrected_value, c.corrections, c.comment AS curation_comment,
                c.reviewer
         FROM outcome AS o
         JOIN document AS d ON d.id = o.document_id
+        LEFT JOIN study AS s ON s.document_id = o.document_id AND s.ref = o.study_ref
+        LEFT JOIN study_arm AS a ON a.document_id = o.document_id AND a.ref = o.arm_ref
         LEFT JOIN curation AS c ON c.key = o.key
         WHERE d.withdrawn_run IS NULL
     """,

@@ -25,6 +25,8 @@ IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     "regimen": (),
     "her2": ("method",),
     "biomarker": ("gene",),
+    "study": ("ref",),
+    "arm": ("ref",),
 }
 
 # A type's own fields: those of its export model beyond the provenance every record has.
@@ -100,6 +102,12 @@ def summary(record_type: str, state: Mapping[str, Any] | None) -> str:
         return " + ".join([*(s.get("drugs") or []), *(s.get("other") or [])])
     if record_type == "her2":
         return " ".join(str(p) for p in ("HER2", s.get("method"), s.get("result"), s.get("threshold")) if p)
+    if record_type == "study":
+        size = f"N={s['size']} {s.get('size_kind') or ''}".strip() if s.get("size") is not None else ""
+        return " · ".join(p for p in (s.get("name") or "(unnamed study)", s.get("role"), " + ".join(s.get("drugs") or []), size) if p)
+    if record_type == "arm":
+        size = f"N={s['size']}" if s.get("size") is not None else ""
+        return " · ".join(p for p in (s.get("label"), s.get("kind"), " + ".join(s.get("drugs") or []), size) if p)
     return " ".join(str(p) for p in (s.get("gene"), s.get("status"), s.get("detail")) if p)
 
 

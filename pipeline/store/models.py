@@ -306,8 +306,36 @@ class OutcomeFields(SQLModel):
     p_value: str | None = Field(default=None, description='As written: "0.001", "<0.001".')
     trial: str | None = None
     drugs: list[str] | None = Field(default=None, **_LIST)
-    arm: str | None = None
+    arm: str | None = Field(default=None, description="Arm, cohort, dose or subgroup the figure belongs to, as a label.")
     population: str | None = None
+    study_ref: str | None = Field(default=None, description="The study record (same document) the figure belongs to.")
+    arm_ref: str | None = Field(default=None, description="The arm record (same document) the figure belongs to.")
+    attribution: dict[str, str] | None = Field(
+        default=None, description='Field -> the rule that settled it: {"trial": "trial.paragraph", "total": "n.arm_size"}.',
+        **_JSON)
+
+
+class StudyFields(SQLModel):
+    ref: str = Field(description="Id of the study within its document; outcome.study_ref points at it.")
+    name: str | None = Field(default=None, description="Trial name; null for the paper's own unnamed study.")
+    role: Literal["primary", "cited"] = Field(**_TEXT)
+    registry_id: str | None = None
+    drugs: list[str] | None = Field(default=None, **_LIST)
+    drugs_rule: str | None = None
+    size: int | None = Field(default=None, description="Patients: the most specific count stated (evaluable, treated, enrolled).")
+    size_kind: str | None = None
+    size_text: str | None = None
+
+
+class ArmFields(SQLModel):
+    ref: str = Field(description="Id of the arm within its document; outcome.arm_ref points at it.")
+    study_ref: str
+    label: str
+    kind: Literal["cohort", "dose", "regimen", "crossover"] = Field(**_TEXT)
+    drugs: list[str] | None = Field(default=None, **_LIST)
+    drugs_rule: str | None = None
+    size: int | None = None
+    size_text: str | None = None
 
 
 class TrialFields(SQLModel):
@@ -352,6 +380,14 @@ class Biomarker(BiomarkerFields, StoredEvidence, table=True):
     __tablename__ = "biomarker"
 
 
+class Study(StudyFields, StoredEvidence, table=True):
+    __tablename__ = "study"
+
+
+class StudyArm(ArmFields, StoredEvidence, table=True):
+    __tablename__ = "study_arm"
+
+
 class OutcomeExport(OutcomeFields, ExportedEvidence):
     """An efficacy figure."""
 
@@ -382,6 +418,18 @@ class BiomarkerExport(BiomarkerFields, ExportedEvidence):
     type: Literal["biomarker"] = "biomarker"
 
 
+class StudyExport(StudyFields, ExportedEvidence):
+    """A study the document reports (primary) or cites, from its study model."""
+
+    type: Literal["study"] = "study"
+
+
+class ArmExport(ArmFields, ExportedEvidence):
+    """An arm, cohort, dose level or crossover group of a study."""
+
+    type: Literal["arm"] = "arm"
+
+
 @dataclass(frozen=True)
 class RecordKind:
     """One record type: its name in records and exports, its table, its export model."""
@@ -400,5 +448,7 @@ RECORD_KINDS: dict[str, RecordKind] = {
         RecordKind("regimen", Regimen, RegimenExport),
         RecordKind("her2", Her2Criterion, Her2Export),
         RecordKind("biomarker", Biomarker, BiomarkerExport),
+        RecordKind("study", Study, StudyExport),
+        RecordKind("arm", StudyArm, ArmExport),
     )
 }

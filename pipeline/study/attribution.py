@@ -377,8 +377,10 @@ def _distinct(items: list[Item]) -> list[Item]:
 def _preset_arm(o, study: Study | None) -> Item | None:
     """An arm the figure's reading already named ("No objective response occurred in cohort B"):
     matched to the study's arm of that label, for its size and regimen."""
-    if not o.arm or o.measure == "landmark" or study is None:
+    if not o.arm or o.measure == "landmark":
         return None
+    if study is None:
+        return Item(o.start, o.start, "arm", o.arm)
     ids = None
     m = re.search(r"(?i:cohorts?|arms?|groups?|parts?)\s+(.+)$", o.arm)
     if m:
@@ -405,8 +407,8 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     if o.measure == "landmark" and o.arm:
         labels.append(o.arm)  # the time point stays in the arm, as the gold format asks
     o.arm = ", ".join(dict.fromkeys(labels)) or None
-    o.study = study.key if study else None
-    o.arm_key = arm.key if arm else None
+    o.study_ref = study.key if study else None
+    o.arm_ref = f"{study.key}/{arm.key}" if arm and study else None
     # drugs
     if arm is not None and arm.drugs:
         o.drugs, rules["drugs"] = list(arm.drugs), arm.drugs_rule or "regimen.arm"

@@ -202,16 +202,19 @@ def _is_review(contexts: list[SentenceContext]) -> bool:
 
 def _walk_current(contexts: list[SentenceContext], model: StudyModel) -> None:
     """The study each sentence speaks of: the last one named in it or earlier in its paragraph;
-    else, outside background sections, the primary study."""
+    else, outside background sections, the primary study. After a sentence naming several
+    ("We compared ORBIT-2 and VERONA-3"), the paragraph's study is open: no guess."""
     primary = model.primary
-    current, paragraph = None, None
+    current, paragraph, open_ = None, None, False
     for c in contexts:
         if c.paragraph != paragraph:
-            current, paragraph = None, c.paragraph
+            current, paragraph, open_ = None, c.paragraph, False
         if c.named:
-            current = (c.named[-1][1], "trial.sentence")
-            c.current, c.current_rule = current
-            current = (current[0], "trial.paragraph")
+            c.current, c.current_rule = c.named[-1][1], "trial.sentence"
+            several = len({n for _, n in c.named}) > 1
+            current, open_ = (None, True) if several else ((c.named[-1][1], "trial.paragraph"), False)
+            continue
+        if open_:
             continue
         if current is not None:
             c.current, c.current_rule = current
