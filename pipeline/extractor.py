@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 
-RULES_VERSION = "1.0"
+RULES_VERSION = "1.1"  # 1.1: the study model; figures carry study, arm and attribution
 
 _PACKAGE = resources.files("pipeline")
-_FINGERPRINTED = ("extract", "data")  # folders whose files decide the records
+_FINGERPRINTED = ("extract", "study", "data")  # folders whose files decide the records
 _FINGERPRINTED_FILES = ("segment.py", "tokens.py", "analysis.py", "records.py")
 
 

@@ -26,7 +26,8 @@ DESIGN_WORDS = {
     "randomised", "randomized", "phase", "i", "ii", "iii", "iv", "ib", "ii/iii", "multicentre", "multicenter",
     "open", "label", "open-label", "controlled", "prospective", "international", "clinical", "adjuvant",
     "neoadjuvant", "pivotal", "confirmatory", "pilot", "double", "blind", "double-blind", "placebo",
-    "placebo-controlled", "-", ",",
+    "placebo-controlled", "-", ",", "1", "2", "3", "1b", "2a", "2b", "1/2", "2/3", "basket", "umbrella", "platform",
+    "single-arm", "single", "arm", "non-randomised", "non-randomized", "multicenter,", "proof-of-concept",
 }
 # Acronyms that sit before "trial"/"study" but are not trial names.
 NOT_TRIALS = {

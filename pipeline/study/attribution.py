@@ -48,7 +48,7 @@ SUBGROUP_PRIOR = re.compile(
     rf"(?i:{alternation(_C['prior_therapy_lead'])})\s+(?:(?:earlier|prior|previous|already)\s+)?"
     r"(?P<what>[\w-]+(?:\s+[\w-]+)?\s+(?:therapy|therapies|treatment|drugs|agents))")
 COORDINATED_GROUPS = re.compile(
-    r"\b(?:of|in|among|for)\s+(?:the\s+)?(?P<a>[\w+/-]+)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[\w+/-]+)\s+"
+    r"\b(?:of|in|among|for)\s+(?:the\s+)?(?P<a>[\w+/-]+(?:\s[\w+/-]+)?)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[\w+/-]+(?:\s[\w+/-]+)?)\s+"
     r"(?:groups|cohorts|arms|subgroups|subsets|populations)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs\.?|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
@@ -289,7 +289,8 @@ def _runs(outcomes) -> list[list]:
 
 
 def _subgroup(view, o, segment_start: int, limit: int, items: list[Item], claimed) -> Item | None:
-    own = [it for it in items if segment_start <= it.start < o.start and it.kind == "subgroup"]
+    # before the figure in its clause, or inside its own span ("9 of 20 patients with KRAS wild-type tumours (45%")
+    own = [it for it in items if segment_start <= it.start < o.end and it.kind == "subgroup"]
     if own:
         return own[-1]
     after = [it for it in items if it.kind == "subgroup" and o.end <= it.start < limit]

@@ -182,7 +182,9 @@ def _choose_primary(model: StudyModel, contexts: list[SentenceContext], title: S
         methods = [c for c in contexts if c.named and c.section_title in METHODS_SECTIONS]
         if methods and len({n for _, n in methods[0].named}) == 1:
             chosen, rule = methods[0].named[0][1], "study.primary.methods"
-    if chosen is None and length < SHORT_TEXT and len(model.studies) == 1 and not _is_review(contexts):
+    named_outside_background = {n for c in contexts if not c.background for _, n in c.named}
+    if (chosen is None and length < SHORT_TEXT and len(model.studies) == 1 and not _is_review(contexts)
+            and model.studies[0].name in named_outside_background):
         chosen, rule = model.studies[0].name, "study.primary.only_trial"
     if chosen is not None:
         study = model.named(chosen)
