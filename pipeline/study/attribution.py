@@ -57,6 +57,8 @@ ANALYSIS = re.compile(
     r"\b(?:after\s+)?\d+(?:[.·]\d+)?\s+years?\s+of\s+follow-?up\b|\b\d+(?:[.·]\d+)?-year\s+follow-?up\b|"
     r"\bfirst\s+\d{1,4}\s+(?:patients|pts)(?:\s+(?:treated|enrolled))?", re.IGNORECASE)
 THAT_ANALYSIS = re.compile(r"\b(?:that|this|the same)\s+(?:analysis|update|cohort)\b", re.IGNORECASE)
+ARM_ROLE_WORD = re.compile(r"\b(?:(?P<combination>combination|combined)(?:\s+(?:therapy|treatment|arm|group))?|"
+                           r"(?:monotherapy|single[- ]agent|alone)(?:\s+(?:arm|group))?)\b", re.IGNORECASE)
 CLASS_WORD = re.compile(rf"\b(?i:{alternation(_C['class_words'])})\b")
 CONFIDENCE = {"trial.sentence": 1.0, "trial.sentence_after": 0.9, "trial.paragraph": 0.9, "trial.primary": 0.9,
               "arm.next_to_figure": 1.0, "arm.earlier_in_sentence": 0.9, "arm.in_turn": 0.8, "arm.carried": 0.8,
@@ -169,6 +171,15 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
                 start = view.start + m.start()
                 if not any(i.start <= start < i.end for i in items):
                     items.append(Item(start, view.start + m.end(), "arm", cytotoxic_arms[0].label, cytotoxic_arms[0]))
+        # "with the combination (55%) than with monotherapy (42%)": the arm of most drugs, the one-drug arm
+        if len(regimen_arms) == 2:
+            by_size = sorted(regimen_arms, key=lambda a: len(a.drugs or ()))
+            if len(by_size[0].drugs or ()) < len(by_size[1].drugs or ()):
+                for m in ARM_ROLE_WORD.finditer(view.text):
+                    start = view.start + m.start()
+                    if not any(i.start <= start < i.end for i in items):
+                        arm = by_size[1] if m.group("combination") else by_size[0]
+                        items.append(Item(start, view.start + m.end(), "arm", arm.label, arm))
     else:
         for g in found:
             start, end = min(m.start for m in g), max(m.end for m in g)
@@ -235,6 +246,9 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
         run = next(r for r in runs if o in r)
         if id(o) in in_turn:
             resolved[id(o)] = in_turn[id(o)]
+        elif o.measure in ("hr", "or") and len(_distinct([it for it in earlier if it.arm])) >= 2:
+            # "Patients in the X arm ... compared with patients receiving Y (hazard ratio = 0.63)"
+            resolved[id(o)] = (_distinct([it for it in earlier if it.arm])[0], "arm.ratio_first_named")
         elif id(o) in claimed:
             resolved[id(o)] = (claimed[id(o)], "arm.next_to_figure")
         elif owners:
@@ -333,13 +347,13 @@ def _in_turn(view: SentenceView, runs, items: list[Item], claimed, carried, stud
             continue  # labels among the figures: each is read next to its figure
         if not all(VERSUS_OR_AND.match(reading_text(view, a.end, b.start)) for a, b in zip(run, run[1:])):
             continue
-        after = [it for it in labels if it.start >= run[-1].end]
-        before = [it for it in free if it.end <= run[0].start]
+        after = _per_group(_distinct([it for it in labels if it.start >= run[-1].end]), len(run), study)
+        before = _per_group(_distinct([it for it in free if it.end <= run[0].start]), len(run), study)
         respectively = RESPECTIVELY.search(view.text) is not None
         choice = None
         if len(after) >= len(run) and not respectively or len(after) == len(run):
             choice = (after[: len(run)], "arm.in_turn")
-        elif respectively and len(_distinct(before)) == len(run):
+        elif (respectively or _joined_by_versus(view, run)) and len(_distinct(before)) == len(run):
             choice = (_distinct(before), "arm.in_turn")
         elif not before and carried is not None and study is not None and carried[0] == study.key and len(_distinct(carried[1])) == len(run):
             choice = (_distinct(carried[1]), "arm.in_turn_previous_sentence")
@@ -349,6 +363,24 @@ def _in_turn(view: SentenceView, runs, items: list[Item], claimed, carried, stud
             for o, item in zip(run, choice[0]):
                 assigned[id(o)] = (item, choice[1])
     return assigned
+
+
+def _joined_by_versus(view: SentenceView, run) -> bool:
+    return all(re.search(r"\b(?:vs?\.?|versus|against|compared with)\s", reading_text(view, a.end, b.start)) for a, b in zip(run, run[1:]))
+
+
+def _per_group(items: list[Item], wanted: int, study: Study | None) -> list[Item]:
+    """"in arms A and B, respectively": one label of several groups stands for each in turn."""
+    if (len(items) != 1 or items[0].arm is None or items[0].arm.kind != "cohort" or len(items[0].arm.ids) != wanted
+            or study is None):
+        return items
+    label = items[0]
+    word = label.label.split()[0].rstrip("s")
+    split = []
+    for i in sorted(label.arm.ids):
+        arm = next((a for a in study.arms if a.ids == frozenset({i}) and a.kind == "cohort"), None)
+        split.append(Item(label.start, label.end, "arm", arm.label if arm else f"{word} {i}", arm))
+    return split
 
 
 def _remaining_arm_of_design(runs, resolved, study: Study | None) -> None:

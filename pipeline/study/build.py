@@ -233,6 +233,9 @@ def _study_regimen(study: Study, contexts, groups, title) -> None:
         if len(found) == 1:
             study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.title"
             return
+        if len(found) > 1 and len({tuple(sorted(regimen_drugs(g))) for g in found}) == 1:
+            study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.title"
+            return
         if len(found) > 1:
             return  # a comparison: the arms carry the regimens
     own = [c for c in contexts if any(n == study.name for _, n in c.named)] if study.name else []
