@@ -40,7 +40,7 @@ SIZE_PREFERENCE = {kind: i for i, kind in enumerate(_C["size_preference"])}
 POST_GAP = re.compile(
     r"^[\s,;:)\]]*(?:[(\[][^()\[\]]{0,60}[)\]]\s*,?\s*)?(?:(?:in|among|for|with|at|on|of|by|from)\s+(?:the\s+|those\s+|all\s+|an?\s+)?"
     r"(?:(?:patients|pts|women|participants)\s+(?:in|with|given|receiving|treated\s+with|on|of)\s+(?:the\s+)?)?"
-    r"|among\s+(?:the\s+)?\d+\s+(?:patients|pts)\s+)$",
+    r"|among\s+(?:the\s+)?\d+\s+(?:patients|pts)\s+)?[(\[]?\s*$",  # "53.7 months (ribociclib)"
     re.IGNORECASE)
 POST_GAP_REACH = 100  # room for the figure's own bracket: 37.8% (31/82; 95% CI ...) with the lower dose
 AMONG_SIZE = re.compile(rf"^[^.;]{{0,25}}?\b(?:among|of)\s+(?:the\s+|those\s+|all\s+)?(?P<n>{COUNT})\b(?!\s*(?:%|months?|weeks?|years?|mg))")
@@ -58,7 +58,7 @@ ANALYSIS = re.compile(
     r"\bfirst\s+\d{1,4}\s+(?:patients|pts)(?:\s+(?:treated|enrolled))?", re.IGNORECASE)
 THAT_ANALYSIS = re.compile(r"\b(?:that|this|the same)\s+(?:analysis|update|cohort)\b", re.IGNORECASE)
 ARM_ROLE_WORD = re.compile(r"\b(?:(?P<combination>combination|combined)(?:\s+(?:therapy|treatment|arm|group))?|"
-                           r"(?:monotherapy|single[- ]agent|alone)(?:\s+(?:arm|group))?)\b", re.IGNORECASE)
+                           r"(?:monotherapy|single[- ]agent|alone|placebo|control)(?:\s+(?:arm|group))?)\b", re.IGNORECASE)
 CLASS_WORD = re.compile(rf"\b(?i:{alternation(_C['class_words'])})\b")
 CONFIDENCE = {"trial.sentence": 1.0, "trial.sentence_after": 0.9, "trial.paragraph": 0.9, "trial.primary": 0.9,
               "arm.next_to_figure": 1.0, "arm.earlier_in_sentence": 0.9, "arm.in_turn": 0.8, "arm.carried": 0.8,
