@@ -44,6 +44,11 @@ app = typer.Typer(
 )
 
 
+class DevSet(str, Enum):
+    crc = "crc"
+    breast = "breast"
+
+
 class SummaryFormat(str, Enum):
     table = "table"
     json = "json"
@@ -569,6 +574,8 @@ def eval_command(
     findings: Annotated[int, typer.Option("--findings", help="How many misses and false positives to list (0: all, -1: none).")] = 40,
     kind: Annotated[str | None, typer.Option("--kind", help="List findings of these types only, e.g. outcome,regimen,brat.")] = None,
     fmt: Annotated[SummaryFormat, typer.Option("--format", help="table: figures then findings; json: everything.")] = SummaryFormat.table,
+    dev_set: Annotated[DevSet | None, typer.Option("--dev-set", help="A development set of the shared corpus, extracted in memory: crc (HER2-mCRC texts) or breast (PICO abstracts with BRAT figures).")] = None,
+    shared: Annotated[Path, typer.Option("--shared", help="Where the shared corpus is (for --dev-set).", file_okay=False)] = Path("../shared/corpus"),
 ) -> None:
     """Score extracted evidence against gold annotations, as the shared scorer does.
 
@@ -579,12 +586,21 @@ def eval_command(
     **Example:**
 
         evx eval --gold ../shared/corpus/gold --brat ../shared/corpus/pico-breast --corpus ../shared/corpus/pico-breast
+
+        evx eval --dev-set crc --kind outcome
     """
     from pipeline import evaluate as ev
     from pipeline.readers import iter_source_files
 
+    if dev_set is not None:
+        folders = {DevSet.crc: (shared / "crc-dev" / "gold", None, shared / "crc-dev"),
+                   DevSet.breast: (shared / "gold", shared / "pico-breast", shared / "pico-breast")}[dev_set]
+        missing = [str(f) for f in folders if f is not None and not f.is_dir()]
+        if missing:
+            raise typer.BadParameter(f"no folder {missing[0]} (set --shared)", param_hint="--shared")
+        gold, brat, corpus = folders
     if gold is None and brat is None:
-        raise typer.BadParameter("give --gold, --brat or both", param_hint="--gold")
+        raise typer.BadParameter("give --gold, --brat, both, or --dev-set", param_hint="--gold")
     with _errors_to_exit():
         if corpus is not None:
             wanted = set(ev.load_gold(gold)) if gold else set()
