@@ -79,7 +79,8 @@ class Item:
 
 def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Mention]]], records: list[Record]) -> None:
     """Fill trial, arm, drugs and total of each (view, outcome) pair, with the rules used."""
-    biomarkers = [r for r in records if r.type == "biomarker"]
+    # marker statuses and HER2 criteria next to a figure name its subgroup ("HER2 3+ status")
+    biomarkers = [r for r in records if r.type in ("biomarker", "her2")]
     by_sentence: dict[int, list] = {}
     for view, outcome in outcomes:
         by_sentence.setdefault(view.sentence.index, []).append((view, outcome))
@@ -202,6 +203,8 @@ def _subgroup_label(record) -> str:
     """A marker subgroup as written ("RAS-mutant", "KRAS-mutated"), unless the words that give its
     status lie outside the record's text ("without KRAS mutations": "KRAS wild-type")."""
     text = " ".join(record.text.split())
+    if record.type == "her2":
+        return text
     status = (record.status or "").lower()
     if status and not re.search(r"(?i)wild|wt\b|negative|neg\b|-\s*$|mut|positive|\+|amplif|high|low|stable|defici|profici|fusion|loss", text):
         return f"{record.gene} {status}"
@@ -452,8 +455,14 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     else:
         o.drugs = None
     # N
+    consistent = _consistent_size(o, [*facts.sizes, *sentence_sizes(view),
+                                      *([arm.size] if arm is not None and arm.size else []),
+                                      *([study.size] if study is not None and study.size else [])])
     if o.total is not None:
         rules["total"] = "n.stated_with_figure"
+    elif consistent is not None:
+        # "This study included 69 patients ... 22 (31.9%) responded": 22/69 is 31.9%
+        o.total, rules["total"] = consistent, "n.count_agrees_with_size"
     elif o.measure not in ("hr", "or"):
         among = AMONG_SIZE.match(reading_text(view, o.end, view.sentence.end))
         if among and number_of(among.group("n")) is not None:
@@ -469,6 +478,14 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
             o.total, rules["total"] = best.value, f"n.paragraph_{best.kind}"
         elif sub is None and main is None and study is not None and study.size is not None and not study.arms:
             o.total, rules["total"] = study.size.value, f"n.study_{study.size.kind}"
+
+
+def _consistent_size(o, sizes: list[Size]) -> int | None:
+    """The one stated size that the figure's count and percentage agree with, to a rounding."""
+    if o.count is None or o.unit != "%" or not o.value:
+        return None
+    fits = {z.value for z in sizes if z.value and z.value >= o.count and abs(100 * o.count / z.value - o.value) <= 0.6}
+    return next(iter(fits)) if len(fits) == 1 else None
 
 
 def _size_after(view: SentenceView, item: Item) -> int | None:
