@@ -74,6 +74,10 @@ def _attribute(document: Document, views: list[SentenceView], usable: list[Sente
         owner.update({rid: names.name_of(next(iter(named))) for rid in registries if rid not in owner})
     title_end = _title_end(document)
     reading = build_study_model(document.text, usable, sections, trial_records, groups, names, owner, title_end)
+    primary = reading.model.primary
+    for record in trial_records:  # a registry id the study model gave to the paper's own trial
+        if primary is not None and primary.name and record.name == primary.registry and record.name != primary.name:
+            record.name, record.nct = primary.name, primary.registry
     attribute(reading, outcomes, groups, records)
     return reading.model
 

@@ -120,6 +120,7 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
         if study is not None and record.nct and record.nct != study.name:
             study.registry = record.nct
     _choose_primary(model, contexts, title, len(text))
+    _registries_of_the_primary(model, contexts)
     _walk_current(contexts, model)
     for study in model.studies:
         _study_regimen(study, contexts, groups, title)
@@ -194,6 +195,25 @@ def _choose_primary(model: StudyModel, contexts: list[SentenceContext], title: S
     if own is not None and not _is_review(contexts):
         model.studies.insert(0, Study(key="study:this", name=None, role="primary", start=own.view.start,
                                       end=own.view.sentence.end, rule="study.primary.unnamed"))
+
+
+def _registries_of_the_primary(model: StudyModel, contexts: list[SentenceContext]) -> None:
+    """"In this phase 2 trial (NCT04744831)": a registry id named alone in a sentence about the
+    paper's own study is the primary study's id, not a study of its own."""
+    primary = model.primary
+    if primary is None or primary.name is None:
+        return
+    for c in contexts:
+        if c.background or len(c.named) != 1 or c.named[0][0].label != "REGISTRY" or not OWN_STUDY.search(c.view.text):
+            continue
+        registry = c.named[0][1]
+        study = model.named(registry)
+        if study is None or study is primary:
+            continue
+        primary.registry = primary.registry or registry
+        model.studies.remove(study)
+        for other in contexts:
+            other.named = [(m, primary.name if n == registry else n) for m, n in other.named]
 
 
 def _is_review(contexts: list[SentenceContext]) -> bool:
