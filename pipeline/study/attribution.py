@@ -56,6 +56,7 @@ ANALYSIS = re.compile(
     r"\b(?:primary|final|interim|updated|expanded|exploratory|long-term)\s+(?:analysis|cohort|follow-up)\b|"
     r"\b(?:after\s+)?\d+(?:[.·]\d+)?\s+years?\s+of\s+follow-?up\b|\b\d+(?:[.·]\d+)?-year\s+follow-?up\b|"
     r"\bfirst\s+\d{1,4}\s+(?:patients|pts)(?:\s+(?:treated|enrolled))?", re.IGNORECASE)
+ANALYSIS_CUES = ("analys", "cohort", "follow", "first", "update")  # every ANALYSIS or THAT_ANALYSIS match holds one
 THAT_ANALYSIS = re.compile(r"\b(?:that|this|the same)\s+(?:analysis|update|cohort)\b", re.IGNORECASE)
 ARM_ROLE_WORD = re.compile(r"\b(?:(?P<combination>combination|combined)(?:\s+(?:therapy|treatment|arm|group))?|"
                            r"(?:monotherapy|single[- ]agent|alone|placebo|control)(?:\s+(?:arm|group))?)\b", re.IGNORECASE)
@@ -84,27 +85,32 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     by_sentence: dict[int, list] = {}
     for view, outcome in outcomes:
         by_sentence.setdefault(view.sentence.index, []).append((view, outcome))
-    carried: dict[int, tuple[str | None, list[Item]]] = {}  # paragraph -> (study, the last sentence's arm items)
-    analyses: dict[int, Item] = {}  # paragraph -> the last analysis it named ("After 6.7 years of follow-up")
-    sizes: dict[tuple, list[Size]] = {}  # (paragraph, study) -> the sizes the last sentence stating any gave
+    # What earlier sentences of the paragraph said is read only when a figure needs it (most
+    # sentences have none): their arm items, analyses and sizes, each worked out once.
+    items_of: dict[int, list[Item]] = {}
+
+    def items_at(c, study) -> list[Item]:
+        index = c.view.sentence.index
+        if index not in items_of:
+            items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers, reading.model.primary)
+        return items_of[index]
+
+    earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
     for c in reading.sentences:
         view = c.view
-        pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
         study = _study_of(reading, c)
-        items = _items(view, study, groups.get(view.sentence.index, []), biomarkers, reading.model.primary)
-        analysis = _analysis(view, analyses.get(c.paragraph))
-        place = (c.paragraph, study.key if study else None)
+        before = earlier.setdefault(c.paragraph, [])
+        pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
         if pairs:
-            context = SentenceFacts(analysis, sizes.get(place, []))
-            _attribute_sentence(reading, c, study, [o for _, o in pairs], items, carried.get(c.paragraph), context)
-        arm_items = [i for i in items if i.kind == "arm"]
-        if arm_items:
-            carried[c.paragraph] = (study.key if study else None, arm_items)
-        if analysis is not None and analysis.start >= view.start:
-            analyses[c.paragraph] = analysis
-        stated = [z for z in sentence_sizes(view) if z.kind in SIZE_PREFERENCE]
-        if stated:
-            sizes[place] = stated
+            key = study.key if study else None
+            carried = next(((k, arms) for p, s in reversed(before) for k in [s.key if s else None]
+                            for arms in [[i for i in items_at(p, s) if i.kind == "arm"]] if arms), None)
+            sizes = next((stated for p, s in reversed(before) if (s.key if s else None) == key
+                          for stated in [[z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]] if stated), [])
+            previous_analysis = next((a for p, _ in reversed(before) for a in [_analysis(p.view, None)] if a), None)
+            facts = SentenceFacts(_analysis(view, previous_analysis), sizes)
+            _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
+        before.append((c, study))
 
 
 @dataclass
@@ -118,6 +124,8 @@ class SentenceFacts:
 def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
     """An analysis named in the sentence, or the paragraph's last one when the sentence points
     back to it ("The response rate in that analysis was 28%")."""
+    if not any(cue in view.lowered for cue in ANALYSIS_CUES):
+        return None
     m = ANALYSIS.search(view.text)
     if m:
         label = m.group(0)

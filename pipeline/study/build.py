@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pipeline.analysis import Section
 from pipeline.extract.context import Mention, SentenceView
 from pipeline.extract.treatments import regimen_drugs
-from pipeline.study.cues import COUNT, alternation, cues, number_of
+from pipeline.study.cues import COUNT, NUMBER_WORD, alternation, cues, number_of
 from pipeline.study.model import Arm, Size, Study, StudyModel
 
 TITLE_REACH = 400  # characters: how far into a document its title may run
@@ -37,6 +37,7 @@ ID_JOIN = r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*"
 GROUP_IDS = rf"(?:[A-Z](?![\w.-])(?:{ID_JOIN}[A-Z](?![\w.-]))*|\d{{1,2}}(?![\w.-])(?:{ID_JOIN}\d{{1,2}}(?![\w.-]))*)"
 GROUP_LABEL = re.compile(rf"(?<![\w-])(?i:(?P<word>{GROUP_WORD}))\s+(?P<ids>{GROUP_IDS})")
 BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
+GROUP_CUE = re.compile(GROUP_WORD)  # in the lower-case text: a sentence without it has no labelled group
 ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
 DOSE = re.compile(r"(?<![\d.·])(?P<dose>\d+(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
 DOSE_COMPARED = re.compile(r"^\s*(?:,|or|and|vs\.?|versus|to|compared with)\s*(?:\w+\s+){0,3}?$", re.IGNORECASE)
@@ -90,6 +91,7 @@ class SentenceContext:
     named: list[tuple[Mention, str]] = field(default_factory=list)  # mention, study name
     current: str | None = None  # study name, or None for the document's own study / unknown
     current_rule: str | None = None
+    own_study: bool | None = None  # whether it speaks of the paper's own study (read on demand)
 
 
 @dataclass
@@ -191,7 +193,7 @@ def _choose_primary(model: StudyModel, contexts: list[SentenceContext], title: S
         study = model.named(chosen)
         study.role, study.rule = "primary", rule
         return
-    own = next((c for c in contexts if OWN_STUDY.search(c.view.text)), None)
+    own = next((c for c in contexts if _speaks_of_own_study(c)), None)
     if own is not None and not _is_review(contexts):
         model.studies.insert(0, Study(key="study:this", name=None, role="primary", start=own.view.start,
                                       end=own.view.sentence.end, rule="study.primary.unnamed"))
@@ -204,7 +206,7 @@ def _registries_of_the_primary(model: StudyModel, contexts: list[SentenceContext
     if primary is None or primary.name is None:
         return
     for c in contexts:
-        if c.background or len(c.named) != 1 or c.named[0][0].label != "REGISTRY" or not OWN_STUDY.search(c.view.text):
+        if c.background or len(c.named) != 1 or c.named[0][0].label != "REGISTRY" or not _speaks_of_own_study(c):
             continue
         registry = c.named[0][1]
         study = model.named(registry)
@@ -219,7 +221,13 @@ def _registries_of_the_primary(model: StudyModel, contexts: list[SentenceContext
 def _is_review(contexts: list[SentenceContext]) -> bool:
     """Several named trials and no sentence about a study of the paper's own."""
     names = {n for c in contexts for _, n in c.named}
-    return len(names) > 1 and not any(OWN_STUDY.search(c.view.text) for c in contexts)
+    return len(names) > 1 and not any(_speaks_of_own_study(c) for c in contexts)
+
+
+def _speaks_of_own_study(c: SentenceContext) -> bool:
+    if c.own_study is None:
+        c.own_study = OWN_STUDY.search(c.view.text) is not None
+    return c.own_study
 
 
 def _walk_current(contexts: list[SentenceContext], model: StudyModel) -> None:
@@ -295,6 +303,8 @@ def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset()):
     """(start, end, word, ids) of the labelled groups of a sentence, absolute offsets; bare
     "(A+B" only where the document has labelled groups with those letters."""
     found = []
+    if not GROUP_CUE.search(view.lowered) and "(" not in view.text:
+        return found
     for m in GROUP_LABEL.finditer(view.text):
         found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
     for m in BARE_IDS.finditer(view.text):
@@ -483,8 +493,24 @@ def _size_around(arm: Arm, view: SentenceView, start: int, end: int) -> None:
         arm.size = Size(n, "group", a, start, view.text[a - view.start : start - view.start].strip(), "size.before_label")
 
 
+_SIZES_OF: dict[int, tuple[SentenceView, list[Size]]] = {}  # id(view) -> its sizes, for the document in hand
+_NUMBER_CUE = re.compile(rf"\d|{NUMBER_WORD}")
+
+
 def sentence_sizes(view: SentenceView) -> list[Size]:
-    """The patient numbers a sentence states with what they count, in order."""
+    """The patient numbers a sentence states with what they count, in order (read once per
+    sentence: the model and the attribution both ask)."""
+    known = _SIZES_OF.get(id(view))
+    if known is not None and known[0] is view:
+        return known[1]
+    sizes = _read_sizes(view) if _NUMBER_CUE.search(view.text) else []
+    if len(_SIZES_OF) > 10_000:
+        _SIZES_OF.clear()
+    _SIZES_OF[id(view)] = (view, sizes)
+    return sizes
+
+
+def _read_sizes(view: SentenceView) -> list[Size]:
     text, base = view.text, view.start
     sizes: list[Size] = []
     for pattern, rule in ((SIZE_OF, "size.of_n"), (SIZE_NOUN_VERB, "size.n_verb"), (SIZE_BARE_VERB, "size.and_n_verb"),
