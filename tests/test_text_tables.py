@@ -1,0 +1,377 @@
+"""Plain-text tables: detection (tab, pipe, aligned columns), the grid with exact offsets, and
+the figures read from the cells, end to end through ``analyse``. Every table here is made up."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pipeline.document import Document
+from pipeline.document import Table as ReaderTable
+from pipeline.extract import analyse
+from pipeline.tables.text import text_tables
+
+SPACE = """Table 1 Response and survival with HER2-directed treatment in the trials we pooled
+
+Trial              Treatment                    Patients, n   ORR, % (95% CI)      Median PFS, months
+SUNRISE-2          Trastuzumab + tucatinib      61            41.0 (28.6–54.3)a    7.9
+CALDERA-1 (arm B)  Pertuzumab 420 mg + T-DM1    44            22.7 (11.5–37.8)     NR
+Lee et al., Korea  Lapatinib + capecitabine     20            –                    3.1*
+
+a Independent central review. NR, not reached.
+Across the pooled trials the ORR was 35% overall.
+"""
+
+# Endpoints as rows, arms as columns; units and CI in the row labels.
+TAB = (
+    "Table 2. Outcomes by cohort in the MERIDIAN-3 study\n\n"
+    "Endpoint\tCohort A: T-DXd 5.4 mg/kg (n = 40)\tCohort B: T-DXd 6.4 mg/kg (n = 24)\n"
+    "Objective response rate, n (%)\t15 (37.5)\t7 (29.2)\n"
+    "Disease control rate, % (95% CI)\t80.0 (64.4–90.9)\t70.8 (48.9–87.4)\n"
+    "Median DoR, months (range)\t6.2 (1.4–11.0)\tNE\n"
+    "12-month OS rate, %\t58\t49\n"
+    "\nAbbreviations: NE, not estimable.\n"
+)
+
+# Units in the cells, not in the header.
+PIPE = """Summary of the phase 2 results.
+
+| Study | Regimen | N | ORR | PFS | OS |
+|---|---|---:|---|---|---|
+| SUNRISE-2 | tucatinib + trastuzumab | 61 | 41.0% (28.6–54.3) | 7.9 mo (5.5–10.1) | 21.4 mo |
+| CALDERA-1 | pertuzumab + trastuzumab | 30 | 20% | 2.8 mo | not reached |
+
+Data cut-off March 2023.
+"""
+
+# A spanning header (the arm) over value and CI sub-columns; endpoints as rows.
+TWO_LEVEL = """Table 3. Efficacy by arm
+
+                   Tucatinib + trastuzumab        Trastuzumab alone
+Endpoint           Value       95% CI             Value      95% CI
+ORR, %             44.1        31.2–57.6          18.0       8.6–31.4
+Median PFS, mo     8.3         6.1–10.0           4.0        2.9–5.6
+PFS HR             0.52        0.35–0.77          –          –
+"""
+
+# Tab-separated, two-level: an endpoint over "n/N | %" and over "months | 95% CI".
+TAB_TWO_LEVEL = (
+    "Table 6\tResponses\n\n"
+    "\tORR\t\tMedian OS\t\n"
+    "Trial\tn/N\t%\tmonths\t95% CI\n"
+    "SUNRISE-2\t25/61\t41.0\t21.4\t16.0-27.5\n"
+    "CALDERA-1\t6/30\t20.0\t13.0\t9.8-NR\n"
+)
+
+# Trials as columns, group sizes in their headers; a toxicity row and a count row.
+TRIAL_COLUMNS = """Head-to-head summary:
+
+| Outcome            | SUNRISE-2 (N=61) | CALDERA-1 (N=30) |
+|--------------------|------------------|------------------|
+| ORR, % (95% CI)    | 41.0 (28.6-54.3) | 20.0 (7.7-38.6)  |
+| mPFS, mo           | 7.9              | 2.8              |
+| Grade ≥3 AEs, %    | 18               | 25               |
+| CR, n              | 2                | 0                |
+"""
+
+# Group labels over rows and a regimen wrapped onto a second line.
+GROUPED = """Table 5 Activity by HER2 level
+
+Cohort                     Regimen               ORR, %   DCR, %   Median PFS, mo
+HER2 IHC 3+
+  MERIDIAN-3 cohort A      T-DXd 6.4 mg/kg       52.1     85.4     8.1
+  SUNRISE-2                Tucatinib +           44.0     79.0     7.7
+                           trastuzumab
+HER2 IHC 2+/ISH+
+  MERIDIAN-3 cohort B      T-DXd 6.4 mg/kg       30.0     70.0     5.2
+"""
+
+# A row with an empty first cell: another arm of the trial above.
+CONTINUED = """Trial        Regimen            N    ORR, %
+SUNRISE-2    Tucatinib 300 mg   61   41.0
+             Tucatinib 150 mg   30   26.7
+CALDERA-1    Pertuzumab         44   22.7
+"""
+
+NOT_EFFICACY = """Table 1. Baseline characteristics
+
+Characteristic                          Cohort A (n = 40)    Cohort B (n = 24)
+Age, median (range), y                  61 (34–80)           58 (29–77)
+Prior lines, median                     3                    2
+Best response to prior therapy, n (%)   12 (30)              6 (25)
+
+Table 4. Treatment-emergent adverse events
+
+Event                 Any grade, n (%)    Grade ≥3, n (%)
+Diarrhoea             22 (55.0)           3 (7.5)
+Disease progression   4 (10.0)            4 (10.0)
+"""
+
+PROSE = """The objective response rate was 41%.  Median progression-free survival was 7.9
+months.  Both figures held at the final analysis of 61 patients, and 12 had a response
+lasting 6 months or more.  Median overall survival was 21.4 months in 2023.
+One line  with  double  spaces  and 12  numbers  2019.
+
+References
+1.  Smith J, Lee K.  Tucatinib in colorectal cancer.  Lancet Oncol  2021;22:779–89.
+2.  Brown A.  Pertuzumab and trastuzumab.  J Clin Oncol  2019;37:1021–30.
+3.  Green B.  HER2 in colorectal cancer.  Ann Oncol  2020;31:55–61.
+"""
+
+
+def doc(text: str, **kw) -> Document:
+    return Document(source="t.txt", format="text", text=text, **kw)
+
+
+def grid(table) -> list[list[tuple[int, int, str]]]:
+    return [[(c.column, c.colspan, c.text) for c in row] for row in table.rows]
+
+
+def table_figures(text: str) -> list[tuple]:
+    """(endpoint, measure, value, unit, ci, count, total, trial, drugs, arm) of the records read
+    from table cells; each checked to point at its cell and its sentence."""
+    document = doc(text)
+    analysis = analyse(document)
+    out = []
+    for r in analysis.records:
+        if r.type != "outcome" or not r.rule.startswith("table."):
+            continue
+        assert text[r.start : r.end] == r.text
+        sentence = analysis.sentences[r.sentence]
+        assert sentence.start <= r.start and r.end <= sentence.end
+        ci = None if r.ci_low is None and r.ci_high is None else (r.ci_low, r.ci_high)
+        out.append((r.endpoint, r.measure, r.value, r.unit, ci, r.count, r.total, r.trial,
+                    tuple(r.drugs) if r.drugs else None, r.arm))
+    return out
+
+
+# ----------------------------------------------------------------------------- detection and grid
+
+
+def test_space_aligned_grid_caption_and_footnotes():
+    document = doc(SPACE)
+    [table] = text_tables(document)
+    assert table.kind == "space" and table.header_rows == 1 and table.columns == 5
+    assert grid(table)[0] == [(0, 1, "Trial"), (1, 1, "Treatment"), (2, 1, "Patients, n"), (3, 1, "ORR, % (95% CI)"),
+                              (4, 1, "Median PFS, months")]
+    assert grid(table)[2] == [(0, 1, "CALDERA-1 (arm B)"), (1, 1, "Pertuzumab 420 mg + T-DM1"), (2, 1, "44"),
+                              (3, 1, "22.7 (11.5–37.8)"), (4, 1, "NR")]
+    assert [row[0].is_stub for row in table.body] == [True, True, True]
+    assert not any(c.is_stub for c in table.header[0]) and all(c.is_header for c in table.header[0])
+    for row in table.rows:
+        for cell in row:
+            assert SPACE[cell.start : cell.end] == cell.text
+    assert SPACE[table.start : table.end].startswith("Trial ") and SPACE[table.start : table.end].endswith("3.1*")
+    assert table.caption.text.startswith("Table 1 Response and survival")
+    assert [f.text for f in table.footnotes] == ["a Independent central review. NR, not reached."]
+
+
+def test_tab_separated_grid():
+    [table] = text_tables(doc(TAB))
+    assert table.kind == "tab" and table.header_rows == 1 and table.columns == 3
+    assert grid(table)[3] == [(0, 1, "Median DoR, months (range)"), (1, 1, "6.2 (1.4–11.0)"), (2, 1, "NE")]
+    assert all(TAB[c.start : c.end] == c.text for row in table.rows for c in row)
+    assert [f.text for f in table.footnotes] == ["Abbreviations: NE, not estimable."]
+
+
+def test_pipe_table_rule_ends_the_header():
+    [table] = text_tables(doc(PIPE))
+    assert table.kind == "pipe" and table.header_rows == 1 and table.columns == 6 and len(table.body) == 2
+    assert grid(table)[1][3] == (3, 1, "41.0% (28.6–54.3)")
+    assert all(PIPE[c.start : c.end] == c.text for row in table.rows for c in row)
+    assert table.caption is None
+
+
+def test_two_level_header_spans_its_sub_columns():
+    [table] = text_tables(doc(TWO_LEVEL))
+    assert table.header_rows == 2 and table.columns == 5
+    assert grid(table)[0] == [(1, 2, "Tucatinib + trastuzumab"), (3, 2, "Trastuzumab alone")]
+    assert [c.text for c in table.column_header(4)] == ["Trastuzumab alone", "95% CI"]
+    assert [c.text for c in table.column_header(0)] == ["Endpoint"]
+
+
+def test_tab_two_level_header_spans_the_empty_cells_after_it():
+    [table] = text_tables(doc(TAB_TWO_LEVEL))
+    assert table.header_rows == 2
+    assert grid(table)[0] == [(1, 2, "ORR"), (3, 2, "Median OS")]
+    assert [c.text for c in table.column_header(2)] == ["ORR", "%"]
+
+
+def test_group_labels_and_wrapped_cells():
+    [table] = text_tables(doc(GROUPED))
+    assert table.header_rows == 1
+    assert grid(table)[1] == [(0, 1, "HER2 IHC 3+")]
+    # The wrapped regimen stays in its row: two pieces of column 1.
+    assert [c.text for c in table.cells_at(3, 1)] == ["Tucatinib +", "trastuzumab"]
+    assert len(table.rows) == 6
+
+
+def test_prose_single_lines_and_references_are_not_tables():
+    assert text_tables(doc(PROSE)) == []
+    assert text_tables(doc("The ORR was 41%  and  the DCR 80%  in 61  patients.")) == []
+    assert text_tables(doc("HER2 was scored IHC 3+ | ISH+ in most.\nThe rest | were low.")) == []
+
+
+def test_blank_line_and_prose_end_a_table():
+    text = SPACE.replace("3.1*\n", "3.1*\nThe rows above come from the trials we pooled and the rest.\n")
+    [table] = text_tables(doc(text))
+    assert len(table.body) == 3 and text[table.start : table.end].endswith("3.1*")
+    two = text_tables(doc(NOT_EFFICACY))
+    assert [len(t.body) for t in two] == [3, 2]
+    assert [t.caption.text for t in two] == ["Table 1. Baseline characteristics", "Table 4. Treatment-emergent adverse events"]
+
+
+def test_tables_the_reader_found_are_left_to_it():
+    text = "Table 1\nStudy | ORR | PFS\nSUNRISE-2 | 41% | 7.9 months\nCALDERA-1 | 20% | 2.8 months\n"
+    start = text.index("Study")
+    rows = [line.split(" | ") for line in text[start:].strip().split("\n")]
+    assert len(text_tables(doc(text))) == 1
+    assert text_tables(doc(text, tables=[ReaderTable(None, rows, start, len(text) - 1)])) == []
+
+
+def test_detection_is_cheap_on_long_prose():
+    text = ("The median PFS was 7.9 months.  The ORR was 41% in 61 patients.\n" * 20000)
+    began = time.perf_counter()
+    assert text_tables(doc(text)) == []
+    assert time.perf_counter() - began < 2.0
+
+
+# ----------------------------------------------------------------------------- figures from the cells
+
+
+def test_trials_as_rows_endpoints_as_columns(nlp):
+    assert table_figures(SPACE) == [
+        ("ORR", "rate", 41.0, "%", (28.6, 54.3), None, 61, "SUNRISE-2", ("trastuzumab", "tucatinib"), None),
+        ("PFS", "median", 7.9, "months", None, None, None, "SUNRISE-2", ("trastuzumab", "tucatinib"), None),
+        ("ORR", "rate", 22.7, "%", (11.5, 37.8), None, 44, "CALDERA-1", ("pertuzumab", "trastuzumab emtansine"),
+         "arm B, 420 mg"),
+        # "–" and "NR" give nothing; the footnote mark is not part of "3.1*"'s figure.
+        ("PFS", "median", 3.1, "months", None, None, None, None, ("lapatinib", "capecitabine"), "Lee et al., Korea"),
+    ]
+
+
+def test_table_cells_are_not_read_again_as_prose_but_the_notes_are(nlp):
+    document = doc(SPACE)
+    analysis = analyse(document)
+    outcomes = [r for r in analysis.records if r.type == "outcome"]
+    [table] = text_tables(document)
+    inside = [r for r in outcomes if table.start <= r.start < table.end]
+    assert inside and all(r.rule.startswith("table.cell") for r in inside)
+    assert [(r.rule, r.value, r.text) for r in outcomes if not r.rule.startswith("table.")] == [("outcome.percent", 35.0, "35%")]
+    # Every row of the table is a sentence of its own.
+    rows = [s.text for s in analysis.sentences if table.start <= s.start < table.end]
+    assert len(rows) == 4 and rows[1].startswith("SUNRISE-2") and rows[1].endswith("7.9")
+    by_text = {r.text: r for r in inside}
+    assert by_text["41.0 (28.6–54.3)"].rule == "table.cell.value_ci"
+    assert analysis.sentences[by_text["41.0 (28.6–54.3)"].sentence].text == rows[1]
+
+
+def test_endpoints_as_rows_arms_as_columns(nlp):
+    arm_a, arm_b = "Cohort A: 5.4 mg/kg", "Cohort B: 6.4 mg/kg"
+    tdxd = ("trastuzumab deruxtecan",)
+    assert table_figures(TAB) == [
+        ("ORR", "rate", 37.5, "%", None, 15, 40, "MERIDIAN-3", tdxd, arm_a),
+        ("ORR", "rate", 29.2, "%", None, 7, 24, "MERIDIAN-3", tdxd, arm_b),
+        ("DCR", "rate", 80.0, "%", (64.4, 90.9), None, 40, "MERIDIAN-3", tdxd, arm_a),
+        ("DCR", "rate", 70.8, "%", (48.9, 87.4), None, 24, "MERIDIAN-3", tdxd, arm_b),
+        # "(range)": the bracket of a median is not its CI.
+        ("DoR", "median", 6.2, "months", None, None, None, "MERIDIAN-3", tdxd, arm_a),
+        ("OS", "landmark", 58.0, "%", None, None, 40, "MERIDIAN-3", tdxd, "12-month, " + arm_a),
+        ("OS", "landmark", 49.0, "%", None, None, 24, "MERIDIAN-3", tdxd, "12-month, " + arm_b),
+    ]
+
+
+def test_units_in_the_cells(nlp):
+    tt = ("tucatinib", "trastuzumab")
+    assert table_figures(PIPE) == [
+        ("ORR", "rate", 41.0, "%", (28.6, 54.3), None, 61, "SUNRISE-2", tt, None),
+        ("PFS", "median", 7.9, "months", (5.5, 10.1), None, None, "SUNRISE-2", tt, None),
+        ("OS", "median", 21.4, "months", None, None, None, "SUNRISE-2", tt, None),
+        ("ORR", "rate", 20.0, "%", None, None, 30, "CALDERA-1", ("pertuzumab", "trastuzumab"), None),
+        ("PFS", "median", 2.8, "months", None, None, None, "CALDERA-1", ("pertuzumab", "trastuzumab"), None),
+    ]
+
+
+def test_two_level_header_with_ci_columns_and_a_hazard_ratio(nlp):
+    tt = ("tucatinib", "trastuzumab")
+    assert table_figures(TWO_LEVEL) == [
+        ("ORR", "rate", 44.1, "%", (31.2, 57.6), None, None, None, tt, None),
+        ("ORR", "rate", 18.0, "%", (8.6, 31.4), None, None, None, ("trastuzumab",), None),
+        ("PFS", "median", 8.3, "months", (6.1, 10.0), None, None, None, tt, None),
+        ("PFS", "median", 4.0, "months", (2.9, 5.6), None, None, None, ("trastuzumab",), None),
+        ("PFS", "hr", 0.52, None, (0.35, 0.77), None, None, None, tt, None),
+    ]
+
+
+def test_tab_two_level_counts_and_ci_in_columns_of_their_own(nlp):
+    assert table_figures(TAB_TWO_LEVEL) == [
+        ("ORR", "rate", 41.0, "%", None, 25, 61, "SUNRISE-2", None, None),
+        ("OS", "median", 21.4, "months", (16.0, 27.5), None, None, "SUNRISE-2", None, None),
+        ("ORR", "rate", 20.0, "%", None, 6, 30, "CALDERA-1", None, None),
+        # "9.8-NR" is no CI evx can give numbers for.
+        ("OS", "median", 13.0, "months", None, None, None, "CALDERA-1", None, None),
+    ]
+
+
+def test_trials_as_columns_skip_toxicity_rows(nlp):
+    assert table_figures(TRIAL_COLUMNS) == [
+        ("ORR", "rate", 41.0, "%", (28.6, 54.3), None, 61, "SUNRISE-2", None, None),
+        ("ORR", "rate", 20.0, "%", (7.7, 38.6), None, 30, "CALDERA-1", None, None),
+        ("PFS", "median", 7.9, "months", None, None, None, "SUNRISE-2", None, None),
+        ("PFS", "median", 2.8, "months", None, None, None, "CALDERA-1", None, None),
+        ("CR", "count", 2.0, None, None, 2, 61, "SUNRISE-2", None, None),
+        ("CR", "count", 0.0, None, None, 0, 30, "CALDERA-1", None, None),
+    ]
+
+
+def test_group_labels_and_wrapped_regimens(nlp):
+    figures = table_figures(GROUPED)
+    assert len(figures) == 9
+    assert figures[0] == ("ORR", "rate", 52.1, "%", None, None, None, "MERIDIAN-3", ("trastuzumab deruxtecan",),
+                          "cohort A, 6.4 mg/kg, HER2 IHC 3+")
+    assert figures[3] == ("ORR", "rate", 44.0, "%", None, None, None, "SUNRISE-2", ("tucatinib", "trastuzumab"),
+                          "HER2 IHC 3+")
+    assert figures[8][2] == 5.2 and figures[8][9] == "cohort B, 6.4 mg/kg, HER2 IHC 2+/ISH+"
+
+
+def test_a_row_without_a_first_cell_is_of_the_trial_above(nlp):
+    assert table_figures(CONTINUED) == [
+        ("ORR", "rate", 41.0, "%", None, None, 61, "SUNRISE-2", ("tucatinib",), "300 mg"),
+        ("ORR", "rate", 26.7, "%", None, None, 30, "SUNRISE-2", ("tucatinib",), "150 mg"),
+        ("ORR", "rate", 22.7, "%", None, None, 44, "CALDERA-1", ("pertuzumab",), None),
+    ]
+
+
+def test_baseline_and_adverse_event_tables_yield_no_outcomes(nlp):
+    assert len(text_tables(doc(NOT_EFFICACY))) == 2
+    records = analyse(doc(NOT_EFFICACY)).records
+    assert [r for r in records if r.type == "outcome"] == []
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("38.1 (27.7–49.3)", (38.1, 27.7, 49.3, None, None)),
+    ("32 (18/57)", (32.0, None, None, 18, 57)),
+    ("18/57 (31.6)", (31.6, None, None, 18, 57)),
+    ("45.3b", (45.3, None, None, None, None)),
+    ("13.4 (8.9–NR)", (13.4, 8.9, None, None, None)),
+])
+def test_cell_readings(cell, expected):
+    from pipeline.tables.cells import read_cell
+
+    r = read_cell(cell)
+    assert (r.value, r.ci_low, r.ci_high, r.count, r.total) == expected
+
+
+@pytest.mark.parametrize("cell", ["NR", "–", "-", "not reached", "NE (12.1–NE)", "n/a"])
+def test_cells_without_a_number(cell):
+    from pipeline.tables.cells import read_cell
+
+    assert read_cell(cell).kind == "none" and read_cell(cell).value is None
+
+
+@pytest.mark.parametrize("cell", ["Trastuzumab + lapatinib", "IHC 3+", "2019;37:1021–30", "12 of 40 responded"])
+def test_labels_are_not_data(cell):
+    from pipeline.tables.cells import read_cell
+
+    assert read_cell(cell) is None
