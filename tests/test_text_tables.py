@@ -94,6 +94,38 @@ SUNRISE-2    Tucatinib 300 mg   61   41.0
 CALDERA-1    Pertuzumab         44   22.7
 """
 
+# The endpoint in the caption only; counts and rates in columns of their own.
+BY_SUBGROUP = """Table 4. Objective response rate by subgroup in SUNRISE-2
+
+Subgroup                 n/N      % (95% CI)
+RAS wild-type            20/45    44.4 (29.6–60.0)
+RAS mutant               5/16     31.3 (11.0–58.7)
+"""
+
+# A two-line arm header with group sizes; a group label saying "n (%)" over response
+# categories; footnote marks and short forms the NER does not know ("ORR†", "mDoR", "6-mo").
+BEST_RESPONSE = """Table 2 Best response in CALDERA-1 (investigator assessed)
+
+                               Cohort A            Cohort B
+                               (n = 53)            (n = 15)
+Best overall response, n (%)
+  Complete response            2 (3.8)             0
+  Partial response             22 (41.5)           0
+  Not evaluable                3 (5.7)             1 (6.7)
+ORR†, % (95% CI)               45.3 (31.6–59.6)    0 (0–21.8)
+mDoR, mo (95% CI)              7.0 (5.8–9.5)       NE
+6-mo PFS, %                    62                  20
+
+† Confirmed responses.
+"""
+
+# Cohort and dose in columns of their own.
+COHORT_COLUMNS = (
+    "Study\tCohort\tDose\tN\tcORR, %\tmPFS, mo\n"
+    "MERIDIAN-3\tA (IHC 3+)\t6.4 mg/kg\t40\t52.5\t8.1\n"
+    "MERIDIAN-3\tB (IHC 2+)\t6.4 mg/kg\t22\t31.8\t5.0\n"
+)
+
 NOT_EFFICACY = """Table 1. Baseline characteristics
 
 Characteristic                          Cohort A (n = 40)    Cohort B (n = 24)
@@ -340,6 +372,39 @@ def test_a_row_without_a_first_cell_is_of_the_trial_above(nlp):
         ("ORR", "rate", 41.0, "%", None, None, 61, "SUNRISE-2", ("tucatinib",), "300 mg"),
         ("ORR", "rate", 26.7, "%", None, None, 30, "SUNRISE-2", ("tucatinib",), "150 mg"),
         ("ORR", "rate", 22.7, "%", None, None, 44, "CALDERA-1", ("pertuzumab",), None),
+    ]
+
+
+def test_endpoint_named_by_the_caption_only(nlp):
+    assert table_figures(BY_SUBGROUP) == [
+        ("ORR", "rate", 44.4, "%", (29.6, 60.0), 20, 45, "SUNRISE-2", None, "RAS wild-type"),
+        ("ORR", "rate", 31.3, "%", (11.0, 58.7), 5, 16, "SUNRISE-2", None, "RAS mutant"),
+    ]
+
+
+def test_response_categories_counts_and_short_forms(nlp):
+    assert table_figures(BEST_RESPONSE) == [
+        # "2 (3.8)" in a cohort of 53: a count and its percentage; "0" under "n (%)": a count.
+        ("CR", "rate", 3.8, "%", None, 2, 53, "CALDERA-1", None, "Cohort A"),
+        ("CR", "count", 0.0, None, None, 0, 15, "CALDERA-1", None, "Cohort B"),
+        ("PR", "rate", 41.5, "%", None, 22, 53, "CALDERA-1", None, "Cohort A"),
+        ("PR", "count", 0.0, None, None, 0, 15, "CALDERA-1", None, "Cohort B"),
+        # "Not evaluable" is no endpoint.
+        ("ORR", "rate", 45.3, "%", (31.6, 59.6), None, 53, "CALDERA-1", None, "Cohort A"),
+        ("ORR", "rate", 0.0, "%", (0.0, 21.8), None, 15, "CALDERA-1", None, "Cohort B"),
+        # Its own "mo" wins over the group's "n (%)".
+        ("DoR", "median", 7.0, "months", (5.8, 9.5), None, None, "CALDERA-1", None, "Cohort A"),
+        ("PFS", "landmark", 62.0, "%", None, None, 53, "CALDERA-1", None, "6-month, Cohort A"),
+        ("PFS", "landmark", 20.0, "%", None, None, 15, "CALDERA-1", None, "6-month, Cohort B"),
+    ]
+
+
+def test_cohort_and_dose_columns_make_the_arm(nlp):
+    assert table_figures(COHORT_COLUMNS) == [
+        ("ORR", "rate", 52.5, "%", None, None, 40, "MERIDIAN-3", None, "A (IHC 3+), 6.4 mg/kg"),
+        ("PFS", "median", 8.1, "months", None, None, None, "MERIDIAN-3", None, "A (IHC 3+), 6.4 mg/kg"),
+        ("ORR", "rate", 31.8, "%", None, None, 22, "MERIDIAN-3", None, "B (IHC 2+), 6.4 mg/kg"),
+        ("PFS", "median", 5.0, "months", None, None, None, "MERIDIAN-3", None, "B (IHC 2+), 6.4 mg/kg"),
     ]
 
 

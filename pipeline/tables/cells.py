@@ -164,11 +164,16 @@ class Hints:
     ratio: str | None = None  # "hr" | "or"
     time_point: str | None = None  # "12-month" in "12-month OS, %"
 
+    def says_unit(self) -> bool:
+        return bool(self.percent or self.duration or self.count_percent or self.count or self.ratio)
+
     def merged(self, other: Hints) -> Hints:
-        """These hints, completed by ``other``'s where these say nothing."""
-        return Hints(self.percent or other.percent, self.duration or other.duration, self.ci or other.ci,
-                     self.range or other.range, self.count_percent or other.count_percent,
-                     self.count or other.count, self.ratio or other.ratio, self.time_point or other.time_point)
+        """These hints, completed by ``other``'s where these say nothing: its unit and measure
+        only when these name none ("mDoR, mo" under "Best response, n (%)" stays in months)."""
+        unit = self if self.says_unit() else other
+        ci = self if self.ci or self.range else other
+        return Hints(unit.percent, unit.duration, ci.ci, ci.range, unit.count_percent, unit.count, unit.ratio,
+                     self.time_point or other.time_point)
 
 
 def hints(text: str) -> Hints:
@@ -183,5 +188,16 @@ def hints(text: str) -> Hints:
         count_percent=bool(COUNT_PERCENT.search(text)),
         count=bool(COUNT_DECLARED.search(text)),
         ratio=ratio,
-        time_point=time_point(text),
+        time_point=time_point(text) or _short_time_point(text),
     )
+
+
+# "6-mo PFS", "12 mo OS", "2-yr OS": a time point written short, as headers do.
+SHORT_TIME_POINT = re.compile(r"\b(\d+)\s?-?\s?(mo|mos|yr|yrs|wk|wks)\b\.?(?!\s*\))", re.IGNORECASE)
+SHORT_UNITS = {"mo": "month", "mos": "month", "yr": "year", "yrs": "year", "wk": "week", "wks": "week"}
+
+
+def _short_time_point(text: str) -> str | None:
+    m = SHORT_TIME_POINT.search(text)
+    return f"{m.group(1)}-{SHORT_UNITS[m.group(2).lower()]}" if m else None
+

@@ -48,6 +48,8 @@ MEASURE_WORDS = re.compile(
 )
 EDGE_PUNCTUATION = " ,;:/-–—|"  # not "+": "IHC 3+"
 CONNECTOR = re.compile(r"(?<!\S)(?:\+|&|/|plus|and|with|or|followed by|then|→)(?!\S)", re.IGNORECASE)
+ARM_HEADER = re.compile(r"\b(?:cohorts?|sub-?groups?|subsets?|groups?|dose levels?|doses?|parts?|strat(?:um|a)|"
+                        r"analys[ie]s)\b", re.IGNORECASE)
 GENERIC_ARM_WORDS = {"alone", "only", "monotherapy", "combination", "combined", "therapy", "regimen", "treatment"}
 
 
@@ -80,12 +82,13 @@ class _Mentions:
 @lru_cache(maxsize=1)
 def _endpoint_patterns() -> tuple[re.Pattern, re.Pattern, dict[str, str]]:
     """The endpoint vocabulary as two patterns: short forms ("ORR", "mPFS") case-sensitive,
-    phrases not; for cells the NER's mentions miss (a word glued to a "|")."""
+    phrases not; for cells the NER's mentions miss ("ORR†", "mDoR", a word glued to a "|")."""
     lex = load_lexicons().endpoints
     exact = sorted((s for s in lex if len(s) <= 5 and any(c.isupper() for c in s)), key=len, reverse=True)
     phrases = sorted((s for s in lex if s not in exact), key=len, reverse=True)
     canon = {s.lower(): c for s, c in lex.items() if s not in exact} | {s: c for s, c in lex.items() if s in exact}
-    short = re.compile(r"(?<![A-Za-z])(" + "|".join(map(re.escape, exact)) + r")(?![A-Za-z])")
+    # "mDoR", "cORR": a median's or a confirmed response's short form.
+    short = re.compile(r"(?<![A-Za-z])[mc]?(" + "|".join(map(re.escape, exact)) + r")(?![A-Za-z])")
     long = re.compile(r"(?<![A-Za-z])(" + "|".join(map(re.escape, phrases)) + r")(?![A-Za-z])", re.IGNORECASE)
     return short, long, canon
 
@@ -153,17 +156,24 @@ class _TableReader:
         columns = [self._column(j) for j in range(table.columns)]
         if any(NOT_EFFICACY.search(col.text) and not col.endpoints for col in columns[1:]):
             return []  # "Any grade | Grade ≥3" columns: a table of toxicities
+        self._caption_endpoint(columns)
         caption_context = self._caption_context()
+        # "Data are n (%)", "median (95% CI)": what the caption, corner or notes say of every cell.
+        said = " ".join([caption, corner, *(f.text for f in table.footnotes)])
+        overall = hints(said)
+        self.table_hints = Hints(ci=overall.ci, range=overall.range, count_percent=overall.count_percent)
         records: list[OutcomeRecord] = []
         previous = _Context()
-        group = _Context()
+        group, group_hints = _Context(), Hints()
         for r in range(table.header_rows, len(table.rows)):
             row = table.rows[r]
             stub = [c for c in row if c.column == 0]
             data = [c for c in row if c.column > 0]
             if not data:
-                if stub:  # a group label over the rows below it ("HER2 IHC 3+")
-                    group = self._context(stub)
+                if stub:  # a group label over the rows below it ("HER2 IHC 3+", "Best response, n (%)")
+                    group, group_hints = self._context(stub), hints(" ".join(c.text for c in stub))
+                    if _endpoints_of(stub, self.mentions):
+                        group = _Context()  # an endpoint over its categories: no arm
                 continue
             if stub and SAFETY.search(" ".join(c.text for c in stub)):
                 continue
@@ -171,12 +181,13 @@ class _TableReader:
             if stub:
                 previous = self._context(stub)
             regimen = self._context([c for c in data if columns[c.column].role == "regimen"])
-            context = _Context(previous.trial or regimen.trial, regimen.drugs or previous.drugs,
-                               previous.arm + [a for a in regimen.arm if a not in previous.arm],
-                               previous.total or regimen.total)
+            cohort = self._context([c for c in data if columns[c.column].role == "arm"])
+            context = _Context(previous.trial or regimen.trial or cohort.trial, regimen.drugs or previous.drugs,
+                               list(dict.fromkeys(previous.arm + cohort.arm + regimen.arm)),
+                               previous.total or regimen.total or cohort.total)
             context = self._with_total(context, row, columns)
             row_endpoints = _endpoints_of(stub, self.mentions)
-            row_hints = hints(" ".join(c.text for c in stub))
+            row_hints = hints(" ".join(c.text for c in stub)).merged(group_hints)
             records.extend(self._row(r, row, columns, row_endpoints, row_hints,
                                      context.completed(group).completed(caption_context)))
         return records
@@ -192,14 +203,38 @@ class _TableReader:
             role = "n"
         elif P_HEADER.fullmatch(plain):
             role = "p"
-        elif REGIMEN_HEADER.search(text) and not endpoints:
+        elif REGIMEN_HEADER.search(text) and not endpoints and self._text_column(j):
             role = "regimen"
+        elif ARM_HEADER.search(text) and not endpoints and self._text_column(j):
+            role = "arm"
         else:
             role = "value"
         context = _Context()
         if not endpoints and role == "value":
             context = self._context(header, header=True)
         return _Column(j, role, text, endpoints, hints(text), header, context)
+
+    def _text_column(self, j: int) -> bool:
+        """Whether the body cells of column ``j`` hold words, not data ("Arm A (n = 40)" over
+        figures heads an arm's figures, "Regimen" over drug names a column of regimens)."""
+        cells = [c for row in self.table.body for c in row if c.column == j]
+        return bool(cells) and not any(read_cell(c.text) is not None for c in cells)
+
+    def _caption_endpoint(self, columns: list[_Column]) -> None:
+        """A table whose caption names one endpoint and whose headers and rows name none
+        ("Table 3. Objective response by subgroup"): every figure column is of that endpoint."""
+        caption = self.table.caption
+        if caption is None or any(col.endpoints for col in columns):
+            return
+        if any(_endpoints_of([c for c in row if c.column == 0], self.mentions) for row in self.table.body):
+            return
+        found = {m.canonical for m in self.mentions.within("endpoints", caption.start, caption.end)}
+        if len(found) == 1:
+            for col in columns:
+                if col.role == "value":
+                    col.endpoints = set(found)
+                    col.hints = col.hints.merged(hints(caption.text))
+                    col.context = _Context()
 
     def _caption_context(self) -> _Context:
         caption = self.table.caption
@@ -240,7 +275,9 @@ class _TableReader:
             rest = MEASURE_WORDS.sub(" ", rest)
         if len(rest.split()) < len(text.split()):  # names were taken out: so are the words joining them
             rest = CONNECTOR.sub(" ", rest)
-        parts = [BRACKETED.sub(" ", rest), *BRACKETED.findall(rest)]
+            parts = [BRACKETED.sub(" ", rest), *BRACKETED.findall(rest)]
+        else:
+            parts = [rest]
         parts = [" ".join(p.split()).strip(EDGE_PUNCTUATION) for p in parts]
         parts = [p for p in parts if re.search(r"[A-Za-z0-9]", p) and p.lower() not in GENERIC_ARM_WORDS]
         return ", ".join(parts) or None
@@ -282,6 +319,7 @@ class _TableReader:
                 pending_counts.append((cell, reading, endpoint))
                 continue
             own, other = (column.hints, row_hints) if from_column else (row_hints, column.hints)
+            other = other.merged(self.table_hints)
             cell_context = context if from_column else column.context.completed(context)
             if from_column and len(self.table.column_header(cell.column)) > 1:
                 cell_context = cell_context.completed(self._upper_context(cell.column))
@@ -322,6 +360,13 @@ class _TableReader:
             return next(iter(row)), False
         return None, False  # none, or two that disagree
 
+    @staticmethod
+    def _count_and_percent(reading: CellReading, total: int | None) -> bool:
+        """"2 (3.8)" in a column of 53 patients: the bracket is the count's percentage."""
+        if not total or reading.value is None or reading.value != int(reading.value):
+            return False
+        return abs(100 * reading.value / total - reading.bracket_number) <= 0.6
+
     def _upper_context(self, j: int) -> _Context:
         """A spanning header above a column's own header ("Cohort A" over "ORR | mPFS")."""
         upper = [c for c in self.table.column_header(j)[:-1] if not _endpoints_of([c], self.mentions)]
@@ -332,7 +377,7 @@ class _TableReader:
         reading, h = f.reading, f.hints
         value, count, confidence = reading.value, reading.count, 1.0
         if reading.bracket_number is not None:
-            if not (reading.bracket_percent or h.count_percent):
+            if not (reading.bracket_percent or h.count_percent or self._count_and_percent(reading, f.context.total)):
                 return None  # "18 (32)": which is the count is not said
             value, count = reading.bracket_number, int(reading.value) if reading.value == int(reading.value) else None
             if count is None:
@@ -409,9 +454,9 @@ def _measure(endpoint: str, reading: CellReading, h: Hints) -> tuple[str | None,
     cannot be one of the endpoint ("ORR ... 6 months")."""
     if h.ratio:
         return h.ratio, None, None
-    if (h.count and reading.kind == "integer" and not (h.percent or h.count_percent or h.duration)
-            and endpoint in RATE_ENDPOINTS):
-        return "count", None, None  # "CR, n": a number of patients
+    if reading.kind == "integer" and endpoint in RATE_ENDPOINTS and (
+            h.count and not (h.percent or h.duration) or h.count_percent):
+        return "count", None, None  # "CR, n": a number of patients; "0" under "n (%)"
     unit = reading.unit
     if unit is None:
         if h.percent or h.count_percent or reading.bracket_percent:
