@@ -126,6 +126,16 @@ COHORT_COLUMNS = (
     "MERIDIAN-3\tB (IHC 2+)\t6.4 mg/kg\t22\t31.8\t5.0\n"
 )
 
+# Endpoints as columns and statistics as rows; an events row; time points heading landmark rates.
+STATISTICS_AS_ROWS = """               PFS                 OS
+Median, mo     8.2 (4.2–10.3)      24.1 (20.3–36.7)
+HR (95% CI)    0.62 (0.47–0.81)    0.71 (0.50–0.99)
+Events, n (%)  45 (73.8)           30 (49.2)
+
+Landmark PFS rate     6 months    12 months
+SUNRISE-2             62          35
+"""
+
 NOT_EFFICACY = """Table 1. Baseline characteristics
 
 Characteristic                          Cohort A (n = 40)    Cohort B (n = 24)
@@ -405,6 +415,20 @@ def test_cohort_and_dose_columns_make_the_arm(nlp):
         ("PFS", "median", 8.1, "months", None, None, None, "MERIDIAN-3", None, "A (IHC 3+), 6.4 mg/kg"),
         ("ORR", "rate", 31.8, "%", None, None, 22, "MERIDIAN-3", None, "B (IHC 2+), 6.4 mg/kg"),
         ("PFS", "median", 5.0, "months", None, None, None, "MERIDIAN-3", None, "B (IHC 2+), 6.4 mg/kg"),
+    ]
+
+
+def test_statistics_as_rows_and_time_points_as_columns(nlp):
+    tables = text_tables(doc(STATISTICS_AS_ROWS))
+    assert [t.header_rows for t in tables] == [1, 1]  # "6 months | 12 months" heads the second
+    assert table_figures(STATISTICS_AS_ROWS) == [
+        ("PFS", "median", 8.2, "months", (4.2, 10.3), None, None, None, None, None),
+        ("OS", "median", 24.1, "months", (20.3, 36.7), None, None, None, None, None),
+        ("PFS", "hr", 0.62, None, (0.47, 0.81), None, None, None, None, None),
+        ("OS", "hr", 0.71, None, (0.5, 0.99), None, None, None, None, None),
+        # No median of 6 or 12 months: those are the time points of the rates below them.
+        ("PFS", "landmark", 62.0, None, None, None, None, "SUNRISE-2", None, "6-month"),
+        ("PFS", "landmark", 35.0, None, None, None, None, "SUNRISE-2", None, "12-month"),
     ]
 
 

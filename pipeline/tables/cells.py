@@ -128,6 +128,7 @@ def read_p_value(text: str) -> str | None:
 # ----------------------------------------------------------------------------- what a header says
 
 CI_DECLARED = re.compile(r"\b\d{2}\s?%\s*(?:CI|C\.I\.|confidence intervals?|CrI)\b|\bCI\b", re.IGNORECASE)
+RATE_DECLARED = re.compile(r"\b(?:rates?|proportion|percentage)\b", re.IGNORECASE)
 RANGE_DECLARED = re.compile(r"\b(?:range|IQR|interquartile)\b", re.IGNORECASE)
 PERCENT_DECLARED = re.compile(r"%|\bpercent(?:age)?\b", re.IGNORECASE)
 # "n (%)", "No. (%)", "n/N (%)": cells hold a count, then its percentage in brackets.
@@ -163,6 +164,7 @@ class Hints:
     count: bool = False  # "CR, n", "Responders (n)": cells hold a number of patients
     ratio: str | None = None  # "hr" | "or"
     time_point: str | None = None  # "12-month" in "12-month OS, %"
+    rate: bool = False  # "PFS rate": a proportion of patients, not a time
 
     def says_unit(self) -> bool:
         return bool(self.percent or self.duration or self.count_percent or self.count or self.ratio)
@@ -173,7 +175,7 @@ class Hints:
         unit = self if self.says_unit() else other
         ci = self if self.ci or self.range else other
         return Hints(unit.percent, unit.duration, ci.ci, ci.range, unit.count_percent, unit.count, unit.ratio,
-                     self.time_point or other.time_point)
+                     self.time_point or other.time_point, self.rate or other.rate)
 
 
 def hints(text: str) -> Hints:
@@ -189,6 +191,7 @@ def hints(text: str) -> Hints:
         count=bool(COUNT_DECLARED.search(text)),
         ratio=ratio,
         time_point=time_point(text) or _short_time_point(text),
+        rate=bool(RATE_DECLARED.search(text)),
     )
 
 

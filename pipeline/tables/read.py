@@ -38,12 +38,14 @@ from pipeline.tables.model import Cell, Table
 # A table of these is not one of efficacy figures (unless its caption also names efficacy).
 NOT_EFFICACY = re.compile(r"\b(?:baseline|characteristics?|demographics?|adverse|toxicit\w*|safety|side[- ]effects?|"
                           r"treatment[- ]related|grade\s*[≥>]?\s*\d|any grade)\b", re.IGNORECASE)
+EVENTS = re.compile(r"\b(?:events?|deaths?|censored|at risk|progressions)\b", re.IGNORECASE)
 EFFICACY = re.compile(r"\b(?:efficacy|activity|response|survival|outcomes?|endpoints?)\b", re.IGNORECASE)
 BRACKETED = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 # Words of a header that say how a figure is given, not which arm it is of.
 MEASURE_WORDS = re.compile(
     r"[(\[]?\s*\d{2}\s?%\s*(?:CI|C\.I\.|CrI)\s*[)\]]?|\b(?:n|no\.)\s*(?:/\s*N\s*)?[(\[]\s*%\s*[)\]]|[(\[]\s*%\s*[)\]]|%|"
-    r"\b(?:median|mean|months?|mo|weeks?|rate|value|estimate|range|IQR)\b",
+    r"\b(?:median|mean|months?|mo|weeks?|rate|value|estimate|range|IQR|HR|OR|hazard ratio|odds ratio|"
+    r"p[- ]?value|95\s?%\s*CI|CI)\b",
     re.IGNORECASE,
 )
 EDGE_PUNCTUATION = " ,;:/-–—|"  # not "+": "IHC 3+"
@@ -175,8 +177,8 @@ class _TableReader:
                     if _endpoints_of(stub, self.mentions):
                         group = _Context()  # an endpoint over its categories: no arm
                 continue
-            if stub and SAFETY.search(" ".join(c.text for c in stub)):
-                continue
+            if stub and (SAFETY.search(" ".join(c.text for c in stub)) or EVENTS.search(" ".join(c.text for c in stub))):
+                continue  # toxicities; "Events, n (%)" counts events, not patients with a response
             # A row with an empty first cell is of the trial or arm of the row above.
             if stub:
                 previous = self._context(stub)
@@ -212,7 +214,7 @@ class _TableReader:
         context = _Context()
         if not endpoints and role == "value":
             context = self._context(header, header=True)
-        return _Column(j, role, text, endpoints, hints(text), header, context)
+        return _Column(j, role, text, endpoints, hints(text), header, context, bool(EVENTS.search(text)))
 
     def _text_column(self, j: int) -> bool:
         """Whether the body cells of column ``j`` hold words, not data ("Arm A (n = 40)" over
@@ -221,19 +223,23 @@ class _TableReader:
         return bool(cells) and not any(read_cell(c.text) is not None for c in cells)
 
     def _caption_endpoint(self, columns: list[_Column]) -> None:
-        """A table whose caption names one endpoint and whose headers and rows name none
-        ("Table 3. Objective response by subgroup"): every figure column is of that endpoint."""
-        caption = self.table.caption
-        if caption is None or any(col.endpoints for col in columns):
+        """A table whose caption (or top-left cell) names one endpoint and whose headers and rows
+        name none ("Table 3. Objective response by subgroup", "PFS rate | 6 months | 12 months"):
+        every figure column is of that endpoint."""
+        if any(col.endpoints for col in columns[1:]):
             return
         if any(_endpoints_of([c for c in row if c.column == 0], self.mentions) for row in self.table.body):
             return
-        found = {m.canonical for m in self.mentions.within("endpoints", caption.start, caption.end)}
+        caption, corner = self.table.caption, self.table.column_header(0)
+        found = {m.canonical for m in self.mentions.within("endpoints", caption.start, caption.end)} if caption else set()
+        said = caption.text if caption else ""
+        if not found and corner:
+            found, said = _endpoints_of(corner, self.mentions), " ".join(c.text for c in corner)
         if len(found) == 1:
             for col in columns:
                 if col.role == "value":
                     col.endpoints = set(found)
-                    col.hints = col.hints.merged(hints(caption.text))
+                    col.hints = col.hints.merged(hints(said))
                     col.context = _Context()
 
     def _caption_context(self) -> _Context:
@@ -271,8 +277,7 @@ class _TableReader:
             for k in range(m.start - cell.start, min(len(chars), m.end - cell.start)):
                 chars[k] = " "
         rest = GROUP_SIZE.sub(" ", "".join(chars))
-        if header:
-            rest = MEASURE_WORDS.sub(" ", rest)
+        rest = MEASURE_WORDS.sub(" ", rest)  # "Median, mo" and "HR (95% CI)" rows name no arm
         if len(rest.split()) < len(text.split()):  # names were taken out: so are the words joining them
             rest = CONNECTOR.sub(" ", rest)
             parts = [BRACKETED.sub(" ", rest), *BRACKETED.findall(rest)]
@@ -304,7 +309,7 @@ class _TableReader:
                 if p:
                     p_values.append(p)
                 continue
-            if column.role != "value" or not self._single(row, cell):
+            if column.role != "value" or column.events or not self._single(row, cell):
                 continue
             reading = read_cell(cell.text)
             if reading is None or reading.kind == "none":
@@ -338,7 +343,7 @@ class _TableReader:
             if near:
                 f = min(near, key=lambda f: abs(f.cell.column - cell.column))
                 f.reading.count, f.reading.total = reading.count, reading.total
-            else:
+            elif endpoint in RATE_ENDPOINTS:  # "ORR, n/N" alone: a count of responders
                 column = columns[cell.column]
                 figures.append(_Figure(cell, reading, endpoint, column.hints.merged(row_hints), context, count_only=True))
         records = [rec for f in figures if (rec := self._record(f)) is not None]
@@ -389,7 +394,7 @@ class _TableReader:
             measure, unit = "count", None
         if measure == "count":
             count = int(value)
-        elif unit is None and measure in ("rate", "median"):
+        elif unit is None and measure in ("rate", "median", "landmark"):
             confidence = 0.8  # no unit said: a count could pass for a rate
         ci_low, ci_high, ci_text = reading.ci_low, reading.ci_high, reading.ci_text
         if ci_low is not None:
@@ -436,6 +441,7 @@ class _Column:
     hints: Hints
     header: list[Cell]
     context: _Context  # what a header without an endpoint says (rows being endpoints): the arm
+    events: bool = False  # "PFS events, n/N": counts of events, no figure of the endpoint
 
 
 @dataclass
@@ -464,12 +470,16 @@ def _measure(endpoint: str, reading: CellReading, h: Hints) -> tuple[str | None,
         elif h.duration:
             unit = h.duration
     if unit not in (None, "%"):
+        if h.rate or h.time_point:
+            return None, None, None  # a duration where a rate is said: the reading is wrong
         return ("median", unit, None) if endpoint in TIME_ENDPOINTS else (None, None, None)
     if unit == "%":
         if endpoint in TIME_ENDPOINTS and h.time_point:
             return "landmark", "%", h.time_point
         return "rate", "%", None
     if endpoint in TIME_ENDPOINTS:
+        if h.time_point or h.rate:
+            return ("landmark", None, h.time_point) if h.time_point else ("rate", None, None)
         return "median", None, None
     return ("rate", None, None) if endpoint in RATE_ENDPOINTS else (None, None, None)
 

@@ -32,7 +32,7 @@ CAPTION = re.compile(r"[ \t]*(?:Table|TABLE)\s+(?:[A-Z]?\d+[A-Za-z]?|[IVX]+)\b")
 # abbreviation lists ("ORR, objective response rate; mo, months").
 FOOTNOTE = re.compile(
     r"[ \t]*(?:[*†‡§¶#]+\s*\S|[a-f]\s+[A-Z(]|\(?[a-f]\)\s*\S|"
-    r"(?:Abbreviations?|Notes?|Source|Key|Data are|Values are)\b\s*[:.,]?|[A-Za-z0-9/+-]{1,14},\s+[a-z][^;|\t]{2,80};)"
+    r"(?:Abbreviations?|Notes?|Source|Key|Data are|Values are)\b\s*[:.,]?|[A-Za-z0-9/+-]{1,14},\s+[a-z][^;|\t]{2,80}(?:;|\.\s*$))"
 )
 MAX_HEADER_LINES = 3
 MAX_CELL_WORDS = 12  # a longer "cell" is prose
@@ -137,6 +137,8 @@ def _delimited(lines: list[_Line], kind: str, text: str) -> Table | None:
         return text[span[0] : span[1]]
 
     data_rows = [i for i, r in enumerate(rows) if any(read_cell(cell_text(s)) for s in r[1:] if s)]
+    if len(data_rows) > 1 and _time_points_only([cell_text(s) for s in rows[data_rows[0]][1:] if s]):
+        data_rows = data_rows[1:]  # "6 months | 12 months" over the rates: a header
     if not data_rows or any(_prose(cell_text(s)) for r in rows for s in r if s):
         return None
     if rule_at is not None:
@@ -191,6 +193,16 @@ def _split(line: _Line, sep: str) -> list[tuple[int, int] | None]:
     return cells
 
 
+# "6 months", "12 mo", "2 years": a time point heading a column of landmark rates.
+TIME_LABEL = re.compile(r"\d+\s?-?\s?(?:months?|mos?|weeks?|wks?|years?|yrs?|days?)", re.IGNORECASE)
+
+
+def _time_points_only(cells: list[str]) -> bool:
+    """Whether the cells that read as data are all time points (and there is one)."""
+    data = [c for c in cells if read_cell(c) is not None]
+    return bool(data) and all(TIME_LABEL.fullmatch(c.strip()) for c in data)
+
+
 def _prose(cell: str) -> bool:
     return len(cell.split()) > MAX_CELL_WORDS
 
@@ -236,6 +248,8 @@ def _aligned(lines: list[_Line]) -> Table | None:
         return None  # prose
     base = min(len(line.text) - len(line.text.lstrip()) for line, rule in zip(lines, rules) if not rule)
     data = [i for i, (line, cs) in enumerate(zip(lines, chunks)) if _is_data_row(line, cs, base)]
+    if len(data) > 1 and _time_points_only([lines[data[0]].text[a:b] for a, b in chunks[data[0]][1:]]):
+        data = data[1:]  # "6 months   12 months" over the rates: a header
     is_data = set(data)
     if not data:
         return None
@@ -399,15 +413,20 @@ def _surroundings(table: Table, lines: list[_Line], text: str, line_at: dict[int
                 paragraphs += 1
         elif CAPTION.match(lines[k].text):
             end = k
-            while end + 1 < first and lines[end + 1].text.strip() and not GAP.search(lines[end + 1].text.strip()):
+            while (end + 1 < first and lines[end + 1].text.strip() and not GAP.search(lines[end + 1].text.strip())
+                   and not RULE.fullmatch(lines[end + 1].text)):
                 end += 1
             start = lines[k].start + len(lines[k].text) - len(lines[k].text.lstrip())
             table.caption = Span(text[start : lines[end].end], start, lines[end].end)
             break
         k -= 1
     after = next((k for k in range(first, len(lines)) if lines[k].end >= table.end), len(lines)) + 1
-    # The footnote lines right after the table, then the next paragraph if it opens like one.
+    # The footnote lines right after the table (and its closing rule), then the next paragraph
+    # if it opens like one.
     k = after
+    while k < len(lines) and RULE.fullmatch(lines[k].text):
+        k += 1
+    after = k
     while k < len(lines) and FOOTNOTE.match(lines[k].text):
         k += 1
     notes = list(range(after, k))
