@@ -136,6 +136,12 @@ Landmark PFS rate     6 months    12 months
 SUNRISE-2             62          35
 """
 
+# A follow-up in the first cell is an arm, not the time point of a landmark.
+FOLLOW_UP = """Trial                            N    Median OS, months   OS rate, %
+SUNRISE-2 (4.5-year follow-up)   61   21.4                 –
+CALDERA-1 (36-month follow-up)   30   13.0                 52
+"""
+
 NOT_EFFICACY = """Table 1. Baseline characteristics
 
 Characteristic                          Cohort A (n = 40)    Cohort B (n = 24)
@@ -429,6 +435,14 @@ def test_statistics_as_rows_and_time_points_as_columns(nlp):
         # No median of 6 or 12 months: those are the time points of the rates below them.
         ("PFS", "landmark", 62.0, None, None, None, None, "SUNRISE-2", None, "6-month"),
         ("PFS", "landmark", 35.0, None, None, None, None, "SUNRISE-2", None, "12-month"),
+    ]
+
+
+def test_a_follow_up_in_the_first_cell_is_the_arm(nlp):
+    assert table_figures(FOLLOW_UP) == [
+        ("OS", "median", 21.4, "months", None, None, None, "SUNRISE-2", None, "4.5-year follow-up"),
+        ("OS", "median", 13.0, "months", None, None, None, "CALDERA-1", None, "36-month follow-up"),
+        ("OS", "rate", 52.0, "%", None, None, 30, "CALDERA-1", None, "36-month follow-up"),
     ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.figures import DASH, UNIT_WORDS, time_point, to_float
+from pipeline.extract.figures import DASH, NUMBER_WORDS, UNIT_WORDS, to_float
 
 NUM = r"\d+(?:[.·]\d+)?"
 SIGNED = r"[-−]?\d+(?:[.·]\d+)?"
@@ -167,7 +167,7 @@ class Hints:
     rate: bool = False  # "PFS rate": a proportion of patients, not a time
 
     def says_unit(self) -> bool:
-        return bool(self.percent or self.duration or self.count_percent or self.count or self.ratio)
+        return bool(self.percent or self.duration or self.count_percent or self.count or self.ratio or self.rate)
 
     def merged(self, other: Hints) -> Hints:
         """These hints, completed by ``other``'s where these say nothing: its unit and measure
@@ -175,7 +175,7 @@ class Hints:
         unit = self if self.says_unit() else other
         ci = self if self.ci or self.range else other
         return Hints(unit.percent, unit.duration, ci.ci, ci.range, unit.count_percent, unit.count, unit.ratio,
-                     self.time_point or other.time_point, self.rate or other.rate)
+                     self.time_point or other.time_point, unit.rate)
 
 
 def hints(text: str) -> Hints:
@@ -190,17 +190,24 @@ def hints(text: str) -> Hints:
         count_percent=bool(COUNT_PERCENT.search(text)),
         count=bool(COUNT_DECLARED.search(text)),
         ratio=ratio,
-        time_point=time_point(text) or _short_time_point(text),
+        time_point=header_time_point(text),
         rate=bool(RATE_DECLARED.search(text)),
     )
 
 
-# "6-mo PFS", "12 mo OS", "2-yr OS": a time point written short, as headers do.
-SHORT_TIME_POINT = re.compile(r"\b(\d+)\s?-?\s?(mo|mos|yr|yrs|wk|wks)\b\.?(?!\s*\))", re.IGNORECASE)
-SHORT_UNITS = {"mo": "month", "mos": "month", "yr": "year", "yrs": "year", "wk": "week", "wks": "week"}
+# "12-month OS", "OS at 24 months", "6-mo PFS", "2-yr OS": a landmark's time point; not a
+# follow-up ("6.7-year follow-up", "24-month follow-up").
+TIME_POINT = re.compile(
+    r"(?<![\d.·])\b(\d+|one|two|three|four|five|six|ten|twelve)\s?-?\s?(months?|mos?|years?|yrs?|weeks?|wks?)\b"
+    r"(?!\s*-?\s*(?:follow|f/u))",
+    re.IGNORECASE,
+)
+TIME_UNITS = {"m": "month", "y": "year", "w": "week"}
 
 
-def _short_time_point(text: str) -> str | None:
-    m = SHORT_TIME_POINT.search(text)
-    return f"{m.group(1)}-{SHORT_UNITS[m.group(2).lower()]}" if m else None
-
+def header_time_point(text: str) -> str | None:
+    m = TIME_POINT.search(text)
+    if not m:
+        return None
+    n = m.group(1).lower()
+    return f"{NUMBER_WORDS.get(n, n)}-{TIME_UNITS[m.group(2)[0].lower()]}"

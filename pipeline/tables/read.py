@@ -44,7 +44,7 @@ BRACKETED = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 # Words of a header that say how a figure is given, not which arm it is of.
 MEASURE_WORDS = re.compile(
     r"[(\[]?\s*\d{2}\s?%\s*(?:CI|C\.I\.|CrI)\s*[)\]]?|\b(?:n|no\.)\s*(?:/\s*N\s*)?[(\[]\s*%\s*[)\]]|[(\[]\s*%\s*[)\]]|%|"
-    r"\b(?:median|mean|months?|mo|weeks?|rate|value|estimate|range|IQR|HR|OR|hazard ratio|odds ratio|"
+    r"(?<![-\d])\b(?:median|mean|months?|mo|weeks?|rate|value|estimate|range|IQR|HR|OR|hazard ratio|odds ratio|"
     r"p[- ]?value|95\s?%\s*CI|CI)\b",
     re.IGNORECASE,
 )
@@ -470,7 +470,7 @@ def _measure(endpoint: str, reading: CellReading, h: Hints) -> tuple[str | None,
         elif h.duration:
             unit = h.duration
     if unit not in (None, "%"):
-        if h.rate or h.time_point:
+        if h.rate:
             return None, None, None  # a duration where a rate is said: the reading is wrong
         return ("median", unit, None) if endpoint in TIME_ENDPOINTS else (None, None, None)
     if unit == "%":
