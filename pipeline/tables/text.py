@@ -142,7 +142,8 @@ def _delimited(lines: list[_Line], kind: str, text: str) -> Table | None:
     if not data_rows or any(_prose(cell_text(s)) for r in rows for s in r if s):
         return None
     if rule_at is not None:
-        header_rows = rule_at
+        # Header rows a Markdown writer had to put under the rule ("| | % | 95% CI |") too.
+        header_rows = data_rows[0] if rule_at < data_rows[0] <= rule_at + MAX_HEADER_LINES else rule_at
     else:
         header_rows = min(data_rows[0], MAX_HEADER_LINES)
         drop = data_rows[0] - header_rows
