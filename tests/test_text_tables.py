@@ -72,6 +72,13 @@ PIPE_TWO_LEVEL = """| Trial | ORR | | mPFS | |
 | CALDERA-1 | 20.0 | 7.7–38.6 | 2.8 | 1.9–4.0 |
 """
 
+# Endpoints as rows with their units in the cells: a row the sentence extractor could read too.
+UNITS_IN_ROWS = """| Endpoint | Cohort A (n = 40) | Cohort B (n = 24) |
+|---|---|---|
+| ORR | 37.5% (22.7–54.2) | 29.2% |
+| Median PFS | 6.9 months | 4.1 months |
+"""
+
 # Trials as columns, group sizes in their headers; a toxicity row and a count row.
 TRIAL_COLUMNS = """Head-to-head summary:
 
@@ -321,6 +328,17 @@ def test_table_cells_are_not_read_again_as_prose_but_the_notes_are(nlp):
     by_text = {r.text: r for r in inside}
     assert by_text["41.0 (28.6–54.3)"].rule == "table.cell.value_ci"
     assert analysis.sentences[by_text["41.0 (28.6–54.3)"].sentence].text == rows[1]
+
+
+def test_rows_the_sentence_extractor_could_read_are_read_once(nlp):
+    analysis = analyse(doc(UNITS_IN_ROWS))
+    outcomes = [r for r in analysis.records if r.type == "outcome"]
+    assert [(r.rule, r.endpoint, r.value, r.total, r.arm) for r in outcomes] == [
+        ("table.cell.value_ci", "ORR", 37.5, 40, "Cohort A"),
+        ("table.cell.value", "ORR", 29.2, 24, "Cohort B"),
+        ("table.cell.value", "PFS", 6.9, None, "Cohort A"),
+        ("table.cell.value", "PFS", 4.1, None, "Cohort B"),
+    ]
 
 
 def test_endpoints_as_rows_arms_as_columns(nlp):
