@@ -157,6 +157,18 @@ SUNRISE-2 (4.5-year follow-up)   61   21.4                 –
 CALDERA-1 (36-month follow-up)   30   13.0                 52
 """
 
+# Trials over their arms, each trial's name written over the first of its columns; group sizes
+# on a third header line; a hazard ratio written across both arms of a trial.
+RANDOMISED = """Table 4 Outcomes in the two randomised trials
+
+                        SUNRISE-2                         CALDERA-1
+                        T-DXd          Chemotherapy       T-DXd          Chemotherapy
+                        (n = 80)       (n = 40)           (n = 60)       (n = 30)
+ORR, %                  51.3           14.3               42.0           10.0
+Median OS, months       12.5           8.4                11.0           7.9
+OS HR (95% CI)          0.59 (0.39–0.88)                  0.70 (0.50–0.98)
+"""
+
 NOT_EFFICACY = """Table 1. Baseline characteristics
 
 Characteristic                          Cohort A (n = 40)    Cohort B (n = 24)
@@ -480,6 +492,24 @@ def test_a_follow_up_in_the_first_cell_is_the_arm(nlp):
         ("OS", "median", 21.4, "months", None, None, None, "SUNRISE-2", None, "4.5-year follow-up"),
         ("OS", "median", 13.0, "months", None, None, None, "CALDERA-1", None, "36-month follow-up"),
         ("OS", "rate", 52.0, "%", None, None, 30, "CALDERA-1", None, "36-month follow-up"),
+    ]
+
+
+def test_trials_over_arms_and_a_ratio_across_them(nlp):
+    [table] = text_tables(doc(RANDOMISED))
+    assert table.header_rows == 3 and grid(table)[0] == [(1, 2, "SUNRISE-2"), (3, 2, "CALDERA-1")]
+    tdxd = ("trastuzumab deruxtecan",)
+    assert table_figures(RANDOMISED) == [
+        ("ORR", "rate", 51.3, "%", None, None, 80, "SUNRISE-2", tdxd, None),
+        ("ORR", "rate", 14.3, "%", None, None, 40, "SUNRISE-2", None, "Chemotherapy"),
+        ("ORR", "rate", 42.0, "%", None, None, 60, "CALDERA-1", tdxd, None),
+        ("ORR", "rate", 10.0, "%", None, None, 30, "CALDERA-1", None, "Chemotherapy"),
+        ("OS", "median", 12.5, "months", None, None, None, "SUNRISE-2", tdxd, None),
+        ("OS", "median", 8.4, "months", None, None, None, "SUNRISE-2", None, "Chemotherapy"),
+        ("OS", "median", 11.0, "months", None, None, None, "CALDERA-1", tdxd, None),
+        ("OS", "median", 7.9, "months", None, None, None, "CALDERA-1", None, "Chemotherapy"),
+        ("OS", "hr", 0.59, None, (0.39, 0.88), None, None, "SUNRISE-2", tdxd, None),
+        ("OS", "hr", 0.7, None, (0.5, 0.98), None, None, "CALDERA-1", tdxd, None),
     ]
 
 

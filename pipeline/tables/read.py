@@ -408,7 +408,7 @@ class _TableReader:
                 confidence = min(confidence, 0.8)  # a bracketed range read as the CI
         if measure == "rate" and value > 100:
             return None
-        total = reading.total if reading.total is not None else (f.context.total if measure != "median" else None)
+        total = reading.total if reading.total is not None else (f.context.total if measure in ("rate", "landmark", "count") else None)
         if measure == "rate" and unit == "%" and count is not None and total:
             if abs(100 * count / total - value) > 1.5:
                 count = total = None

@@ -264,12 +264,13 @@ def _aligned(lines: list[_Line]) -> Table | None:
         first = header_lines.pop()
     if not header_lines and len(data) < 2:
         return None
-    cores = _column_cores([(lines[i], chunks[i]) for i in data])
     headed = bool(header_lines) and len(chunks[header_lines[-1]]) >= 2
+    fitting = _fitting_rows(data, chunks, headed)
+    cores = _column_cores([(lines[i], chunks[i]) for i in fitting])
     # Without a header, a few lines that happen to share a gap are not a table.
     if len(cores) < 2 or not headed and len(data) < (3 if len(cores) == 2 else 2):
         return None
-    if not _lined_up([chunks[i] for i in data], cores):
+    if not _lined_up([chunks[i] for i in fitting], cores):
         return None
     rows: list[list[Cell]] = []
     for level, i in enumerate(header_lines):
@@ -304,7 +305,18 @@ def _is_data_row(line: _Line, chunks: list[tuple[int, int]], base: int) -> bool:
     return any(read_cell(line.text[a:b]) is not None for a, b in rest) and (len(chunks) >= 2 or indent > base)
 
 
-def _column_cores(rows: list[tuple[_Line, list[tuple[int, int]]]]) -> list[tuple[int, int]]:
+def _fitting_rows(data: list[int], chunks: list[list[tuple[int, int]]], headed: bool) -> list[int]:
+    """The data rows that give the columns: all of them, but a row with a cell across columns
+    the full rows keep apart ("HR 0.59 (0.39–0.88)" under two arms) is placed, not measured."""
+    most = max(len(chunks[i]) for i in data)
+    full = [i for i in data if len(chunks[i]) == most]
+    if len(full) < (1 if headed else 2):
+        return data
+    cores = _column_cores([(None, chunks[i]) for i in full])
+    return [i for i in data if all(sum(1 for core in cores if _overlap(a, b, core)) <= 1 for a, b in chunks[i])]
+
+
+def _column_cores(rows: list[tuple[_Line | None, list[tuple[int, int]]]]) -> list[tuple[int, int]]:
     """Columns as (start, end) of the text the data rows hold in them: the positions covered by
     some row's cell, cut where no row has text. Linear in the rows' length."""
     width = max(line_chunks[-1][1] for _, line_chunks in rows)
@@ -371,6 +383,13 @@ def _header_row(line: _Line, chunks: list[tuple[int, int]], cores, row: int, las
             if not mine or last:
                 mine = [_column_of(a, b, cores)]
             spans.append((mine[0], mine[-1] - mine[0] + 1, a, b))
+        if not last and len(spans) >= 2:
+            # Group headers written over the first of their sub-columns ("SUNRISE-2" over
+            # "T-DXd   Chemotherapy"): each reaches the column before the next one.
+            for k, (column, colspan, a, b) in enumerate(spans):
+                stop = spans[k + 1][0] if k + 1 < len(spans) else len(cores)
+                if column > 0 and stop > column + colspan:
+                    spans[k] = (column, stop - column, a, b)
     return _merged(line, spans, row, header=True)
 
 
