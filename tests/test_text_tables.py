@@ -169,6 +169,20 @@ Median OS, months       12.5           8.4                11.0           7.9
 OS HR (95% CI)          0.59 (0.39–0.88)                  0.70 (0.50–0.98)
 """
 
+# The caption names the trial and its one regimen; the rows are cohorts.
+CAPTION_REGIMEN = """Table 7. Activity of tucatinib plus trastuzumab in CALDERA-1
+
+Cohort       N    ORR, %
+A (RAS WT)   40   45.0
+B (RAS MT)   12   16.7
+
+Table 8. Tucatinib plus trastuzumab versus trastuzumab in CALDERA-1
+
+Arm          N    ORR, %
+Doublet      40   45.0
+Single       38   13.2
+"""
+
 NOT_EFFICACY = """Table 1. Baseline characteristics
 
 Characteristic                          Cohort A (n = 40)    Cohort B (n = 24)
@@ -477,10 +491,11 @@ def test_statistics_as_rows_and_time_points_as_columns(nlp):
     tables = text_tables(doc(STATISTICS_AS_ROWS))
     assert [t.header_rows for t in tables] == [1, 1]  # "6 months | 12 months" heads the second
     assert table_figures(STATISTICS_AS_ROWS) == [
-        ("PFS", "median", 8.2, "months", (4.2, 10.3), None, None, None, None, None),
-        ("OS", "median", 24.1, "months", (20.3, 36.7), None, None, None, None, None),
-        ("PFS", "hr", 0.62, None, (0.47, 0.81), None, None, None, None, None),
-        ("OS", "hr", 0.71, None, (0.5, 0.99), None, None, None, None, None),
+        # The first table names no trial: it is of the one trial the document names.
+        ("PFS", "median", 8.2, "months", (4.2, 10.3), None, None, "SUNRISE-2", None, None),
+        ("OS", "median", 24.1, "months", (20.3, 36.7), None, None, "SUNRISE-2", None, None),
+        ("PFS", "hr", 0.62, None, (0.47, 0.81), None, None, "SUNRISE-2", None, None),
+        ("OS", "hr", 0.71, None, (0.5, 0.99), None, None, "SUNRISE-2", None, None),
         # No median of 6 or 12 months: those are the time points of the rates below them.
         ("PFS", "landmark", 62.0, None, None, None, None, "SUNRISE-2", None, "6-month"),
         ("PFS", "landmark", 35.0, None, None, None, None, "SUNRISE-2", None, "12-month"),
@@ -510,6 +525,16 @@ def test_trials_over_arms_and_a_ratio_across_them(nlp):
         ("OS", "median", 7.9, "months", None, None, None, "CALDERA-1", None, "Chemotherapy"),
         ("OS", "hr", 0.59, None, (0.39, 0.88), None, None, "SUNRISE-2", tdxd, None),
         ("OS", "hr", 0.7, None, (0.5, 0.98), None, None, "CALDERA-1", tdxd, None),
+    ]
+
+
+def test_the_caption_gives_trial_and_regimen_unless_it_compares(nlp):
+    tt = ("tucatinib", "trastuzumab")
+    assert table_figures(CAPTION_REGIMEN) == [
+        ("ORR", "rate", 45.0, "%", None, None, 40, "CALDERA-1", tt, "A (RAS WT)"),
+        ("ORR", "rate", 16.7, "%", None, None, 12, "CALDERA-1", tt, "B (RAS MT)"),
+        ("ORR", "rate", 45.0, "%", None, None, 40, "CALDERA-1", None, "Doublet"),
+        ("ORR", "rate", 13.2, "%", None, None, 38, "CALDERA-1", None, "Single"),
     ]
 
 

@@ -38,6 +38,8 @@ from pipeline.tables.model import Cell, Table
 # A table of these is not one of efficacy figures (unless its caption also names efficacy).
 NOT_EFFICACY = re.compile(r"\b(?:baseline|characteristics?|demographics?|adverse|toxicit\w*|safety|side[- ]effects?|"
                           r"treatment[- ]related|grade\s*[≥>]?\s*\d|any grade)\b", re.IGNORECASE)
+COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared|or)\b", re.IGNORECASE)
+CITATION = re.compile(r"\bet al\b")
 EVENTS = re.compile(r"\b(?:events?|deaths?|censored|at risk|progressions)\b", re.IGNORECASE)
 EFFICACY = re.compile(r"\b(?:efficacy|activity|response|survival|outcomes?|endpoints?)\b", re.IGNORECASE)
 BRACKETED = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
@@ -45,7 +47,7 @@ BRACKETED = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 MEASURE_WORDS = re.compile(
     r"[(\[]?\s*\d{2}\s?%\s*(?:CI|C\.I\.|CrI)\s*[)\]]?|\b(?:n|no\.)\s*(?:/\s*N\s*)?[(\[]\s*%\s*[)\]]|[(\[]\s*%\s*[)\]]|%|"
     r"(?<![-\d])\b(?:median|mean|months?|mo|weeks?|rate|value|estimate|range|IQR|HR|OR|hazard ratio|odds ratio|"
-    r"p[- ]?value|95\s?%\s*CI|CI)\b",
+    r"p[- ]?value|95\s?%\s*CI|CI|results?|values?|estimates?|outcomes?)\b",
     re.IGNORECASE,
 )
 EDGE_PUNCTUATION = " ,;:/-–—|"  # not "+": "IHC 3+"
@@ -131,6 +133,8 @@ def table_outcomes(tables: list[Table], views: list[SentenceView], usable: list[
         return []
     mentions = _Mentions(views)
     names = trial_names(usable)
+    named = names.trials(t.canonical for v in usable for t in v.trials if t.label != "REGISTRY")
+    document_trial = names.name_of(next(iter(named))) if len(named) == 1 else None
     starts = [v.sentence.start for v in views]
     readable = {v.sentence.index for v in usable}
 
@@ -140,13 +144,14 @@ def table_outcomes(tables: list[Table], views: list[SentenceView], usable: list[
     records: list[OutcomeRecord] = []
     for table in tables:
         if sentence_of(table.start) in readable:
-            records.extend(_TableReader(table, mentions, names, sentence_of).records())
+            records.extend(_TableReader(table, mentions, names, sentence_of, document_trial).records())
     return records
 
 
 class _TableReader:
-    def __init__(self, table: Table, mentions: _Mentions, names: TrialNames, sentence_of):
+    def __init__(self, table: Table, mentions: _Mentions, names: TrialNames, sentence_of, document_trial: str | None):
         self.table, self.mentions, self.names, self.sentence_of = table, mentions, names, sentence_of
+        self.document_trial = document_trial
 
     # ------------------------------------------------------------------ the table
     def records(self) -> list[OutcomeRecord]:
@@ -243,11 +248,25 @@ class _TableReader:
                     col.context = _Context()
 
     def _caption_context(self) -> _Context:
+        """What the caption says of every row: its one trial, its one regimen ("Table 2. Activity
+        of T-DXd in SUNRISE-2"; not when it compares two). A table naming no trial in its
+        rows, headers or caption, in a document naming one trial, is of that trial."""
         caption = self.table.caption
-        if caption is None:
-            return _Context()
-        found = {m.canonical for m in self.mentions.within("trials", caption.start, caption.end) if m.label != "REGISTRY"}
-        return _Context(trial=self.names.name_of(next(iter(found)))) if len(found) == 1 else _Context()
+        trial, drugs = None, None
+        if caption is not None:
+            found = {m.canonical for m in self.mentions.within("trials", caption.start, caption.end) if m.label != "REGISTRY"}
+            if len(found) == 1:
+                trial = self.names.name_of(next(iter(found)))
+            if not COMPARISON.search(caption.text):
+                drugs = regimen_drugs(self.mentions.within("drugs", caption.start, caption.end)) or None
+        if trial is None and self.document_trial and not self._names_trials():
+            trial = self.document_trial
+        return _Context(trial=trial, drugs=drugs)
+
+    def _names_trials(self) -> bool:
+        """Whether any cell names a trial, or a study by its authors ("Lee et al.")."""
+        cells = [c for row in self.table.rows for c in row]
+        return bool(self.mentions.in_cells("trials", cells)) or any(CITATION.search(c.text) for c in cells)
 
     def _context(self, cells: list[Cell], header: bool = False) -> _Context:
         """Trial, drugs, arm and group size said by ``cells``: a row's first cell(s) or
