@@ -111,11 +111,6 @@ def _figure(m: re.Match, length: int) -> CellReading:
     return reading
 
 
-def value_like(text: str) -> bool:
-    """Whether a cell reads as data (a number, a range, a count, "NR", "–"), not as a label."""
-    return read_cell(text) is not None
-
-
 def read_p_value(text: str) -> str | None:
     """A p-value cell ("0.003", "<0.001") as written, else None."""
     body = TRAILING_MARKS.sub("", text).strip()
