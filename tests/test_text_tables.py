@@ -538,6 +538,14 @@ def test_the_caption_gives_trial_and_regimen_unless_it_compares(nlp):
     ]
 
 
+def test_a_p_value_column_goes_to_the_ratio_of_its_row(nlp):
+    text = ("Endpoint\tT-DXd (n = 80)\tChemotherapy (n = 40)\tHR (95% CI)\tP\n"
+            "Median PFS, months\t5.6\t3.5\t0.47 (0.31–0.71)\t<0.001\n")
+    analysis = analyse(doc(text))
+    found = {(r.value, r.measure, r.p_value) for r in analysis.records if r.type == "outcome"}
+    assert found == {(5.6, "median", None), (3.5, "median", None), (0.47, "hr", "<0.001")}
+
+
 def test_baseline_and_adverse_event_tables_yield_no_outcomes(nlp):
     assert len(text_tables(doc(NOT_EFFICACY))) == 2
     records = analyse(doc(NOT_EFFICACY)).records

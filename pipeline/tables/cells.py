@@ -166,11 +166,13 @@ class Hints:
 
     def merged(self, other: Hints) -> Hints:
         """These hints, completed by ``other``'s where these say nothing: its unit and measure
-        only when these name none ("mDoR, mo" under "Best response, n (%)" stays in months)."""
+        only when these name none ("mDoR, mo" under "Best response, n (%)" stays in months),
+        except a ratio."""
         unit = self if self.says_unit() else other
         ci = self if self.ci or self.range else other
-        return Hints(unit.percent, unit.duration, ci.ci, ci.range, unit.count_percent, unit.count, unit.ratio,
-                     self.time_point or other.time_point, unit.rate)
+        # A ratio said on either side wins: "HR (95% CI)" over a row "Median PFS, months".
+        return Hints(unit.percent, unit.duration, ci.ci, ci.range, unit.count_percent, unit.count,
+                     self.ratio or other.ratio, self.time_point or other.time_point, unit.rate)
 
 
 def hints(text: str) -> Hints:
