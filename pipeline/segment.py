@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy
@@ -100,9 +101,10 @@ def _inline_labels(text: str):
             yield m
 
 
-def _forced_starts(document: Document, sections: list[Section]) -> set[int]:
+def _forced_starts(document: Document, sections: list[Section], tables: Sequence = ()) -> set[int]:
     """Character offsets where a sentence must start: section starts and the line after a
-    heading, paragraph breaks, figure/table captions and every row of a table."""
+    heading, paragraph breaks, figure/table captions and every row of a table (the reader's,
+    and ``tables`` found in the text: anything with ``start`` and ``end``)."""
     text = document.text
     forced = {s.start for s in sections}
     for s in sections:
@@ -112,7 +114,7 @@ def _forced_starts(document: Document, sections: list[Section]) -> set[int]:
                 forced.add(line_end + 1)
     forced.update(m.end() for m in re.finditer(r"\n[ \t]*\n", text))
     forced.update(m.start() for m in CAPTION_LINE.finditer(text))
-    for table in document.tables:
+    for table in [*document.tables, *tables]:
         pos = table.start
         while 0 <= pos < table.end:
             forced.add(pos)
@@ -168,13 +170,14 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
     doc.from_array([SENT_START], starts.view("uint64").reshape(-1, 1))
 
 
-def segment(document: Document, nlp) -> Segmentation:
+def segment(document: Document, nlp, tables: Sequence = ()) -> Segmentation:
     """Tokenise and segment ``document`` with ``nlp`` (see pipeline.extract.nlp.build_nlp);
-    runs the rest of nlp's pipeline (abbreviations, entity rulers) on the segmented doc."""
+    runs the rest of nlp's pipeline (abbreviations, entity rulers) on the segmented doc.
+    Every line of ``tables`` (text tables, pipeline.tables.text) starts a sentence."""
     sections = find_sections(document)
     doc = nlp.make_doc(document.text)
     keep_text(doc, document.text)
-    set_sentence_starts(doc, _forced_starts(document, sections))
+    set_sentence_starts(doc, _forced_starts(document, sections, tables))
     for _name, component in nlp.pipeline:
         doc = component(doc)
     sentences = _sentences(document, doc, sections)

@@ -24,8 +24,15 @@ from pipeline.study import StudyModel, attribute, build_study_model, study_recor
 
 
 def analyse(document: Document) -> Analysis:
+    # Tables written in the text are read as tables: their lines start sentences, their cells
+    # give figures, the sentence extractor of outcomes skips them (imported here: pipeline.tables
+    # reads numbers with pipeline.extract's patterns, so either package may be imported first).
+    from pipeline.tables.read import sentences_within, table_outcomes
+    from pipeline.tables.text import text_tables
+
     nlp = build_nlp()
-    seg = segment(document, nlp)
+    tables = text_tables(document)
+    seg = segment(document, nlp, tables)
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
     # Regimens of each sentence, grouped once, reading the whole document: records and figure
@@ -38,6 +45,7 @@ def analyse(document: Document) -> Analysis:
     her2_cue, marker_cue, ratio_cue = has_her2_cue(text, low), has_marker_cue(text, low), has_ratio_cue(text, low)
     records: list[Record] = []
     outcomes: list[tuple[SentenceView, OutcomeRecord]] = []
+    in_tables = sentences_within(tables, seg.sentences)
     for i, view in enumerate(usable):
         previous = usable[i - 1] if i and usable[i - 1].sentence.section == view.sentence.section else None
         records.extend(extract_trials(view))
@@ -47,7 +55,7 @@ def analyse(document: Document) -> Analysis:
         if marker_cue:
             records.extend(extract_biomarkers(view))
         # (after a sentence naming an endpoint, "One of these was complete (4%)" may be a figure)
-        if view.endpoints or ratio_cue or (previous is not None and previous.endpoints):
+        if (view.endpoints or ratio_cue or (previous is not None and previous.endpoints)) and view.sentence.index not in in_tables:
             outcomes.extend((view, outcome) for outcome in extract_outcomes(view, previous))
     records = settle_her2(usable, records)
     model = _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups, records,
@@ -55,6 +63,7 @@ def analyse(document: Document) -> Analysis:
     records = _without_family_names(records, model)
     records.extend(study_records(model, document.text, seg.sentences))
     records.extend(o for _, o in outcomes)
+    records.extend(table_outcomes(tables, views, usable))
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
     return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
