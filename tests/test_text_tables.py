@@ -347,7 +347,7 @@ def test_table_cells_are_not_read_again_as_prose_but_the_notes_are(nlp):
     [table] = text_tables(document)
     inside = [r for r in outcomes if table.start <= r.start < table.end]
     assert inside and all(r.rule.startswith("table.cell") for r in inside)
-    assert [(r.rule, r.value, r.text) for r in outcomes if not r.rule.startswith("table.")] == [("outcome.percent", 35.0, "35%")]
+    assert [(r.rule, r.value, r.text) for r in outcomes if not r.rule.startswith("table.")] == [("outcome.percent.after_endpoint", 35.0, "35%")]
     # Every row of the table is a sentence of its own.
     rows = [s.text for s in analysis.sentences if table.start <= s.start < table.end]
     assert len(rows) == 4 and rows[1].startswith("SUNRISE-2") and rows[1].endswith("7.9")

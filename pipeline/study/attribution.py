@@ -442,6 +442,8 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     labels = []
     if main is not None and main.kind == "arm":
         labels.append(main.label)
+    if sub is not None and labels and _normal(sub.label) in _normal(labels[0]):
+        sub = None  # the arm's label says it already: "the HER2-low cohort"
     if sub is not None:
         labels.append(sub.label)
         rules["subgroup"] = "arm.subgroup_next_to_figure"
@@ -486,6 +488,10 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
             o.total, rules["total"] = best.value, f"n.paragraph_{best.kind}"
         elif sub is None and main is None and study is not None and study.size is not None and not study.arms:
             o.total, rules["total"] = study.size.value, f"n.study_{study.size.kind}"
+
+
+def _normal(label: str) -> str:
+    return re.sub(r"[^a-z0-9+]", "", label.lower())
 
 
 def _consistent_size(o, sizes: list[Size]) -> int | None:
