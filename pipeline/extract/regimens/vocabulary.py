@@ -1,10 +1,61 @@
 """The regimen reader's vocabulary: modality, placebo, drug-class, earlier-treatment and connector
 cue words and the patterns built from them.
+
+The literal word lists (cue words, class members, connector phrases, dose filler...) are data,
+``pipeline/data/regimen_words.json``: each list with what it is for and an example. On load the
+file is checked: exactly the lists below, each with only the keys 'about', 'example' and
+'words', words of the right shape, and an example holding one of its words. The patterns stay
+here, next to the comments on why they are written as they are.
 """
 
 from __future__ import annotations
 
+import json
 import re
+
+from pipeline.extract.lexicon import DATA, LexiconError
+
+FILE = "regimen_words.json"
+# The lists the regimen reader uses, and the shape of their words; regimen_words.json holds exactly these.
+LISTS = {
+    "modality_words": list, "modality_names": dict, "placebo_words": list, "class_members": dict,
+    "class_words": list, "anthracycline_backbones": list, "prior_words": list, "prior_tail_words": list,
+    "connectors_and": list, "connectors_or": list, "connectors_vs": list, "connectors_wow": list, "filler": list,
+    "dose_words": list, "arm_words": list, "abbreviated_modifiers": list, "not_abbreviations": list,
+}
+LIST_KEYS = {"about", "example", "words"}
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(w, str) for w in value)
+
+
+def load_words() -> dict[str, list | dict]:
+    """The lists of regimen_words.json, checked (see the module docstring)."""
+    data = json.loads((DATA / FILE).read_text(encoding="utf-8"))
+    if set(data) != {"_source", "lists"} or not isinstance(data["lists"], dict):
+        raise LexiconError(f"{FILE}: expected the keys '_source' and 'lists', found {sorted(data)}")
+    names = set(data["lists"])
+    if names != set(LISTS):
+        raise LexiconError(f"{FILE}: unknown lists {sorted(names - set(LISTS))}, missing lists {sorted(set(LISTS) - names)}")
+    for name, entry in data["lists"].items():
+        if not isinstance(entry, dict) or set(entry) != LIST_KEYS or not isinstance(entry["example"], str):
+            raise LexiconError(f"{FILE}: {name}: expected the keys {sorted(LIST_KEYS)}")
+        words = entry["words"]
+        if LISTS[name] is list:
+            shaped = _strings(words)
+        elif name == "class_members":  # class name -> its drugs
+            shaped = isinstance(words, dict) and all(_strings(v) and v for v in words.values())
+        else:  # spelling -> canonical name
+            shaped = isinstance(words, dict) and all(isinstance(v, str) for v in words.values())
+        if not shaped or not words:
+            raise LexiconError(f"{FILE}: {name}: 'words' must be a non-empty {LISTS[name].__name__} of names")
+        if not any(w and w.lower() in entry["example"].lower() for w in words):
+            raise LexiconError(f"{FILE}: {name}: its example {entry['example']!r} holds none of its words")
+    return {name: entry["words"] for name, entry in data["lists"].items()}
+
+
+_WORDS = load_words()
 
 # (?=[...]) after \b: the first letters of the alternatives (any case), so that the rest is tried
 # only at the word starts that can match: twice as fast. tests/test_regimen_cues.py checks them.
@@ -16,10 +67,8 @@ MODALITY = re.compile(
     re.IGNORECASE,
 )
 # Every modality holds one of these words (see CUES).
-MODALITY_WORDS = ("radi", "brt", "surgery", "resection", "ectomy")
-MODALITY_NAMES = {"wbrt": "radiotherapy", "sbrt": "radiotherapy", "irradiation": "radiotherapy",
-                  "radiation therapy": "radiotherapy", "chemoradiation": "chemoradiotherapy",
-                  "resection": "surgery", "mastectomy": "surgery"}
+MODALITY_WORDS = tuple(_WORDS["modality_words"])
+MODALITY_NAMES = dict(_WORDS["modality_names"])  # first match wins
 
 PLACEBO = re.compile(r"\b(?:[Pp]lacebos?|PBO)\b(?!-controlled)")
 DRUG_PLACEBO = re.compile(r"^[ -]?(?:(?:matched|matching)\s+)?placebos?\b", re.IGNORECASE)
@@ -27,39 +76,34 @@ DRUG_PLACEBO = re.compile(r"^[ -]?(?:(?:matched|matching)\s+)?placebos?\b", re.I
 # Drug classes: placeholders in a statement ("palbociclib with an aromatase inhibitor or
 # fulvestrant"), and, when the document gives exactly one regimen of the class, that regimen
 # ("zoledronic acid plus chemotherapy").
-CYTOTOXICS = frozenset({
-    "paclitaxel", "nab-paclitaxel", "docetaxel", "doxorubicin", "epirubicin", "pegylated liposomal doxorubicin",
-    "liposomal doxorubicin", "cyclophosphamide", "fluorouracil", "capecitabine", "tegafur", "carboplatin",
-    "cisplatin", "gemcitabine", "vinorelbine", "eribulin", "methotrexate", "ixabepilone", "irinotecan",
-    "oxaliplatin", "mitoxantrone", "etoposide", "utidelone", "leucovorin",
-})
-ENDOCRINE = frozenset({"tamoxifen", "toremifene", "fulvestrant", "letrozole", "anastrozole", "exemestane",
-                       "goserelin", "leuprorelin", "leuprolide", "triptorelin", "megestrol acetate"})
-AROMATASE_INHIBITORS = frozenset({"letrozole", "anastrozole", "exemestane"})
-TAXANES = frozenset({"paclitaxel", "nab-paclitaxel", "docetaxel"})
-ANTHRACYCLINES = frozenset({"doxorubicin", "epirubicin", "pegylated liposomal doxorubicin", "liposomal doxorubicin"})
-ANTI_HER2 = frozenset({"trastuzumab", "pertuzumab", "lapatinib", "neratinib", "tucatinib", "pyrotinib",
-                       "trastuzumab emtansine", "trastuzumab deruxtecan", "margetuximab", "inetetamab"})
+_MEMBERS = {name: frozenset(drugs) for name, drugs in _WORDS["class_members"].items()}
+CYTOTOXICS = _MEMBERS["chemotherapy"]
+ENDOCRINE = _MEMBERS["endocrine therapy"]
+AROMATASE_INHIBITORS = _MEMBERS["aromatase inhibitor"]
+TAXANES = _MEMBERS["taxane"]
+ANTHRACYCLINES = _MEMBERS["anthracycline"]
+ANTI_HER2 = _MEMBERS["anti-her2 therapy"]
+# The class patterns; their members are in regimen_words.json ("class_members").
+_CLASS_PATTERNS = {
+    "chemotherapy": r"chemotherap(?:y|ies)|cytotoxic (?:therapy|treatment|agents?)",
+    "endocrine therapy": r"(?:endocrine|hormon(?:e|al)) (?:therap(?:y|ies)|treatment)|hormonotherapy",
+    "aromatase inhibitor": r"(?:non-?steroidal |steroidal )?aromatase inhibitors?",
+    "taxane": r"taxanes?",
+    "anthracycline": r"anthracyclines?",
+    "cdk4/6 inhibitor": r"CDK ?4/6 inhibitors?|cyclin-dependent kinase (?:4/6|4 and 6) inhibitors?",
+    "anti-her2 therapy": (r"anti-HER2 (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))|"
+                          r"HER2-(?:targeted|directed) (?:therapy|therapies|treatment|agents?)"),
+    "ovarian suppression": r"(?:LHRH|LH-RH|GnRH) (?:agonists?|analogues?|analogs?)|ovarian (?:function )?suppression",
+    "fluoropyrimidine": r"fluoropyrimidines?",
+    "platinum": r"platinum(?:-based)? (?:chemotherapy|agents?|compounds?|salts?)|platinums?",
+    "anti-egfr therapy": r"anti-EGFR (?:therapy|therapies|treatment|agents?|antibod(?:y|ies)|monoclonal antibod(?:y|ies))",
+    "anti-vegf therapy": r"anti-VEGF(?:R)? (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))",
+}
+if list(_MEMBERS) != list(_CLASS_PATTERNS):
+    raise LexiconError(f"{FILE}: class_members: expected the classes {list(_CLASS_PATTERNS)}, found {list(_MEMBERS)}")
 CLASSES: dict[str, tuple[str, frozenset[str]]] = {
     # name: (pattern, member drugs; backbones count as chemotherapy and, with an anthracycline, as such)
-    "chemotherapy": (r"chemotherap(?:y|ies)|cytotoxic (?:therapy|treatment|agents?)", CYTOTOXICS),
-    "endocrine therapy": (r"(?:endocrine|hormon(?:e|al)) (?:therap(?:y|ies)|treatment)|hormonotherapy", ENDOCRINE),
-    "aromatase inhibitor": (r"(?:non-?steroidal |steroidal )?aromatase inhibitors?", AROMATASE_INHIBITORS),
-    "taxane": (r"taxanes?", TAXANES),
-    "anthracycline": (r"anthracyclines?", ANTHRACYCLINES),
-    "cdk4/6 inhibitor": (r"CDK ?4/6 inhibitors?|cyclin-dependent kinase (?:4/6|4 and 6) inhibitors?",
-                         frozenset({"palbociclib", "ribociclib", "abemaciclib"})),
-    "anti-her2 therapy": (r"anti-HER2 (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))|"
-                          r"HER2-(?:targeted|directed) (?:therapy|therapies|treatment|agents?)", ANTI_HER2),
-    "ovarian suppression": (r"(?:LHRH|LH-RH|GnRH) (?:agonists?|analogues?|analogs?)|ovarian (?:function )?suppression",
-                            frozenset({"goserelin", "leuprorelin", "leuprolide", "triptorelin"})),
-    "fluoropyrimidine": (r"fluoropyrimidines?", frozenset({"fluorouracil", "capecitabine", "tegafur"})),
-    "platinum": (r"platinum(?:-based)? (?:chemotherapy|agents?|compounds?|salts?)|platinums?",
-                 frozenset({"cisplatin", "carboplatin", "oxaliplatin"})),
-    "anti-egfr therapy": (r"anti-EGFR (?:therapy|therapies|treatment|agents?|antibod(?:y|ies)|monoclonal antibod(?:y|ies))",
-                          frozenset({"cetuximab", "panitumumab"})),
-    "anti-vegf therapy": (r"anti-VEGF(?:R)? (?:therapy|therapies|treatment|agents?|antibod(?:y|ies))",
-                          frozenset({"bevacizumab", "ramucirumab", "aflibercept"})),
+    name: (pattern, _MEMBERS[name]) for name, pattern in _CLASS_PATTERNS.items()
 }
 # (\b before the alternatives: tried only at word starts, the pattern is twice as fast; and only
 # at those starting with one of the alternatives' first letters, as in MODALITY)
@@ -70,9 +114,8 @@ CLASS_PATTERN = re.compile(
 )
 CLASS_NAMES = list(CLASSES)
 # Every class name holds one of these words (see CUES).
-CLASS_WORDS = ("chemotherap", "cytotoxic", "endocrine", "hormon", "aromatase", "taxane", "anthracycline", "cdk",
-               "cyclin", "her2", "lhrh", "lh-rh", "gnrh", "ovarian", "fluoropyrimidine", "platinum", "egfr", "vegf")
-ANTHRACYCLINE_BACKBONES = {"AC", "EC", "FEC", "FEC100", "FEC75", "CEF", "FAC", "TAC"}
+CLASS_WORDS = tuple(_WORDS["class_words"])
+ANTHRACYCLINE_BACKBONES = frozenset(_WORDS["anthracycline_backbones"])
 
 # An item's own qualifier that makes it an arm: "capecitabine alone", "docetaxel monotherapy".
 ALONE = re.compile(r"^\s*(?:alone|monotherapy|as (?:a )?(?:single agent|monotherapy)|single[- ]agent)\b", re.IGNORECASE)
@@ -94,14 +137,13 @@ PRIOR_LEAD = re.compile(
     re.IGNORECASE,
 )
 # Every earlier-treatment lead holds one of these words (lower case, see ``_lowered``).
-PRIOR_WORDS = ("treated", "progress", "relaps", "recurr", "refractory", "resistan", "fail", "intoleran", "expos",
-               "naive", "naïve", "ineligible", "unsuitable", "history", "complet", "after", "prior", "previous")
+PRIOR_WORDS = tuple(_WORDS["prior_words"])
 # A drug name that names no treatment: "mammalian target of rapamycin".
 NOT_GIVEN_LEAD = re.compile(r"\btarget of\s*$", re.IGNORECASE)
 # ... or what follows it: "adjuvant anthracyclines ... were allowed" (eligibility) ...
 PRIOR_TAIL = re.compile(r"^[^.;]{0,40}?\b(?:was|were|is|are)\s+(?:not\s+)?(?:allowed|permitted|prohibited|excluded)\b",
                         re.IGNORECASE)
-PRIOR_TAIL_WORDS = ("allowed", "permitted", "prohibited", "excluded")  # one of them in every such tail
+PRIOR_TAIL_WORDS = tuple(_WORDS["prior_tail_words"])  # one of them in every such tail
 # ... or a word fused to the drug: "trastuzumab-pretreated", "doxorubicin-induced", "(G-CSF)-supported".
 PRIOR_SUFFIX = re.compile(
     r"^\s*(?:\([^()]*\))?\s*(?:-?\s*(?:pre-?treated|refractory|resistant|resistance|naive|naïve|induced|exposed|"
@@ -112,38 +154,19 @@ PRIOR_SUFFIX = re.compile(
 # The words (lower case, see ``_lowered``) a sentence needs for the slow case-insensitive
 # patterns to find anything in it: searched for once in the whole document, they spare most
 # sentences the patterns.
-CUES = {"modality": MODALITY_WORDS, "class": CLASS_WORDS, "placebo": ("placebo", "pbo")}
+CUES = {"modality": MODALITY_WORDS, "class": CLASS_WORDS, "placebo": tuple(_WORDS["placebo_words"])}
 
 # ---------------------------------------------------------------- connectors
 AND, OR, VS, WOW, COMMA, BREAK = "AND", "OR", "VS", "WOW", "COMMA", "BREAK"
-CONNECTORS = {
-    AND: ["", "and", "plus", "+", "/", "-", "–", "&", "with", "combined with", "in combination with",
-          "in conjunction with", "together with", "along with", "followed by", "then", "and then",
-          "subsequently", "and subsequently", "added to", "in addition to", "to", "after", "before", "during",
-          "for the duration of", "duration", "combination with", "combined", "was with", "were with",
-          "was combined with", "were combined with", "is with", "are with"],
-    OR: ["or", "and / or", "or to", "or by", "or alternatively", "or with"],
-    VS: ["versus", "vs", "v", "compared with", "compared to", "relative to", "than", "against", "or versus"],
-    WOW: ["±", "with or without", "with and without", "or without", "and without", "or in combination with",
-          "or combined with", "or plus"],
-}
+CONNECTORS = {AND: _WORDS["connectors_and"], OR: _WORDS["connectors_or"], VS: _WORDS["connectors_vs"],
+              WOW: _WORDS["connectors_wow"]}
 CONNECTOR_KIND = {phrase: kind for kind, phrases in CONNECTORS.items() for phrase in phrases}
 # Dose, schedule and route words between two drugs do not separate them.
-FILLER = frozenset("""
-mg g kg µg μg mcg iu units unit auc ml min m day days d daily weekly week weeks wk month months year years yr
-h hours hour cycle cycles course courses dose doses dosing loading maintenance every each per of on for at a an
-the once twice thrice times bid tid qd qw po iv im sc orally oral intravenously intravenous intramuscular
-intramuscularly subcutaneous subcutaneously infusion infusions injection injections tablet tablets capsule
-capsules continuous continuously schedule off area under curve respectively both total administered given
-concurrent concurrently concomitant concomitantly sequential sequentially adjuvant neoadjuvant preoperative
-postoperative perioperative low-dose high-dose dose-dense metronomic standard standard-dose additional n
-starting initial initially fixed flat reference matching identical mesylate hydrochloride acetate sulfate tartrate
-one two three four five six seven eight nine ten eleven twelve fifteen sixteen eighteen twenty
-""".split())
+FILLER = frozenset(_WORDS["filler"])
 NUMBERISH = re.compile(r"(?<!\S)\S*\d\S*")  # (?<!\S): tried at word starts only, where all matches start
 # The filler words of a dose itself ("75 mg/m2 once daily"); other filler alone ("on the day of")
 # between two drugs does not join them.
-DOSE_WORDS = frozenset("mg auc day days daily weekly week weeks once twice bid tid orally oral iv".split())
+DOSE_WORDS = frozenset(_WORDS["dose_words"])
 DOTTED_DOSING = re.compile(r"\b(?:[bt]\.i\.d|q\.i\.d|q\.d|o\.d|p\.o|i\.v|s\.c|i\.m)\.?(?!\w)", re.IGNORECASE)
 UNIT = re.compile(r"\b(?:mg|µg|μg|mcg|g|iu|units?|ml)(?:\s*/\s*(?:m²|m|kg|day|d|wk|week|dose|ml|min))+\b", re.IGNORECASE)
 WORD = re.compile(r"[a-zà-ÿ]+(?:[-'][a-zà-ÿ]+)*|\+/-|\+/−|[,;+/±&–-]")
@@ -179,7 +202,7 @@ HANGING_HYPHEN = re.compile(r"^\s*-\s*[,;]|^\s*-\s+(?:and|or)\b")
 # "Patients in the control group received vinorelbine": an arm.
 ARM_LEAD = re.compile(r"\b(?:arm|group|cohort)(?:\s+[A-Z0-9])?\s*(?:\([^()]*\)\s*)?(?:received|were given|was given|"
                       r"were treated with|was treated with|:)\s*$", re.IGNORECASE)
-ARM_WORDS = ("arm", "group", "cohort")
+ARM_WORDS = tuple(_WORDS["arm_words"])
 # "CT-P6, a trastuzumab biosimilar": an apposition, not a list.
 APPOSITION = re.compile(r"^\s*,\s*(?:a|an|the)\b", re.IGNORECASE)
 
@@ -192,9 +215,7 @@ ABBREVIATION_BEFORE = re.compile(rf"(?<![\w-])({ABBREVIATION})\s*[(\[]$")
 # "chemotherapy (CT)"
 CLASS_ABBREVIATION = re.compile(rf"(?:{CLASS_PATTERN.pattern})\s*\(({ABBREVIATION})\)", re.IGNORECASE)
 # Words an abbreviation may take a letter from besides the drug: "weekly paclitaxel (wPTX)".
-ABBREVIATED_MODIFIERS = ("weekly", "daily", "oral", "intravenous", "low-dose", "high-dose", "dose-dense",
-                         "metronomic", "liposomal", "pegylated", "biweekly")
-NOT_ABBREVIATIONS = {"n", "N", "HR", "CI", "OR", "RR", "AE", "AEs", "ITT", "IV", "PO", "SC", "IM", "BID", "TID",
-                     "QD", "NS", "NA", "NR", "vs", "AUC", "Gy", "ET", "CT"}
+ABBREVIATED_MODIFIERS = tuple(_WORDS["abbreviated_modifiers"])  # (in this order in a pattern)
+NOT_ABBREVIATIONS = frozenset(_WORDS["not_abbreviations"])
 MAX_ARMS = 12  # a statement never gives more regimens than this
 ITEM_RANK = {"DRUG": 1, "BACKBONE": 1, "MODALITY": 2, "REGIMEN": 3, "PLACEBO": 4, "CLASS": 5}  # on a tie, first
