@@ -16,17 +16,19 @@ from importlib import resources
 RULES_VERSION = "1.1"  # 1.1: the study model; figures carry study, arm and attribution
 
 _PACKAGE = resources.files("pipeline")
-_FINGERPRINTED = ("extract", "study", "data")  # folders whose files decide the records
+_FINGERPRINTED = ("extract", "extract/regimens", "study", "data")  # folders whose files decide the records
 _FINGERPRINTED_FILES = ("segment.py", "tokens.py", "analysis.py", "records.py")
 
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    files = [_PACKAGE / name for name in _FINGERPRINTED_FILES]
+    # (path inside the package, file): extract/regimens/records.py is not records.py
+    files = [(name, _PACKAGE / name) for name in _FINGERPRINTED_FILES]
     for folder in _FINGERPRINTED:
-        files += [f for f in (_PACKAGE / folder).iterdir() if f.is_file() and f.name.endswith((".py", ".json", ".txt"))]
-    for file in sorted(files, key=lambda f: f.name):
-        digest.update(file.name.encode())
+        files += [(f"{folder}/{f.name}", f) for f in (_PACKAGE / folder).iterdir()
+                  if f.is_file() and f.name.endswith((".py", ".json", ".txt"))]
+    for name, file in sorted(files, key=lambda pair: pair[0]):
+        digest.update(name.encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()[:10]
 
