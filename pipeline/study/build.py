@@ -510,11 +510,20 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
     return sizes
 
 
+# Plain-text tests that rule patterns out before they run: every SIZE_OF, SIZE_NOUN_VERB and
+# SIZE_VERB_NOUN match holds a patient noun, every SIZE_BARE_VERB match an auxiliary.
+NOUN_CUES = tuple(w.lower() for w in _C["patient_nouns"])
+AUXILIARY_CUES = ("were", "was", "been", "could be")
+
+
 def _read_sizes(view: SentenceView) -> list[Size]:
-    text, base = view.text, view.start
+    text, base, low = view.text, view.start, view.lowered
+    nouns, auxiliaries = any(n in low for n in NOUN_CUES), any(a in low for a in AUXILIARY_CUES)
     sizes: list[Size] = []
-    for pattern, rule in ((SIZE_OF, "size.of_n"), (SIZE_NOUN_VERB, "size.n_verb"), (SIZE_BARE_VERB, "size.and_n_verb"),
-                          (SIZE_VERB_NOUN, "size.verb_n")):
+    for pattern, rule, cued in ((SIZE_OF, "size.of_n", nouns), (SIZE_NOUN_VERB, "size.n_verb", nouns),
+                                (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", nouns)):
+        if not cued:
+            continue
         for m in pattern.finditer(text):
             n = number_of(m.group("n"))
             if n is None or any(s.start <= base + m.start("n") < s.end for s in sizes):
