@@ -101,14 +101,9 @@ def _title_end(document: Document) -> int | None:
 
 
 def _without_family_names(records: list[Record], model: StudyModel) -> list[Record]:
-    """A trial record whose name only heads a family of the document's studies ("HERACLES"
-    beside "HERACLES-A") is not a trial of its own."""
-    studies = {s.name for s in model.studies if s.name}
-    return [r for r in records if r.type != "trial" or r.name in studies or r.nct or not _family_of(r.name, studies)]
-
-
-def _family_of(name: str, studies: set[str]) -> bool:
-    return any(s != name and s.startswith(name) and s[len(name) : len(name) + 1] in ("-", " ") for s in studies)
+    """A trial record whose name the study model set aside as a family name ("HERACLES" beside
+    "HERACLES-A") is not a trial of its own."""
+    return [r for r in records if r.type != "trial" or r.nct or r.name not in model.family_names]
 
 
 def _distinct(records: list[Record]) -> list[Record]:

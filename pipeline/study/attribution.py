@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pipeline.extract.context import Mention, SentenceView
 from pipeline.extract.treatments import CYTOTOXICS, regimen_drugs
 from pipeline.records import Record
-from pipeline.study.build import (LOWER_DOSE, SIZE_AFTER_LABEL, DocumentReading, dose_arm_for_phrase, group_labels,
-                                  label_ids, sentence_sizes)
+from pipeline.study.build import (DOSE, LOWER_DOSE, SIZE_AFTER_LABEL, DocumentReading, dose_arm_for_phrase, dose_label,
+                                  group_labels, label_ids, sentence_sizes)
 from pipeline.study.cues import COUNT, alternation, cues, number_of
 from pipeline.study.model import Arm, Size, Study
 
@@ -141,8 +141,9 @@ def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
 def _study_of(reading: DocumentReading, c) -> Study | None:
     if c.current is not None:
         return reading.model.named(c.current)
+    # no study current: the paper's own unnamed study, outside Background
     primary = reading.model.primary
-    return primary if primary is not None and c.current_rule == "trial.primary" or (primary and primary.name is None and not c.background) else None
+    return primary if primary is not None and primary.name is None and not c.background else None
 
 
 def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers, primary) -> list[Item]:
@@ -152,15 +153,12 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
         for start, end, word, ids in group_labels(view, known):
             arm = _arm_by_ids(study, ids, view.text[max(0, start - view.start - 30) : start - view.start])
             items.append(Item(start, end, "arm", arm.label if arm else view.text[start - view.start : end - view.start], arm))
-        for arm in study.arms:
-            if arm.kind == "dose":
-                at = view.text.find(arm.label.split()[0])
-                while at >= 0:
-                    end = at + len(arm.label.split()[0])
-                    if re.match(r"\s*mg", view.text[end:]) and not (at and (view.text[at - 1].isdigit() or view.text[at - 1] == ".")):
-                        unit_end = end + re.match(r"\s*\S+", view.text[end:]).end()
-                        items.append(Item(view.start + at, view.start + unit_end, "arm", arm.label, arm))
-                    at = view.text.find(arm.label.split()[0], end)
+        doses = {a.label: a for a in study.arms if a.kind == "dose"}
+        if doses:
+            for m in DOSE.finditer(view.text):
+                arm = doses.get(dose_label(m))
+                if arm is not None:
+                    items.append(Item(view.start + m.start(), view.start + m.end(), "arm", arm.label, arm))
         for m in LOWER_DOSE.finditer(view.text):
             arm = dose_arm_for_phrase(study, m.group("which"))
             if arm is not None:
@@ -477,12 +475,12 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
         among = AMONG_SIZE.match(reading_text(view, o.end, view.sentence.end))
         if among and number_of(among.group("n")) is not None:
             o.total, rules["total"] = number_of(among.group("n")), "n.among_after_figure"
-        elif sub is not None and _size_after(view, sub) is not None:
-            o.total, rules["total"] = _size_after(view, sub), "n.subgroup_size"
+        elif sub is not None and (size := _size_after(view, sub)) is not None:
+            o.total, rules["total"] = size, "n.subgroup_size"
         elif sub is None and arm is not None and arm.size is not None:
             o.total, rules["total"] = arm.size.value, "n.arm_size"
-        elif sub is None and main is None and _sentence_total(o, outcomes) is not None:
-            o.total, rules["total"] = _sentence_total(o, outcomes), "n.same_sentence_figure"
+        elif sub is None and main is None and (total := _sentence_total(o, outcomes)) is not None:
+            o.total, rules["total"] = total, "n.same_sentence_figure"
         elif sub is None and main is None and facts.sizes and (study is None or not study.arms):
             best = min(facts.sizes, key=lambda z: SIZE_PREFERENCE[z.kind])
             o.total, rules["total"] = best.value, f"n.paragraph_{best.kind}"

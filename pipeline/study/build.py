@@ -111,7 +111,7 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
     families = _family_names({n for c in contexts for _, n in c.named})
     for c in contexts:
         c.named = [(m, n) for m, n in c.named if n not in families]
-    model = StudyModel()
+    model = StudyModel(family_names=families)
     for c in contexts:
         for mention, name in c.named:
             if model.named(name) is None:
@@ -165,10 +165,8 @@ def _title(contexts: list[SentenceContext], title_end: int | None) -> SentenceCo
         return None
     if title_end is not None:
         return first if view.start < title_end else None
-    following = contexts[1] if len(contexts) > 1 else None
-    if following is None or following.paragraph != first.paragraph or len(view.text) < 300:
-        return first if view.text.strip() and "\n" not in view.text.strip() and len(view.text) < 300 else None
-    return None
+    line = view.text.strip()
+    return first if line and "\n" not in line and len(view.text) < 300 else None
 
 
 def _family_names(names: set[str]) -> set[str]:
@@ -258,13 +256,10 @@ def _walk_current(contexts: list[SentenceContext], model: StudyModel) -> None:
 def _study_regimen(study: Study, contexts, groups, title) -> None:
     if study.role == "primary" and title is not None:
         found = groups.get(title.view.sentence.index, [])
-        if len(found) == 1:
+        if found and len({_drug_key(g) for g in found}) == 1:
             study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.title"
             return
-        if len(found) > 1 and len({tuple(sorted(regimen_drugs(g))) for g in found}) == 1:
-            study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.title"
-            return
-        if len(found) > 1:
+        if found:
             return  # a comparison: the arms carry the regimens
     own = [c for c in contexts if any(n == study.name for _, n in c.named)] if study.name else []
     for c in own:
@@ -273,17 +268,23 @@ def _study_regimen(study: Study, contexts, groups, title) -> None:
             study.drugs, study.drugs_rule = regimen_drugs(found[0]), "regimen.naming_sentence"
             return
     current = [c for c in contexts if c.current == study.name and study.name]
-    current_sets = {tuple(sorted(regimen_drugs(g))) for c in current for g in groups.get(c.view.sentence.index, [])}
+    current_sets = {_drug_key(g) for c in current for g in groups.get(c.view.sentence.index, [])}
     if study.role == "cited" and len(current_sets) == 1:
         study.drugs = list(regimen_drugs(next(g for c in current for g in groups.get(c.view.sentence.index, []))))
         study.drugs_rule = "regimen.where_named_or_current"
         return
     if study.role == "primary":
-        sets = [tuple(sorted(regimen_drugs(g))) for c in contexts if not c.background and c.current == study.name
-                and not c.named for g in groups.get(c.view.sentence.index, [])]
-        if sets and len(set(sets)) == 1:
-            study.drugs, study.drugs_rule = list(regimen_drugs(next(g for c in contexts for g in groups.get(c.view.sentence.index, [])
-                                                               if tuple(sorted(regimen_drugs(g))) == sets[0]))), "regimen.methods_agree"
+        sets = {_drug_key(g) for c in contexts if not c.background and c.current == study.name
+                and not c.named for g in groups.get(c.view.sentence.index, [])}
+        if len(sets) == 1:
+            wanted = next(iter(sets))
+            first = next(g for c in contexts for g in groups.get(c.view.sentence.index, []) if _drug_key(g) == wanted)
+            study.drugs, study.drugs_rule = regimen_drugs(first), "regimen.methods_agree"
+
+
+def _drug_key(group: list[Mention]) -> tuple[str, ...]:
+    """A regimen's drugs in an order-free form, to tell regimens apart."""
+    return tuple(sorted(regimen_drugs(group)))
 
 
 # ---------------------------------------------------------------- arms
@@ -353,7 +354,7 @@ def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str)
                     arm.drugs, arm.drugs_rule = drugs, "regimen.defined_for_group"
             _size_around(arm, view, start, end)
         for m in DOSE.finditer(view.text):
-            dose = _dose_label(m)
+            dose = dose_label(m)
             if dose not in doses:
                 continue
             start, end = view.start + m.start(), view.start + m.end()
@@ -371,7 +372,7 @@ def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str)
                 arm.drugs, arm.drugs_rule = study.drugs, "regimen.study"
 
 
-def _dose_label(m: re.Match) -> str:
+def dose_label(m: re.Match) -> str:
     return f"{m.group('dose').replace('·', '.')} {m.group('unit')}"
 
 
@@ -381,8 +382,8 @@ def _compared_doses(contexts: list[SentenceContext]) -> set[str]:
     for c in contexts:
         found = list(DOSE.finditer(c.view.text)) if DOSE_COMPARISON.search(c.view.text) else []
         for a, b in zip(found, found[1:]):
-            if a.group("unit") == b.group("unit") and _dose_label(a) != _dose_label(b) and DOSE_COMPARED.match(c.view.text[a.end() : b.start()]):
-                compared |= {_dose_label(a), _dose_label(b)}
+            if a.group("unit") == b.group("unit") and dose_label(a) != dose_label(b) and DOSE_COMPARED.match(c.view.text[a.end() : b.start()]):
+                compared |= {dose_label(a), dose_label(b)}
     return compared
 
 
@@ -443,7 +444,7 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
             continue
         choice = bool(CHOICE_LEAD.search(lead))
         merged.append(g)
-    if len({tuple(sorted(regimen_drugs(g))) for g in merged}) < 2:
+    if len({_drug_key(g) for g in merged}) < 2:
         return
     for g in merged:
         drugs = regimen_drugs(g)

@@ -70,6 +70,9 @@ class Study:
 @dataclass
 class StudyModel:
     studies: list[Study] = field(default_factory=list)
+    # names that only head a family of the document's studies ("HERACLES" beside "HERACLES-A"):
+    # not studies of their own
+    family_names: set[str] = field(default_factory=set)
 
     @property
     def primary(self) -> Study | None:
