@@ -58,7 +58,7 @@ def analyse(document: Document) -> Analysis:
         if (view.endpoints or ratio_cue or (previous is not None and previous.endpoints)) and view.sentence.index not in in_tables:
             outcomes.extend((view, outcome) for outcome in extract_outcomes(view, previous))
     records = settle_her2(usable, records)
-    model = _attribute(document, views, usable, outcomes, [r for r in records if r.type == "trial"], groups, records,
+    model = _attribute(document, usable, outcomes, [r for r in records if r.type == "trial"], groups, records,
                        seg.sections)
     records = _without_family_names(records, model)
     records.extend(study_records(model, document.text, seg.sentences))
@@ -69,7 +69,7 @@ def analyse(document: Document) -> Analysis:
     return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
 
 
-def _attribute(document: Document, views: list[SentenceView], usable: list[SentenceView], outcomes,
+def _attribute(document: Document, usable: list[SentenceView], outcomes,
                trial_records, groups: dict[int, list], records: list[Record], sections) -> StudyModel:
     """Builds the study model and resolves every figure's trial, arm, regimen and N against it."""
     names = trial_names(usable)

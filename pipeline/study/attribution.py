@@ -92,7 +92,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     def items_at(c, study) -> list[Item]:
         index = c.view.sentence.index
         if index not in items_of:
-            items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers, reading.model.primary)
+            items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers)
         return items_of[index]
 
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
@@ -146,7 +146,7 @@ def _study_of(reading: DocumentReading, c) -> Study | None:
     return primary if primary is not None and primary.name is None and not c.background else None
 
 
-def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers, primary) -> list[Item]:
+def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers) -> list[Item]:
     items: list[Item] = []
     known = frozenset(i for a in (study.arms if study else []) for i in a.ids)
     if study is not None:

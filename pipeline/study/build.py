@@ -98,8 +98,6 @@ class SentenceContext:
 class DocumentReading:
     model: StudyModel
     sentences: list[SentenceContext]
-    by_index: dict[int, SentenceContext]
-    title: SentenceContext | None
 
 
 def build_study_model(text: str, views: list[SentenceView], sections: list[Section], trial_records,
@@ -128,7 +126,7 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
         _study_regimen(study, contexts, groups, title)
     _arms(model, contexts, groups, text)
     _sizes(model, contexts)
-    return DocumentReading(model, contexts, {c.view.sentence.index: c for c in contexts}, title)
+    return DocumentReading(model, contexts)
 
 
 # ---------------------------------------------------------------- sentences

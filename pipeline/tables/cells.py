@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.figures import DASH, NUMBER_WORDS, UNIT_WORDS, to_float
+from pipeline.extract.figures import DASH, NUM, NUMBER_WORDS, UNIT_WORDS, to_float
 
-NUM = r"\d+(?:[.·]\d+)?"
 SIGNED = r"[-−]?\d+(?:[.·]\d+)?"
 UNIT = r"(?:%|months?|mos?\.?|weeks?|wks?|days?|years?|yrs?)"
 # Marks after a figure: symbols (with or without a space) or a letter a-f right after it.
