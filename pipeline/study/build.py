@@ -72,7 +72,9 @@ CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
 CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
 CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
 COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|choice)\b", re.IGNORECASE)
-OWN_STUDY = re.compile(rf"(?i:{alternation(_C['own_study_phrases'])})")
+# Read in the lower-cased text (``SentenceView.lowered``): a case-insensitive alternation runs
+# several times slower than the same one on lower-case text.
+OWN_STUDY = re.compile(alternation(_C["own_study_phrases"]))
 DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 METHODS_SECTIONS = {"methods", "method", "study design", "design", "patients and methods", "materials and methods"}
@@ -222,7 +224,7 @@ def _is_review(contexts: list[SentenceContext]) -> bool:
 
 def _speaks_of_own_study(c: SentenceContext) -> bool:
     if c.own_study is None:
-        c.own_study = OWN_STUDY.search(c.view.text) is not None
+        c.own_study = OWN_STUDY.search(c.view.lowered) is not None
     return c.own_study
 
 
@@ -327,7 +329,8 @@ def _label_text(word: str, ids: frozenset[str]) -> str:
 
 
 def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str) -> None:
-    known_ids = frozenset(i for c in contexts for m in GROUP_LABEL.finditer(c.view.text) for i in label_ids(m.group("ids")))
+    known_ids = frozenset(i for c in contexts if GROUP_CUE.search(c.view.lowered)
+                          for m in GROUP_LABEL.finditer(c.view.text) for i in label_ids(m.group("ids")))
     crossover_target = _crossover_target(contexts, groups)
     doses = _compared_doses(contexts)
     for c in contexts:
@@ -378,7 +381,9 @@ def _compared_doses(contexts: list[SentenceContext]) -> set[str]:
     """Doses the text compares: two or more of one unit joined by "or", "and", "vs" in a sentence."""
     compared = set()
     for c in contexts:
-        found = list(DOSE.finditer(c.view.text)) if DOSE_COMPARISON.search(c.view.text) else []
+        if "mg" not in c.view.text or not DOSE_COMPARISON.search(c.view.text):
+            continue
+        found = list(DOSE.finditer(c.view.text))
         for a, b in zip(found, found[1:]):
             if a.group("unit") == b.group("unit") and dose_label(a) != dose_label(b) and DOSE_COMPARED.match(c.view.text[a.end() : b.start()]):
                 compared |= {dose_label(a), dose_label(b)}
@@ -493,7 +498,8 @@ def _size_around(arm: Arm, view: SentenceView, start: int, end: int) -> None:
 
 
 _SIZES_OF: dict[int, tuple[SentenceView, list[Size]]] = {}  # id(view) -> its sizes, for the document in hand
-_NUMBER_CUE = re.compile(rf"\d|{NUMBER_WORD}")
+_DIGIT = re.compile(r"\d")
+_NUMBER_WORD_LOW = re.compile(rf"\b{NUMBER_WORD.replace('(?i:', '(?:')}")  # in the lower-cased text
 
 
 def sentence_sizes(view: SentenceView) -> list[Size]:
@@ -502,25 +508,35 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
     known = _SIZES_OF.get(id(view))
     if known is not None and known[0] is view:
         return known[1]
-    sizes = _read_sizes(view) if _NUMBER_CUE.search(view.text) else []
+    low = view.lowered
+    counted = _DIGIT.search(view.text) or _NUMBER_WORD_LOW.search(low)
+    sizes = _read_sizes(view) if counted and _SIZE_CUE.search(low) else []
     if len(_SIZES_OF) > 10_000:
         _SIZES_OF.clear()
     _SIZES_OF[id(view)] = (view, sizes)
     return sizes
 
 
-# Plain-text tests that rule patterns out before they run: every SIZE_OF, SIZE_NOUN_VERB and
-# SIZE_VERB_NOUN match holds a patient noun, every SIZE_BARE_VERB match an auxiliary.
-NOUN_CUES = tuple(w.lower() for w in _C["patient_nouns"])
-AUXILIARY_CUES = ("were", "was", "been", "could be")
+# Tests in the lower-cased text that rule patterns out before they run (each is a necessary
+# part of the matches it gates): SIZE_OF, SIZE_NOUN_VERB and SIZE_VERB_NOUN need a count right
+# before a patient noun, SIZE_BARE_VERB an auxiliary; all but SIZE_VERB_NOUN a size verb.
+AUXILIARIES = ("were", "was", "been", "could be")
+_LOW_NOUN = alternation(w.lower() for w in _C["patient_nouns"])
+_NOUN_CUE = re.compile(_LOW_NOUN)
+_DIGIT_NOUN_CUE = re.compile(rf"\d\s+(?:[\w+-]+\s+)?(?:{_LOW_NOUN})")
+_SIZE_CUE = re.compile(alternation([w.lower() for w in _C["patient_nouns"]] + list(AUXILIARIES)))
+_VERB_CUE = re.compile(alternation(k.lower() for k in _C["size_kinds"]))
 
 
 def _read_sizes(view: SentenceView) -> list[Size]:
     text, base, low = view.text, view.start, view.lowered
-    nouns, auxiliaries = any(n in low for n in NOUN_CUES), any(a in low for a in AUXILIARY_CUES)
+    digit_noun = _DIGIT_NOUN_CUE.search(low) is not None
+    count_noun = digit_noun or (_NUMBER_WORD_LOW.search(low) is not None and _NOUN_CUE.search(low) is not None)
+    verbs = _VERB_CUE.search(low) is not None
+    auxiliaries = verbs and any(a in low for a in AUXILIARIES)
     sizes: list[Size] = []
-    for pattern, rule, cued in ((SIZE_OF, "size.of_n", nouns), (SIZE_NOUN_VERB, "size.n_verb", nouns),
-                                (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", nouns)):
+    for pattern, rule, cued in ((SIZE_OF, "size.of_n", count_noun and verbs), (SIZE_NOUN_VERB, "size.n_verb", count_noun and verbs),
+                                (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", digit_noun)):
         if not cued:
             continue
         for m in pattern.finditer(text):
