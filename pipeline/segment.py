@@ -161,10 +161,8 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
     # "... in cohort B or cohort C. Drug-related ..." ends there: a lone capital and "." after a
     # lower-case word, with a capital next. An author's initial follows a capitalised name.
     texts = words.texts
-    for p in range(1, len(texts) - 1):
-        word = texts[p]
-        if (len(word) == 2 and word[1] == "." and word[0].isupper() and texts[p - 1].islower()
-                and texts[p - 1].isalpha() and texts[p + 1][:1].isupper()):
+    for p in [p for p, word in enumerate(texts[1:-1], 1) if len(word) == 2 and word[1] == "."]:
+        if texts[p][0].isupper() and texts[p - 1].islower() and texts[p - 1].isalpha() and texts[p + 1][:1].isupper():
             starts[index[p + 1]] = 1
     # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.
     doc.from_array([SENT_START], starts.view("uint64").reshape(-1, 1))

@@ -37,7 +37,8 @@ ID_JOIN = r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*"
 GROUP_IDS = rf"(?:[A-Z](?![\w.-])(?:{ID_JOIN}[A-Z](?![\w.-]))*|\d{{1,2}}(?![\w.-])(?:{ID_JOIN}\d{{1,2}}(?![\w.-]))*)"
 GROUP_LABEL = re.compile(rf"(?<![\w-])(?i:(?P<word>{GROUP_WORD}))\s+(?P<ids>{GROUP_IDS})")
 BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
-GROUP_CUE = re.compile(GROUP_WORD)  # in the lower-case text: a sentence without it has no labelled group
+# In the lower-cased text: a sentence without it has no labelled group (GROUP_LABEL, lower-cased).
+GROUP_CUE = re.compile(rf"\b(?:{GROUP_WORD})\s+(?:[a-z]|\d{{1,2}})(?![\w.-])")
 ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
 DOSE = re.compile(r"(?<![\d.·])(?P<dose>\d+(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
 DOSE_COMPARED = re.compile(r"^\s*(?:,|or|and|vs\.?|versus|to|compared with)\s*(?:\w+\s+){0,3}?$", re.IGNORECASE)
@@ -304,10 +305,11 @@ def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset()):
     """(start, end, word, ids) of the labelled groups of a sentence, absolute offsets; bare
     "(A+B" only where the document has labelled groups with those letters."""
     found = []
-    if not GROUP_CUE.search(view.lowered) and "(" not in view.text:
+    if GROUP_CUE.search(view.lowered):
+        for m in GROUP_LABEL.finditer(view.text):
+            found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
+    if not known_ids or "(" not in view.text:
         return found
-    for m in GROUP_LABEL.finditer(view.text):
-        found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
     for m in BARE_IDS.finditer(view.text):
         ids = label_ids(m.group("ids"))
         if ids <= known_ids and not any(a <= view.start + m.start() < b for a, b, _, _ in found):
@@ -354,7 +356,7 @@ def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str)
                 if drugs:
                     arm.drugs, arm.drugs_rule = drugs, "regimen.defined_for_group"
             _size_around(arm, view, start, end)
-        for m in DOSE.finditer(view.text):
+        for m in DOSE.finditer(view.text) if doses else ():
             dose = dose_label(m)
             if dose not in doses:
                 continue
@@ -531,9 +533,10 @@ _VERB_CUE = re.compile(alternation(k.lower() for k in _C["size_kinds"]))
 def _read_sizes(view: SentenceView) -> list[Size]:
     text, base, low = view.text, view.start, view.lowered
     digit_noun = _DIGIT_NOUN_CUE.search(low) is not None
-    count_noun = digit_noun or (_NUMBER_WORD_LOW.search(low) is not None and _NOUN_CUE.search(low) is not None)
-    verbs = _VERB_CUE.search(low) is not None
-    auxiliaries = verbs and any(a in low for a in AUXILIARIES)
+    count_noun = digit_noun or (_NOUN_CUE.search(low) is not None and _NUMBER_WORD_LOW.search(low) is not None)
+    auxiliary = any(a in low for a in AUXILIARIES)
+    verbs = (count_noun or auxiliary) and _VERB_CUE.search(low) is not None
+    auxiliaries = verbs and auxiliary
     sizes: list[Size] = []
     for pattern, rule, cued in ((SIZE_OF, "size.of_n", count_noun and verbs), (SIZE_NOUN_VERB, "size.n_verb", count_noun and verbs),
                                 (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", digit_noun)):
