@@ -51,7 +51,7 @@ COORDINATED_GROUPS = re.compile(
     r"\b(?:of|in|among|for)\s+(?:the\s+)?(?P<a>[\w+/-]+(?:\s[\w+/-]+)?)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[\w+/-]+(?:\s[\w+/-]+)?)\s+"
     r"(?:groups|cohorts|arms|subgroups|subsets|populations)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
-VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs\.?|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
+VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs?\.?(?=\s)|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
 ANALYSIS = re.compile(
     r"\b(?:primary|final|interim|updated|expanded|exploratory|long-term)\s+(?:analysis|cohort|follow-up)\b|"
     r"\b(?:after\s+)?\d+(?:[.·]\d+)?\s+years?\s+of\s+follow-?up\b|\b\d+(?:[.·]\d+)?-year\s+follow-?up\b|"
@@ -255,9 +255,8 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
         run = next(r for r in runs if o in r)
         if id(o) in in_turn:
             resolved[id(o)] = in_turn[id(o)]
-        elif o.measure in ("hr", "or") and len(_distinct([it for it in earlier if it.arm])) >= 2:
-            # "Patients in the X arm ... compared with patients receiving Y (hazard ratio = 0.63)"
-            resolved[id(o)] = (_distinct([it for it in earlier if it.arm])[0], "arm.ratio_first_named")
+        elif o.measure in ("hr", "or") and (ratio := _ratio_arm(items, o, regimen_arms)) is not None:
+            resolved[id(o)] = (ratio, "arm.ratio_first_named")
         elif id(o) in claimed:
             resolved[id(o)] = (claimed[id(o)], "arm.next_to_figure")
         elif owners:
@@ -287,6 +286,20 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
         _apply(o, study, main, sub, rules, view, facts, outcomes)
         o.attribution = rules
         _confidence(o, rules, study, reading)
+
+
+def _ratio_arm(items: list[Item], o, regimen_arms: list[Arm]) -> Item | None:
+    """The arm a hazard or odds ratio is reported for: in a design of regimen arms, its first-named
+    (experimental) arm when the sentence compares it ("9.2 months with HT and 14.2 months with
+    T-DM1 (hazard ratio, 0.59)" in a trial of T-DM1 versus HT); else the first arm the sentence
+    names before the ratio ("Patients in the X arm ... compared with patients receiving Y
+    (hazard ratio = 0.63)", "arm B/arm A hazard ratio"). Arms other figures of the sentence
+    claimed count too."""
+    named = _distinct([it for it in items if it.start < o.start and it.arm])
+    keys = [it.arm.key for it in named]
+    if len(regimen_arms) >= 2 and len(named) >= 2 and regimen_arms[0].key in keys and all(it.arm.kind == "regimen" for it in named):
+        return next(it for it in named if it.arm.key == regimen_arms[0].key)
+    return named[0] if len(named) >= 2 else None
 
 
 def _claimed_after(view: SentenceView, outcomes, items: list[Item]) -> dict[int, Item]:
