@@ -72,6 +72,11 @@ CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
 CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
 CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
 COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|choice)\b", re.IGNORECASE)
+# "were randomized (2:1) to", "randomly assigned to receive": the arms follow; what comes before
+# (eligibility: "who progressed after regimens that included trastuzumab") is no arm
+ASSIGNED_TO = re.compile(r"\b(?:randomi[sz]ed|randomly\s+assigned|assigned|allocated)\s+(?:\([^()]{0,20}\)\s+)?(?:to|between)\b",
+                         re.IGNORECASE)
+ASSIGNED_CUES = ("randomi", "assigned", "allocated")
 OWN_STUDY = re.compile(rf"(?i:{alternation(_C['own_study_phrases'])})")
 DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -431,6 +436,8 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
         return
     if c.background:
         return
+    if any(cue in c.view.lowered for cue in ASSIGNED_CUES) and (to := ASSIGNED_TO.search(c.view.text)):
+        found = [g for g in found if min(m.start for m in g) >= c.view.start + to.end()]
     # "the physician's choice of irinotecan or paclitaxel" is one arm of alternatives.
     merged: list[list[Mention]] = []
     choice = False
