@@ -77,6 +77,9 @@ COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|com
 ASSIGNED_TO = re.compile(r"\b(?:randomi[sz]ed|randomly\s+assigned|assigned|allocated)\s+(?:\([^()]{0,20}\)\s+)?(?:to|between)\b",
                          re.IGNORECASE)
 ASSIGNED_CUES = ("randomi", "assigned", "allocated")
+# "All patients received four cycles of FEC": a regimen every arm is given
+ALL_RECEIVED = re.compile(r"\b(?:all|both)\s+(?:the\s+)?(?:patients|participants|women|subjects|arms|groups)\s+"
+                          r"(?:(?:then|also|first|initially)\s+)?(?:received|were\s+(?:given|treated\s+with))\b", re.IGNORECASE)
 OWN_STUDY = re.compile(rf"(?i:{alternation(_C['own_study_phrases'])})")
 DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -127,9 +130,15 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
     _choose_primary(model, contexts, title, len(text))
     _registries_of_the_primary(model, contexts)
     _walk_current(contexts, model)
+    common = _common_regimens(model, contexts, groups)
     for study in model.studies:
-        _study_regimen(study, contexts, groups, title)
+        _study_regimen(study, contexts, groups, title, common.get(study.key))
+        shared = common.get(study.key)
+        if study.drugs and shared and not set(shared) <= set(study.drugs):
+            study.drugs = [*study.drugs, *(d for d in shared if d not in study.drugs)]
+            study.drugs_rule = (study.drugs_rule or "regimen.study") + "_and_common"
     _arms(model, contexts, groups, text)
+    _add_common_regimens(model, common)
     _sizes(model, contexts)
     return DocumentReading(model, contexts)
 
@@ -256,7 +265,37 @@ def _walk_current(contexts: list[SentenceContext], model: StudyModel) -> None:
 # ---------------------------------------------------------------- regimens of studies
 
 
-def _study_regimen(study: Study, contexts, groups, title) -> None:
+def _common_regimens(model: StudyModel, contexts, groups) -> dict[str, list[str]]:
+    """study key -> the regimen "all patients received" outside background ("All patients received
+    four cycles of FEC100, followed by paclitaxel"): given in every arm, before or beside what
+    the arms compare."""
+    common: dict[str, list[str]] = {}
+    for c in contexts:
+        if c.background or "all " not in c.view.lowered and "both " not in c.view.lowered:
+            continue
+        m = ALL_RECEIVED.search(c.view.text)
+        study = _study_at(model, c) if m else None
+        if study is None or study.key in common:
+            continue
+        after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= c.view.start + m.end()]
+        if after:
+            common[study.key] = regimen_drugs(min(after, key=lambda g: min(x.start for x in g)))
+    return common
+
+
+def _add_common_regimens(model: StudyModel, common: dict[str, list[str]]) -> None:
+    """Each arm with a regimen of its own also gets what all patients received."""
+    for study in model.studies:
+        shared = common.get(study.key)
+        if not shared:
+            continue
+        for arm in study.arms:
+            if arm.drugs and arm.kind in ("regimen", "cohort") and not set(shared) <= set(arm.drugs):
+                arm.drugs = [*arm.drugs, *(d for d in shared if d not in arm.drugs)]
+                arm.drugs_rule = "regimen.arm_and_common"
+
+
+def _study_regimen(study: Study, contexts, groups, title, common: list[str] | None = None) -> None:
     if study.role == "primary" and title is not None:
         found = groups.get(title.view.sentence.index, [])
         if found and len({_drug_key(g) for g in found}) == 1:
@@ -279,10 +318,15 @@ def _study_regimen(study: Study, contexts, groups, title) -> None:
     if study.role == "primary":
         sets = {_drug_key(g) for c in contexts if not c.background and c.current == study.name
                 and not c.named for g in groups.get(c.view.sentence.index, [])}
+        shared = tuple(sorted(common)) if common else None
+        if shared is not None and len(sets - {shared}) == 1:
+            # "randomized to 12 or 6 months of trastuzumab with docetaxel" + "All patients received FEC"
+            sets = sets - {shared}
         if len(sets) == 1:
             wanted = next(iter(sets))
             first = next(g for c in contexts for g in groups.get(c.view.sentence.index, []) if _drug_key(g) == wanted)
             study.drugs, study.drugs_rule = regimen_drugs(first), "regimen.methods_agree"
+
 
 
 def _drug_key(group: list[Mention]) -> tuple[str, ...]:
