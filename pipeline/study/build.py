@@ -139,6 +139,7 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
             study.drugs_rule = (study.drugs_rule or "regimen.study") + "_and_common"
     _arms(model, contexts, groups, text)
     _add_common_regimens(model, common)
+    _arm_terms(model, groups)
     _sizes(model, contexts)
     return DocumentReading(model, contexts)
 
@@ -500,8 +501,36 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
         key = "regimen:" + "+".join(sorted(drugs))
         if study.arm(key) is None:
             start, end = min(m.start for m in g), max(m.end for m in g)
+            classes = [m for m in g if m.label == "CLASS"]
+            spans = {(m.start, m.end) for m in classes}
             study.arms.append(Arm(key=key, label=_regimen_label(g, text, _shortest_spellings([c])), kind="regimen", ids=frozenset(drugs),
-                                  drugs=drugs, drugs_rule="regimen.arm", start=start, end=end, rule="arm.compared_regimens"))
+                                  drugs=drugs, drugs_rule="regimen.arm", start=start, end=end, rule="arm.compared_regimens",
+                                  classes=frozenset(m.canonical for m in classes),
+                                  class_only=bool(classes) and all((m.start, m.end) in spans for m in g if m.label != "CLASS")))
+
+
+def _arm_terms(model: StudyModel, groups) -> None:
+    """Class words and abbreviations that name one regimen arm ("CT: 63%, HT: 58%" where the arms
+    were "CT (EC-T)" and "HT (exemestane)"; "the CT group" where the arms were "CT or CT + ZOL"):
+    the one arm written with that class, else the one arm written as that class alone."""
+    spellings: dict[str, str] = {}
+    for found in groups.values():
+        for g in found:
+            for m in g:
+                if m.label == "CLASS":
+                    spellings.setdefault(m.text, m.canonical)
+    if not spellings:
+        return
+    for study in model.studies:
+        arms = [a for a in study.arms if a.kind == "regimen"]
+        if len(arms) < 2 or not any(a.classes for a in arms):
+            continue
+        for word, name in spellings.items():
+            holding = [a for a in arms if name in a.classes]
+            alone = [a for a in holding if a.class_only and a.classes == {name}]
+            chosen = holding if len(holding) == 1 else alone
+            if len(chosen) == 1:
+                study.arm_terms[word] = chosen[0].key
 
 
 def _regimen_label(group: list[Mention], text: str, spellings: dict[str, str]) -> str:
