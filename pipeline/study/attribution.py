@@ -51,7 +51,8 @@ COORDINATED_GROUPS = re.compile(
     r"\b(?:of|in|among|for)\s+(?:the\s+)?(?P<a>[\w+/-]+(?:\s[\w+/-]+)?)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[\w+/-]+(?:\s[\w+/-]+)?)\s+"
     r"(?:groups|cohorts|arms|subgroups|subsets|populations)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
-VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs\.?|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
+LABEL_COLON = re.compile(r"^\s*:")
+VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs?\.?(?=\s)|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
 ANALYSIS = re.compile(
     r"\b(?:primary|final|interim|updated|expanded|exploratory|long-term)\s+(?:analysis|cohort|follow-up)\b|"
     r"\b(?:after\s+)?\d+(?:[.·]\d+)?\s+years?\s+of\s+follow-?up\b|\b\d+(?:[.·]\d+)?-year\s+follow-?up\b|"
@@ -172,6 +173,14 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
             arm = _arm_by_drugs(regimen_arms, drugs)
             items.append(Item(start, end, "arm" if arm else "regimen", arm.label if arm else view.text[start - view.start : end - view.start],
                               arm, arm.drugs if arm else drugs))
+        for word, key in study.arm_terms.items():
+            if word not in view.text:
+                continue
+            arm = study.arm(key)
+            for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", view.text):
+                start = view.start + m.start()
+                if not any(i.start <= start < i.end for i in items):
+                    items.append(Item(start, view.start + m.end(), "arm", arm.label, arm))
         cytotoxic_arms = [a for a in regimen_arms if a.drugs and set(a.drugs) <= CYTOTOXICS]
         if len(cytotoxic_arms) == 1:
             for m in CLASS_WORD.finditer(view.text):
@@ -255,9 +264,8 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
         run = next(r for r in runs if o in r)
         if id(o) in in_turn:
             resolved[id(o)] = in_turn[id(o)]
-        elif o.measure in ("hr", "or") and len(_distinct([it for it in earlier if it.arm])) >= 2:
-            # "Patients in the X arm ... compared with patients receiving Y (hazard ratio = 0.63)"
-            resolved[id(o)] = (_distinct([it for it in earlier if it.arm])[0], "arm.ratio_first_named")
+        elif o.measure in ("hr", "or") and (ratio := _ratio_arm(items, o, regimen_arms)) is not None:
+            resolved[id(o)] = (ratio, "arm.ratio_first_named")
         elif id(o) in claimed:
             resolved[id(o)] = (claimed[id(o)], "arm.next_to_figure")
         elif owners:
@@ -289,12 +297,28 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
         _confidence(o, rules, study, reading)
 
 
+def _ratio_arm(items: list[Item], o, regimen_arms: list[Arm]) -> Item | None:
+    """The arm a hazard or odds ratio is reported for: in a design of regimen arms, its first-named
+    (experimental) arm when the sentence compares it ("9.2 months with HT and 14.2 months with
+    T-DM1 (hazard ratio, 0.59)" in a trial of T-DM1 versus HT); else the first arm the sentence
+    names before the ratio ("Patients in the X arm ... compared with patients receiving Y
+    (hazard ratio = 0.63)", "arm B/arm A hazard ratio"). Arms other figures of the sentence
+    claimed count too."""
+    named = _distinct([it for it in items if it.start < o.start and it.arm])
+    keys = [it.arm.key for it in named]
+    if len(regimen_arms) >= 2 and len(named) >= 2 and regimen_arms[0].key in keys and all(it.arm.kind == "regimen" for it in named):
+        return next(it for it in named if it.arm.key == regimen_arms[0].key)
+    return named[0] if len(named) >= 2 else None
+
+
 def _claimed_after(view: SentenceView, outcomes, items: list[Item]) -> dict[int, Item]:
     """id(outcome) -> the label right after it that belongs to it ("45.3% in cohort A")."""
     claimed: dict[int, Item] = {}
     for i, o in enumerate(outcomes):
         limit = outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end
         following = [it for it in items if o.end <= it.start < limit and it.kind in ("arm", "regimen")]
+        if following and LABEL_COLON.match(reading_text(view, following[0].end, limit)):
+            continue  # "CT: 63%, HT: 58%": a label with a colon heads the next figure
         if following:
             gap = reading_text(view, o.end, following[0].start)
             if len(gap) <= POST_GAP_REACH and POST_GAP.match(gap):
@@ -351,27 +375,52 @@ def _in_turn(view: SentenceView, runs, items: list[Item], claimed, carried, stud
     labels = [it for it in items if it.kind == "arm"]
     free = [it for it in labels if it not in claimed.values()]
     regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
-    for run in runs:
-        if len(run) < 2 or any(it.start < run[-1].end and it.end > run[0].start for it in items if it.kind in ("arm", "regimen")):
-            continue  # labels among the figures: each is read next to its figure
-        if not all(VERSUS_OR_AND.match(reading_text(view, a.end, b.start)) for a, b in zip(run, run[1:])):
-            continue
-        after = _per_group(_distinct([it for it in labels if it.start >= run[-1].end]), len(run), study)
-        before = _per_group(_distinct([it for it in free if it.end <= run[0].start]), len(run), study)
-        respectively = RESPECTIVELY.search(view.text) is not None
-        choice = None
-        if len(after) >= len(run) and not respectively or len(after) == len(run):
-            choice = (after[: len(run)], "arm.in_turn")
-        elif (respectively or _joined_by_versus(view, run)) and len(_distinct(before)) == len(run):
-            choice = (_distinct(before), "arm.in_turn")
-        elif not before and carried is not None and study is not None and carried[0] == study.key and len(_distinct(carried[1])) == len(run):
-            choice = (_distinct(carried[1]), "arm.in_turn_previous_sentence")
-        elif not before and len(regimen_arms) == len(run):
-            choice = ([Item(0, 0, "arm", a.label, a) for a in regimen_arms], "arm.in_turn_of_design")
-        if choice:
-            for o, item in zip(run, choice[0]):
-                assigned[id(o)] = (item, choice[1])
+    for whole in runs:
+        for run, since, limit, split in _stretches(whole, items, view):
+            _in_turn_stretch(view, run, since, limit, split, labels, free, carried, study, regimen_arms, assigned)
     return assigned
+
+
+def _stretches(run, items: list[Item], view: SentenceView):
+    """A run's figures in stretches with no label among them ("a% and b% in the X and Y groups,
+    respectively, and c% and d% in the X and Y groups, respectively"), each with where the
+    labels that may be its own begin (after the stretch before) and end (at the next stretch)."""
+    marks = [it for it in items if it.kind in ("arm", "regimen")]
+    parts: list[list] = [[run[0]]]
+    for a, b in zip(run, run[1:]):
+        if any(a.end <= it.start < b.start for it in marks):
+            parts.append([b])
+        else:
+            parts[-1].append(b)
+    bounds = [view.start] + [p[-1].end for p in parts[:-1]]
+    limits = [p[0].start for p in parts[1:]] + [view.sentence.end]
+    return [(p, since, limit, len(parts) > 1) for p, since, limit in zip(parts, bounds, limits) if len(p) >= 2]
+
+
+def _in_turn_stretch(view: SentenceView, run, since: int, limit: int, split: bool, labels: list[Item], free: list[Item],
+                     carried, study: Study | None, regimen_arms: list[Arm], assigned: dict) -> None:
+    """One stretch of figures given in turn; a stretch of a run that has labels among its
+    figures (``split``) takes only the labels right after it ("with EDC (23.0% versus 15.4% ED"
+    is read figure by figure)."""
+    if not all(VERSUS_OR_AND.match(reading_text(view, a.end, b.start)) for a, b in zip(run, run[1:])):
+        return
+    after = _per_group(_distinct([it for it in labels if run[-1].end <= it.start < limit]), len(run), study)
+    before = _per_group(_distinct([it for it in free if since <= it.start and it.end <= run[0].start], last=True), len(run), study)
+    respectively = RESPECTIVELY.search(view.text) is not None
+    choice = None
+    if len(after) >= len(run) and not respectively or len(after) == len(run):
+        choice = (after[: len(run)], "arm.in_turn")
+    elif split:
+        pass
+    elif (respectively or _joined_by_versus(view, run)) and len(_distinct(before)) == len(run):
+        choice = (_distinct(before), "arm.in_turn")
+    elif not before and carried is not None and study is not None and carried[0] == study.key and len(_distinct(carried[1])) == len(run):
+        choice = (_distinct(carried[1]), "arm.in_turn_previous_sentence")
+    elif not before and len(regimen_arms) == len(run):
+        choice = ([Item(0, 0, "arm", a.label, a) for a in regimen_arms], "arm.in_turn_of_design")
+    if choice:
+        for o, item in zip(run, choice[0]):
+            assigned[id(o)] = (item, choice[1])
 
 
 def _joined_by_versus(view: SentenceView, run) -> bool:
@@ -406,14 +455,17 @@ def _remaining_arm_of_design(runs, resolved, study: Study | None) -> None:
             resolved[id(open_[0])] = (Item(0, 0, "arm", left[0].label, left[0]), "arm.remaining_of_design")
 
 
-def _distinct(items: list[Item]) -> list[Item]:
+def _distinct(items: list[Item], last: bool = False) -> list[Item]:
+    """One item per arm, in the order of their first mentions (``last``: of their last ones,
+    for the labels named right before figures: "the benefit of ZOL with CT ... (CT versus
+    CT-Z: 70.6% versus 94.1%)")."""
     seen, kept = set(), []
-    for it in items:
+    for it in (reversed(items) if last else items):
         key = it.arm.key if it.arm else it.label
         if key not in seen:
             seen.add(key)
             kept.append(it)
-    return kept
+    return kept[::-1] if last else kept
 
 
 def _preset_arm(o, study: Study | None) -> Item | None:

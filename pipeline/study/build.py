@@ -73,6 +73,14 @@ CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
 CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
 CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
 COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|choice)\b", re.IGNORECASE)
+# "were randomized (2:1) to", "randomly assigned to receive": the arms follow; what comes before
+# (eligibility: "who progressed after regimens that included trastuzumab") is no arm
+ASSIGNED_TO = re.compile(r"\b(?:randomi[sz]ed|randomly\s+assigned|assigned|allocated)\s+(?:\([^()]{0,20}\)\s+)?(?:to|between)\b",
+                         re.IGNORECASE)
+ASSIGNED_CUES = ("randomi", "assigned", "allocated")
+# "All patients received four cycles of FEC": a regimen every arm is given
+ALL_RECEIVED = re.compile(r"\b(?:all|both)\s+(?:the\s+)?(?:patients|participants|women|subjects|arms|groups)\s+"
+                          r"(?:(?:then|also|first|initially)\s+)?(?:received|were\s+(?:given|treated\s+with))\b", re.IGNORECASE)
 # Read in the lower-cased text (``SentenceView.lowered``): a case-insensitive alternation runs
 # several times slower than the same one on lower-case text.
 OWN_STUDY = re.compile(alternation(_C["own_study_phrases"]))
@@ -125,9 +133,16 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
     _choose_primary(model, contexts, title, len(text))
     _registries_of_the_primary(model, contexts)
     _walk_current(contexts, model)
+    common = _common_regimens(model, contexts, groups)
     for study in model.studies:
-        _study_regimen(study, contexts, groups, title)
+        _study_regimen(study, contexts, groups, title, common.get(study.key))
+        shared = common.get(study.key)
+        if study.drugs and shared and not set(shared) <= set(study.drugs):
+            study.drugs = [*study.drugs, *(d for d in shared if d not in study.drugs)]
+            study.drugs_rule = (study.drugs_rule or "regimen.study") + "_and_common"
     _arms(model, contexts, groups, text)
+    _add_common_regimens(model, common)
+    _arm_terms(model, groups)
     _sizes(model, contexts)
     return DocumentReading(model, contexts)
 
@@ -254,7 +269,37 @@ def _walk_current(contexts: list[SentenceContext], model: StudyModel) -> None:
 # ---------------------------------------------------------------- regimens of studies
 
 
-def _study_regimen(study: Study, contexts, groups, title) -> None:
+def _common_regimens(model: StudyModel, contexts, groups) -> dict[str, list[str]]:
+    """study key -> the regimen "all patients received" outside background ("All patients received
+    four cycles of FEC100, followed by paclitaxel"): given in every arm, before or beside what
+    the arms compare."""
+    common: dict[str, list[str]] = {}
+    for c in contexts:
+        if c.background or "all " not in c.view.lowered and "both " not in c.view.lowered:
+            continue
+        m = ALL_RECEIVED.search(c.view.text)
+        study = _study_at(model, c) if m else None
+        if study is None or study.key in common:
+            continue
+        after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= c.view.start + m.end()]
+        if after:
+            common[study.key] = regimen_drugs(min(after, key=lambda g: min(x.start for x in g)))
+    return common
+
+
+def _add_common_regimens(model: StudyModel, common: dict[str, list[str]]) -> None:
+    """Each arm with a regimen of its own also gets what all patients received."""
+    for study in model.studies:
+        shared = common.get(study.key)
+        if not shared:
+            continue
+        for arm in study.arms:
+            if arm.drugs and arm.kind in ("regimen", "cohort") and not set(shared) <= set(arm.drugs):
+                arm.drugs = [*arm.drugs, *(d for d in shared if d not in arm.drugs)]
+                arm.drugs_rule = "regimen.arm_and_common"
+
+
+def _study_regimen(study: Study, contexts, groups, title, common: list[str] | None = None) -> None:
     if study.role == "primary" and title is not None:
         found = groups.get(title.view.sentence.index, [])
         if found and len({_drug_key(g) for g in found}) == 1:
@@ -277,10 +322,15 @@ def _study_regimen(study: Study, contexts, groups, title) -> None:
     if study.role == "primary":
         sets = {_drug_key(g) for c in contexts if not c.background and c.current == study.name
                 and not c.named for g in groups.get(c.view.sentence.index, [])}
+        shared = tuple(sorted(common)) if common else None
+        if shared is not None and len(sets - {shared}) == 1:
+            # "randomized to 12 or 6 months of trastuzumab with docetaxel" + "All patients received FEC"
+            sets = sets - {shared}
         if len(sets) == 1:
             wanted = next(iter(sets))
             first = next(g for c in contexts for g in groups.get(c.view.sentence.index, []) if _drug_key(g) == wanted)
             study.drugs, study.drugs_rule = regimen_drugs(first), "regimen.methods_agree"
+
 
 
 def _drug_key(group: list[Mention]) -> tuple[str, ...]:
@@ -438,6 +488,8 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
         return
     if c.background:
         return
+    if any(cue in c.view.lowered for cue in ASSIGNED_CUES) and (to := ASSIGNED_TO.search(c.view.text)):
+        found = [g for g in found if min(m.start for m in g) >= c.view.start + to.end()]
     # "the physician's choice of irinotecan or paclitaxel" is one arm of alternatives.
     merged: list[list[Mention]] = []
     choice = False
@@ -456,8 +508,36 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
         key = "regimen:" + "+".join(sorted(drugs))
         if study.arm(key) is None:
             start, end = min(m.start for m in g), max(m.end for m in g)
+            classes = [m for m in g if m.label == "CLASS"]
+            spans = {(m.start, m.end) for m in classes}
             study.arms.append(Arm(key=key, label=_regimen_label(g, text, _shortest_spellings([c])), kind="regimen", ids=frozenset(drugs),
-                                  drugs=drugs, drugs_rule="regimen.arm", start=start, end=end, rule="arm.compared_regimens"))
+                                  drugs=drugs, drugs_rule="regimen.arm", start=start, end=end, rule="arm.compared_regimens",
+                                  classes=frozenset(m.canonical for m in classes),
+                                  class_only=bool(classes) and all((m.start, m.end) in spans for m in g if m.label != "CLASS")))
+
+
+def _arm_terms(model: StudyModel, groups) -> None:
+    """Class words and abbreviations that name one regimen arm ("CT: 63%, HT: 58%" where the arms
+    were "CT (EC-T)" and "HT (exemestane)"; "the CT group" where the arms were "CT or CT + ZOL"):
+    the one arm written with that class, else the one arm written as that class alone."""
+    spellings: dict[str, str] = {}
+    for found in groups.values():
+        for g in found:
+            for m in g:
+                if m.label == "CLASS":
+                    spellings.setdefault(m.text, m.canonical)
+    if not spellings:
+        return
+    for study in model.studies:
+        arms = [a for a in study.arms if a.kind == "regimen"]
+        if len(arms) < 2 or not any(a.classes for a in arms):
+            continue
+        for word, name in spellings.items():
+            holding = [a for a in arms if name in a.classes]
+            alone = [a for a in holding if a.class_only and a.classes == {name}]
+            chosen = holding if len(holding) == 1 else alone
+            if len(chosen) == 1:
+                study.arm_terms[word] = chosen[0].key
 
 
 def _regimen_label(group: list[Mention], text: str, spellings: dict[str, str]) -> str:

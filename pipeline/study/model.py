@@ -41,6 +41,8 @@ class Arm:
     drugs: list[str] | None = None
     drugs_rule: str | None = None
     selection: list[str] = field(default_factory=list)  # HER2 criteria / biomarkers that define it
+    classes: frozenset[str] = frozenset()  # drug classes its regimen was written with ("CT (EC-T)": chemotherapy)
+    class_only: bool = False  # written as a class alone ("CT or CT + ZOL": the first)
     size: Size | None = None
     start: int = 0  # first mention
     end: int = 0
@@ -59,6 +61,9 @@ class Study:
     drugs_rule: str | None = None
     size: Size | None = None
     arms: list[Arm] = field(default_factory=list)
+    # words of the document that name one of its regimen arms by its class ("CT" -> the
+    # chemotherapy arm, "HT" -> the hormone therapy arm): arm keys
+    arm_terms: dict[str, str] = field(default_factory=dict)
     start: int = 0
     end: int = 0
     rule: str = ""

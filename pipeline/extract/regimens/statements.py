@@ -202,7 +202,8 @@ def _arms(statement: Statement) -> list[tuple[list[Item], bool]]:
         for regimen in _expand(piece_items, piece_kinds):
             arms.append(regimen)
     # Arms against placebo alone ("AZD8931 versus placebo") are one regimen on a background.
-    several = len(arms) > 1 and sum(1 for regimen in arms if any(i.mentions for i in regimen)) > 1
+    # (a class stands for a regimen of the document: "CT or CT + ZOL" gives two arms)
+    several = len(arms) > 1 and sum(1 for regimen in arms if any(i.mentions or i.classes for i in regimen)) > 1
     stated = several or (_holds_any(statement.lead, ARM_WORDS) and bool(ARM_LEAD.search(statement.lead)))
     return [(regimen, stated or any(i.alone or i.kind == "PLACEBO" for i in regimen)) for regimen in arms]
 
