@@ -44,12 +44,14 @@ POST_GAP = re.compile(
     re.IGNORECASE)
 POST_GAP_REACH = 100  # room for the figure's own bracket: 37.8% (31/82; 95% CI ...) with the lower dose
 AMONG_SIZE = re.compile(rf"^[^.;]{{0,25}}?\b(?:among|of)\s+(?:the\s+|those\s+|all\s+)?(?P<n>{COUNT})\b(?!\s*(?:%|months?|weeks?|years?|mg))")
+PRIOR_CUE = re.compile(alternation(w.lower() for w in _C["prior_therapy_lead"]))  # in the lower-cased text
 SUBGROUP_PRIOR = re.compile(
     rf"(?i:{alternation(_C['prior_therapy_lead'])})\s+(?:(?:earlier|prior|previous|already)\s+)?"
     r"(?P<what>[\w-]+(?:\s+[\w-]+)?\s+(?:therapy|therapies|treatment|drugs|agents))")
+GROUP_NOUNS = ("groups", "cohorts", "arms", "subgroups", "subsets", "populations")
 COORDINATED_GROUPS = re.compile(
     r"\b(?:of|in|among|for)\s+(?:the\s+)?(?P<a>[\w+/-]+(?:\s[\w+/-]+)?)\s+(?:and|or|vs\.?|versus)\s+(?P<b>[\w+/-]+(?:\s[\w+/-]+)?)\s+"
-    r"(?:groups|cohorts|arms|subgroups|subsets|populations)\b", re.IGNORECASE)
+    rf"(?:{'|'.join(GROUP_NOUNS)})\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 LABEL_COLON = re.compile(r"^\s*:")
 VERSUS_OR_AND = re.compile(r"^[^.;\d]{0,40}?(?:\bvs?\.?(?=\s)|\bversus\b|\band\b|\bagainst\b|\bcompared with\b|,)", re.IGNORECASE)
@@ -99,7 +101,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
     for c in reading.sentences:
         view = c.view
-        study = _study_of(reading, c)
+        study = c.study
         before = earlier.setdefault(c.paragraph, [])
         pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
         if pairs:
@@ -139,14 +141,6 @@ def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
     return None
 
 
-def _study_of(reading: DocumentReading, c) -> Study | None:
-    if c.current is not None:
-        return reading.model.named(c.current)
-    # no study current: the paper's own unnamed study, outside Background
-    primary = reading.model.primary
-    return primary if primary is not None and primary.name is None and not c.background else None
-
-
 def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers) -> list[Item]:
     items: list[Item] = []
     known = frozenset(i for a in (study.arms if study else []) for i in a.ids)
@@ -160,7 +154,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
                 arm = doses.get(dose_label(m))
                 if arm is not None:
                     items.append(Item(view.start + m.start(), view.start + m.end(), "arm", arm.label, arm))
-        for m in LOWER_DOSE.finditer(view.text):
+        for m in LOWER_DOSE.finditer(view.text) if "dose" in view.lowered else ():
             arm = dose_arm_for_phrase(study, m.group("which"))
             if arm is not None:
                 items.append(Item(view.start + m.start(), view.start + m.end(), "arm", arm.label, arm))
@@ -200,7 +194,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
         for g in found:
             start, end = min(m.start for m in g), max(m.end for m in g)
             items.append(Item(start, end, "regimen", view.text[start - view.start : end - view.start], None, regimen_drugs(g)))
-    for m in COORDINATED_GROUPS.finditer(view.text):
+    for m in COORDINATED_GROUPS.finditer(view.text) if any(n in view.lowered for n in GROUP_NOUNS) else ():
         for name in ("a", "b"):
             label = m.group(name)
             if m.group(name) and not any(i.start <= view.start + m.start(name) < i.end for i in items):
@@ -208,7 +202,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
     for r in biomarkers:
         if view.start <= r.start < view.sentence.end and not any(i.start <= r.start < i.end for i in items):
             items.append(Item(r.start, r.end, "subgroup", _subgroup_label(r)))
-    for m in SUBGROUP_PRIOR.finditer(view.text):
+    for m in SUBGROUP_PRIOR.finditer(view.text) if PRIOR_CUE.search(view.lowered) else ():
         what = re.sub(r"(?i)\b(?:drugs|agents|treatment)$", "therapy", " ".join(m.group("what").split()))
         items.append(Item(view.start + m.start(), view.start + m.end(), "subgroup", "prior " + what))
     return sorted(items, key=lambda i: i.start)

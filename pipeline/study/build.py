@@ -71,6 +71,7 @@ SIZE_BEFORE_LABEL = re.compile(
     rf"(?:(?:in(?:to)?|to|at|on|for|per)\s+)?(?:the\s+)?$", re.IGNORECASE)
 CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
 CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
+CROSSOVER_CUE = re.compile(alternation(w.lower() for w in _C["crossover_words"]))  # in the lower-cased text
 CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
 COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|choice)\b", re.IGNORECASE)
 # "were randomized (2:1) to", "randomly assigned to receive": the arms follow; what comes before
@@ -103,6 +104,7 @@ class SentenceContext:
     current: str | None = None  # study name, or None for the document's own study / unknown
     current_rule: str | None = None
     own_study: bool | None = None  # whether it speaks of the paper's own study (read on demand)
+    study: Study | None = None  # the study it speaks of (``study_of``), set once the model has its studies
 
 
 @dataclass
@@ -133,6 +135,8 @@ def build_study_model(text: str, views: list[SentenceView], sections: list[Secti
     _choose_primary(model, contexts, title, len(text))
     _registries_of_the_primary(model, contexts)
     _walk_current(contexts, model)
+    for c in contexts:
+        c.study = study_of(model, c)
     common = _common_regimens(model, contexts, groups)
     for study in model.studies:
         _study_regimen(study, contexts, groups, title, common.get(study.key))
@@ -278,7 +282,7 @@ def _common_regimens(model: StudyModel, contexts, groups) -> dict[str, list[str]
         if c.background or "all " not in c.view.lowered and "both " not in c.view.lowered:
             continue
         m = ALL_RECEIVED.search(c.view.text)
-        study = _study_at(model, c) if m else None
+        study = c.study if m else None
         if study is None or study.key in common:
             continue
         after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= c.view.start + m.end()]
@@ -341,10 +345,15 @@ def _drug_key(group: list[Mention]) -> tuple[str, ...]:
 # ---------------------------------------------------------------- arms
 
 
-def _study_at(model: StudyModel, c: SentenceContext) -> Study | None:
+def study_of(model: StudyModel, c: SentenceContext) -> Study | None:
+    """The study a sentence speaks of: the one current at it; with none current (Background, or
+    a paragraph left open by a sentence naming several studies), the paper's own study only if
+    it is unnamed and the sentence is not Background: a paper about its own analysis of named
+    trials keeps speaking of that analysis."""
     if c.current is not None:
         return model.named(c.current)
-    return model.primary if not c.background else None
+    primary = model.primary
+    return primary if primary is not None and primary.name is None and not c.background else None
 
 
 def label_ids(ids_text: str) -> frozenset[str]:
@@ -386,7 +395,7 @@ def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str)
     crossover_target = _crossover_target(contexts, groups)
     doses = _compared_doses(contexts)
     for c in contexts:
-        study = _study_at(model, c)
+        study = c.study
         if study is None:
             continue
         view = c.view
@@ -472,7 +481,7 @@ def _regimen_defined_for(view: SentenceView, start: int, end: int, found: list[l
 
 def _crossover_target(contexts, groups) -> list[str] | None:
     for c in contexts:
-        for m in CROSSOVER_TO.finditer(c.view.text):
+        for m in CROSSOVER_TO.finditer(c.view.text) if CROSSOVER_CUE.search(c.view.lowered) else ():
             at = c.view.start + m.end()
             after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= at]
             if after:
@@ -591,8 +600,8 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
     if known is not None and known[0] is view:
         return known[1]
     low = view.lowered
-    counted = _DIGIT.search(view.text) or _NUMBER_WORD_LOW.search(low)
-    sizes = _read_sizes(view) if counted and _SIZE_CUE.search(low) else []
+    cued = _SIZE_CUE.search(low) and (_DIGIT.search(view.text) or _NUMBER_WORD_LOW.search(low))
+    sizes = _read_sizes(view) if cued else []
     if len(_SIZES_OF) > 10_000:
         _SIZES_OF.clear()
     _SIZES_OF[id(view)] = (view, sizes)
@@ -640,7 +649,7 @@ def _sizes(model: StudyModel, contexts: list[SentenceContext]) -> None:
     """The size of each study: the most specific count (evaluable, treated, enrolled) stated
     where the study is current; screened counts are never a study's size."""
     for c in contexts:
-        study = _study_at(model, c)
+        study = c.study
         if study is None:
             continue
         for size in sentence_sizes(c.view):
