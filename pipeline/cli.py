@@ -30,6 +30,7 @@ from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
 from pipeline.ingest import DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
+from pipeline.readers import printable
 from pipeline.store import DEFAULT_DB, open_store, run_query, store_status
 from pipeline.store.evidence import summary
 from pipeline.store.runs import DatabaseBusy, list_runs, run_failures
@@ -128,6 +129,9 @@ WorkersOption = Annotated[
     typer.Option("--workers", "-w", min=1, envvar="EVX_WORKERS", show_default="the cores this process may use",
                  help="Processes that read and analyse files; the database gets the same content whatever the number."),
 ]
+FollowLinksOption = Annotated[
+    bool, typer.Option("--follow-outside-links", help="Follow symbolic links in folders that lead outside the folder given (by default they are listed as failures and not read).")
+]
 ReextractOption = Annotated[
     bool, typer.Option("--reextract", help="Analyse every stored document again from its stored text, even if the extractor is unchanged.")
 ]
@@ -143,13 +147,15 @@ def ingest_command(
     log_file: LogOption = None,
     reextract: ReextractOption = False,
     workers: WorkersOption = None,
+    follow_outside_links: FollowLinksOption = False,
 ) -> None:
     """Read source files, extract their evidence and store it.
 
     Re-running is safe: unchanged files are skipped without being read, changed files have
     their documents and records replaced in one transaction. A file that fails is listed as
     "path: reason" and recorded in the ingest_error table; the others go on. The paths are
-    remembered: `evx refresh` re-scans them.
+    remembered: `evx refresh` re-scans them. In folders, symbolic links are followed only to
+    files and folders inside the folder given, unless --follow-outside-links.
 
     Exit codes: 0 every file ingested; 1 some failed; 2 could not run; 3 another ingest or
     refresh is writing to the database.
@@ -159,7 +165,7 @@ def ingest_command(
         evx ingest corpus/ papers/trial.pdf --db outputs/evidence.db
     """
     _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract,
-                                         workers=workers or _cores()),
+                                         workers=workers or _cores(), follow_outside_links=follow_outside_links),
                  "ingest", fmt, quiet, log_file)
 
 
@@ -173,6 +179,7 @@ def refresh_command(
     quiet: QuietOption = False,
     log_file: LogOption = None,
     workers: WorkersOption = None,
+    follow_outside_links: FollowLinksOption = False,
 ) -> None:
     """Bring the database up to date with its sources; made to run from cron or a systemd timer.
 
@@ -191,7 +198,8 @@ def refresh_command(
         evx refresh --db outputs/evidence.db --quiet --log outputs/refresh.log
     """
     _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress,
-                                          reextract=reextract, workers=workers or _cores()),
+                                          reextract=reextract, workers=workers or _cores(),
+                                          follow_outside_links=follow_outside_links),
                  "refresh", fmt, quiet, log_file)
 
 
@@ -209,7 +217,7 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, file: str) -> None:
-                bar.update(task, completed=done, total=total, description=Path(file).name)
+                bar.update(task, completed=done, total=total, description=printable(Path(file).name))
 
             summary = job(None if bar.disable else progress)  # an idle bar still costs per file
     finally:
@@ -219,7 +227,7 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
             handler.close()
     if quiet:
         for path, reason in summary.errors:
-            typer.echo(f"{path}: {reason}", err=True)
+            typer.echo(_failure_line(path, reason), err=True)
     elif fmt is SummaryFormat.json:
         typer.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -255,6 +263,11 @@ def _log_to(log_file: Path | None) -> logging.Handler | None:
     return handler
 
 
+def _failure_line(path: str, reason: str) -> str:
+    """"path: reason" on one line, whatever the file's name holds (a newline, bytes not UTF-8)."""
+    return f"{printable(path)}: {printable(reason)}"
+
+
 def _summary_text(s) -> str:
     failed = len(s.errors)
     lines = [
@@ -268,7 +281,7 @@ def _summary_text(s) -> str:
     ]
     if s.errors:
         lines.append(f"errors ({failed}):")
-        lines += [f"{path}: {reason}" for path, reason in s.errors]
+        lines += [_failure_line(path, reason) for path, reason in s.errors]
     lines.append(f"elapsed: {s.elapsed:.1f} s")
     return "\n".join(lines)
 

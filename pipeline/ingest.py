@@ -141,12 +141,14 @@ def ingest(
     progress: Progress | None = None,
     reextract: bool = False,
     workers: int = 1,
+    follow_outside_links: bool = False,
 ) -> IngestSummary:
     """Ingest the files under ``paths`` into the database at ``db_path`` (made if missing).
     Files stored before and now gone are left alone (``refresh`` withdraws them). With
-    ``workers`` > 1, files are read and analysed in that many processes; the result is the same."""
+    ``workers`` > 1, files are read and analysed in that many processes; the result is the same.
+    Symbolic links in folders are followed only inside the folder, unless ``follow_outside_links``."""
     return _run("ingest", list(paths), db_path, withdraw=False, time_limit=time_limit, progress=progress,
-                reextract=reextract, workers=workers)
+                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links)
 
 
 def refresh(
@@ -157,12 +159,13 @@ def refresh(
     progress: Progress | None = None,
     reextract: bool = False,
     workers: int = 1,
+    follow_outside_links: bool = False,
 ) -> IngestSummary:
     """Bring the database at ``db_path`` up to date with its sources: the files and folders of
     earlier runs, or ``paths``. Files that disappeared from a scanned folder are withdrawn."""
     require_db(db_path)
     return _run("refresh", list(paths or []), db_path, withdraw=True, time_limit=time_limit, progress=progress,
-                reextract=reextract, workers=workers)
+                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links)
 
 
 def _run(
@@ -175,6 +178,7 @@ def _run(
     progress: Progress | None,
     reextract: bool,
     workers: int,
+    follow_outside_links: bool,
 ) -> IngestSummary:
     """One run under the database lock. Raises ``DatabaseBusy`` if another run holds it,
     ``StoreError`` if the database cannot be opened; per-file problems end up in the summary."""
@@ -183,7 +187,7 @@ def _run(
     with exclusive(db_path):
         engine = open_store(db_path, create=True)
         try:
-            job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit)
+            job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit, follow_outside_links)
             summary = job.summary
             log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
@@ -232,16 +236,19 @@ class _Root:
 class _Job:
     """The work of one run, file by file, counted in ``summary``."""
 
-    def __init__(self, engine: Engine, run_id: int, version: str, reextract: bool, time_limit: float | None) -> None:
+    def __init__(self, engine: Engine, run_id: int, version: str, reextract: bool, time_limit: float | None,
+                 follow_outside_links: bool = False) -> None:
         self.engine, self.run_id, self.version = engine, run_id, version
         self.reextract, self.time_limit = reextract, time_limit
+        self.follow_outside_links = follow_outside_links
         self.summary = IngestSummary(run_id=run_id)
         self.loads: Connection | None = None  # the connection that loads files, during run
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
+        self.unscanned: list[str] = []  # entries of scanned folders that could not be used: withdraw nothing under them
 
     def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
         roots = self.roots(paths)
-        if not roots:
+        if not roots and not paths:
             raise StoreError("nothing to refresh: the database records no sources yet (give paths, or run evx ingest)")
         files, scanned = self.scan(roots)
         known = source_files(self.engine)
@@ -273,7 +280,8 @@ class _Job:
         if withdraw:
             found = {ref.name for ref in files}
             for name, stored in known.items():
-                if stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned):
+                if (stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned)
+                        and not any(_under(name, entry) for entry in self.unscanned)):
                     self.withdraw(name)
 
     def roots(self, paths: list[Path | str]) -> list[_Root]:
@@ -284,6 +292,9 @@ class _Job:
             return [_Root(r.path, Path(r.abs_path), r.is_folder) for r in recorded]
         chosen = []
         for given in paths:
+            if readers.storable(str(given)) != str(given):  # the database holds UTF-8 names only
+                self.fail(str(given), "file name is not valid UTF-8; rename it to read it")
+                continue
             place = Path(os.path.abspath(given))
             holder = next((r for r in recorded if place == Path(r.abs_path) or Path(r.abs_path) in place.parents), None)
             if holder is None:
@@ -302,8 +313,15 @@ class _Job:
         seen: set[str] = set()
         for root in roots:
             if root.place.is_dir():
+                unusable: list[tuple[str, str]] = []
+                names = readers.walk_folder(root.place, follow_outside_links=self.follow_outside_links,
+                                            problem=lambda name, reason: unusable.append((name, reason)))
                 found = [SourceFileRef(os.path.normpath(os.path.join(root.name, name)), root.place / name)
-                         for name in readers.walk_folder(root.place)]
+                         for name in names]
+                for name, reason in unusable:
+                    path = os.path.normpath(os.path.join(root.name, name))
+                    self.unscanned.append(path)
+                    self.fail(path, reason)
             elif root.place.is_file():
                 found = [SourceFileRef(root.name, root.place)]
             elif root.is_folder:
@@ -399,9 +417,11 @@ class _Job:
         log.info("run %d: withdrawn %s (gone; %d records out)", self.run_id, name, result.removed)
 
     def fail(self, name: str, reason: str) -> None:
+        # A name that is not UTF-8 is recorded with its odd bytes shown as \xNN.
+        name, reason = readers.storable(name), readers.storable(reason)
         record_error(self.engine, name, reason, self.run_id)
         self.summary.errors.append((name, reason))
-        log.warning("run %d: failed %s: %s", self.run_id, name, reason)
+        log.warning("run %d: failed %s: %s", self.run_id, readers.printable(name), readers.printable(reason))
 
 
 def _under(name: str, root: str) -> bool:

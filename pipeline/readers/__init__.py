@@ -10,8 +10,7 @@ the whole file before yielding, so a failure means no document of that file was 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline.document import Document
@@ -22,11 +21,10 @@ from pipeline.readers.medline import read_medline
 from pipeline.readers.pubmed_xml import read_pubmed_xml
 from pipeline.readers.ris import read_ris
 from pipeline.readers.text import read_text
+from pipeline.readers.walk import Problem, iter_source_files, printable, storable, walk_folder
 
-__all__ = ["detect_format", "iter_source_files", "read_path", "walk_folder"]
+__all__ = ["Problem", "detect_format", "iter_source_files", "printable", "read_path", "storable", "walk_folder"]
 
-# Files that sit next to documents but are not documents: annotations, notes, code, databases.
-SIDECAR_SUFFIXES = frozenset({".ann", ".json", ".md", ".py", ".pyc", ".db", ".sqlite", ".sqlite3"})
 HEAD_BYTES = 8192  # enough for detection: XML prolog, first RIS/MEDLINE lines, PDF header
 
 _PARSERS: dict[str, Callable[[bytes, str], list[Document]]] = {
@@ -35,48 +33,6 @@ _PARSERS: dict[str, Callable[[bytes, str], list[Document]]] = {
     "ris": read_ris,
     "jats": read_jats,
 }
-
-
-def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Yield the files to read: files as given, directories walked recursively in sorted order.
-
-    In directories, hidden entries (".name") and sidecar files (SIDECAR_SUFFIXES) are skipped.
-    A file reached twice (given twice, or also inside a given directory) is yielded once.
-    """
-    seen: set[str] = set()
-    for path in paths:
-        if path.is_dir():
-            base = os.path.abspath(path)
-            found = ((os.path.join(base, name), path / name) for name in walk_folder(path))
-        else:
-            found = iter([(os.path.abspath(path), path)])
-        for key, file in found:
-            if key not in seen:
-                seen.add(key)
-                yield file
-
-
-def walk_folder(directory: Path) -> Iterator[str]:
-    """Paths relative to ``directory`` of the source files under it, in sorted order (hidden
-    entries and sidecar files skipped). os.scandir, not Path.iterdir: a refresh walks folders
-    of tens of thousands of files, and each Path and stat call counts there."""
-    yield from _walk(str(directory), "", set())
-
-
-def _walk(directory: str, prefix: str, visited: set[str]) -> Iterator[str]:
-    real = os.path.realpath(directory)
-    if real in visited:  # a symlink back up the tree would otherwise recurse forever
-        return
-    visited.add(real)
-    with os.scandir(directory) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            yield from _walk(entry.path, prefix + entry.name + os.sep, visited)
-        elif entry.is_file() and os.path.splitext(entry.name)[1].lower() not in SIDECAR_SUFFIXES:
-            yield prefix + entry.name
 
 
 def read_path(path: Path, source: str | None = None) -> Iterator[Document]:
