@@ -29,7 +29,7 @@ from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
-from pipeline.ingest import DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
+from pipeline.ingest import DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
 from pipeline.readers import printable
 from pipeline.store import DEFAULT_DB, open_store, run_query, store_status
 from pipeline.store.evidence import summary
@@ -129,6 +129,10 @@ WorkersOption = Annotated[
     typer.Option("--workers", "-w", min=1, envvar="EVX_WORKERS", show_default="the cores this process may use",
                  help="Processes that read and analyse files; the database gets the same content whatever the number."),
 ]
+MaxTextOption = Annotated[
+    float, typer.Option("--max-text", metavar="MB", min=0,
+                        help="Largest text of one document, in MB of UTF-8 (1 MB = 1,000,000 bytes; 0: no limit); a larger document fails with its size, and a plain-text file over it is not read.")
+]
 FollowLinksOption = Annotated[
     bool, typer.Option("--follow-outside-links", help="Follow symbolic links in folders that lead outside the folder given (by default they are listed as failures and not read).")
 ]
@@ -148,6 +152,7 @@ def ingest_command(
     reextract: ReextractOption = False,
     workers: WorkersOption = None,
     follow_outside_links: FollowLinksOption = False,
+    max_text: MaxTextOption = DEFAULT_MAX_TEXT / 1e6,
 ) -> None:
     """Read source files, extract their evidence and store it.
 
@@ -165,7 +170,8 @@ def ingest_command(
         evx ingest corpus/ papers/trial.pdf --db outputs/evidence.db
     """
     _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract,
-                                         workers=workers or _cores(), follow_outside_links=follow_outside_links),
+                                         workers=workers or _cores(), follow_outside_links=follow_outside_links,
+                                         max_text=_bytes(max_text)),
                  "ingest", fmt, quiet, log_file)
 
 
@@ -180,6 +186,7 @@ def refresh_command(
     log_file: LogOption = None,
     workers: WorkersOption = None,
     follow_outside_links: FollowLinksOption = False,
+    max_text: MaxTextOption = DEFAULT_MAX_TEXT / 1e6,
 ) -> None:
     """Bring the database up to date with its sources; made to run from cron or a systemd timer.
 
@@ -199,7 +206,7 @@ def refresh_command(
     """
     _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress,
                                           reextract=reextract, workers=workers or _cores(),
-                                          follow_outside_links=follow_outside_links),
+                                          follow_outside_links=follow_outside_links, max_text=_bytes(max_text)),
                  "refresh", fmt, quiet, log_file)
 
 
@@ -233,6 +240,10 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
     else:
         typer.echo(_summary_text(summary))
     raise typer.Exit(EXIT_SOME_FAILED if summary.errors else EXIT_OK)
+
+
+def _bytes(megabytes: float) -> int | None:
+    return round(megabytes * 1e6) or None
 
 
 def _cores() -> int:
