@@ -2,8 +2,8 @@
 
 Data goes to stdout, progress and messages to stderr. Exit codes: 0 success; 1 ingest or refresh
 finished but some files failed (each listed as "path: reason"); 2 usage error or could not run
-(bad option, missing database, refused or invalid SQL); 3 another ingest or refresh is writing to
-the database.
+(bad option, missing database, refused or invalid SQL, a query over its time limit); 3 another
+ingest or refresh is writing to the database; 130 a query stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
@@ -31,11 +32,13 @@ from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
 from pipeline.ingest import DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
 from pipeline.readers import printable
-from pipeline.store import DEFAULT_DB, open_store, run_query, store_status
+from pipeline.store import DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, open_store, run_query, store_status
 from pipeline.store.evidence import summary
 from pipeline.store.runs import DatabaseBusy, list_runs, run_failures
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # stopped by Ctrl-C, as shells report it
+TABLE_ROWS = 1000  # rows evx query prints as a table unless --limit says otherwise
 
 app = typer.Typer(
     name="evx",
@@ -90,7 +93,7 @@ def main(
     oncology literature into SQLite, with provenance.
 
     Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run;
-    3 another ingest or refresh is writing to the database.
+    3 another ingest or refresh is writing to the database; 130 stopped by Ctrl-C.
     The database is outputs/evidence.db unless --db or EVX_DB says otherwise.
 
     **Example:**
@@ -473,21 +476,39 @@ def query_command(
     sql: Annotated[str, typer.Argument(help="One SQL statement that reads (SELECT, WITH, read-only PRAGMA).")],
     db: DbOption = DEFAULT_DB,
     fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="S", min=0, help="Stop the query after S seconds (0: no limit).")] = DEFAULT_QUERY_TIMEOUT,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, show_default=f"{TABLE_ROWS} for table, all for the other formats",
+                                              help="Print at most this many rows (0: all).")] = None,
 ) -> None:
     """Run read-only SQL on the database and print the rows.
 
     The database is opened read-only: a statement that would change it (INSERT, UPDATE,
     DELETE, CREATE, DROP, ATTACH, a PRAGMA that sets something, ...) is refused with exit
-    code 2. Tables: document, section, sentence, outcome, trial, regimen, her2_criterion,
-    biomarker, abbreviation, ingest_error; view: outcome_evidence.
+    code 2. A query running longer than --timeout is stopped with exit code 2; Ctrl-C stops
+    it too (exit code 130). Tables: document, section, sentence, outcome, trial, regimen,
+    her2_criterion, biomarker, abbreviation, ingest_error; view: outcome_evidence.
 
     **Example:**
 
         evx query "SELECT endpoint, value, unit, document FROM outcome_evidence WHERE endpoint = 'ORR'" --format csv
     """
-    with _errors_to_exit():
-        result = run_query(db, sql)
+    if limit is None:
+        limit = TABLE_ROWS if fmt is QueryFormat.table else 0
+    stop = threading.Event()
+    # Ctrl-C cannot break into SQLite's C code; the query's progress handler sees the flag.
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
+    try:
+        with _errors_to_exit():
+            result = run_query(db, sql, timeout=timeout or None, limit=limit or None, stop=stop)
+    except typer.Exit:
+        if stop.is_set():
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     _write_rows(result.columns, result.rows, fmt, sys.stdout)
+    if result.truncated:
+        _say(f"evx: showing the first {limit} rows; --limit 0 shows all")
 
 
 def _write_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: QueryFormat, out: TextIO) -> None:
