@@ -325,10 +325,18 @@ class _Job:
                                             problem=lambda name, reason: unusable.append((name, reason)))
                 found = [SourceFileRef(os.path.normpath(os.path.join(root.name, name)), root.place / name)
                          for name in names]
+                failing = set()
                 for name, reason in unusable:
                     path = os.path.normpath(os.path.join(root.name, name))
                     self.unscanned.append(path)
+                    failing.add(path)
                     self.fail(path, reason)
+                # An entry that failed before and is now a folder walked, or gone, has nothing left to retry
+                # (the files found clear their own errors when they load).
+                listed = failing | {ref.name for ref in found} | {root.name}
+                for name in self.failed_before:
+                    if name not in listed and _under(name, root.name):
+                        clear_error(self.engine, name)
             elif root.place.is_file():
                 found = [SourceFileRef(root.name, root.place)]
             elif root.is_folder:
