@@ -342,6 +342,9 @@ class _Job:
             elif root.is_folder:
                 self.fail(root.name, f"source folder {root.place} is missing; its files are kept as they were")
                 continue
+            elif root.place.exists():  # a pipe or a device given by name: reading it could block for ever
+                self.fail(root.name, "not a regular file or folder")
+                continue
             else:
                 found = []  # a file given earlier, now gone
             if root.name in self.failed_before:  # the folder is back

@@ -453,6 +453,16 @@ def test_a_non_utf8_path_given_on_the_command_line_fails_alone(corpus: Path, tmp
     assert_good_loaded(db, corpus)
 
 
+def test_a_named_pipe_given_on_the_command_line_fails_alone(corpus: Path, tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    db = tmp_path / "evidence.db"
+    code, out, err = evx("ingest", str(pipe), str(corpus), "--db", str(db), "--workers", "1", "--quiet")
+    assert code == 1
+    assert err.splitlines() == [f"{pipe}: not a regular file or folder"]
+    assert_good_loaded(db, corpus)
+
+
 # ----------------------------------------------------------------------------- links outside the corpus
 
 
