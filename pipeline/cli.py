@@ -2,8 +2,8 @@
 
 Data goes to stdout, progress and messages to stderr. Exit codes: 0 success; 1 ingest or refresh
 finished but some files failed (each listed as "path: reason"); 2 usage error or could not run
-(bad option, missing database, refused or invalid SQL); 3 another ingest or refresh is writing to
-the database.
+(bad option, missing database, refused or invalid SQL, a query over its time limit); 3 another
+ingest or refresh is writing to the database; 130 a query stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
@@ -29,12 +30,15 @@ from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
-from pipeline.ingest import DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
-from pipeline.store import DEFAULT_DB, open_store, run_query, store_status
+from pipeline.ingest import DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
+from pipeline.readers import printable
+from pipeline.store import DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, open_store, run_query, store_status
 from pipeline.store.evidence import summary
 from pipeline.store.runs import DatabaseBusy, list_runs, run_failures
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # stopped by Ctrl-C, as shells report it
+TABLE_ROWS = 1000  # rows evx query prints as a table unless --limit says otherwise
 
 app = typer.Typer(
     name="evx",
@@ -89,7 +93,7 @@ def main(
     oncology literature into SQLite, with provenance.
 
     Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run;
-    3 another ingest or refresh is writing to the database.
+    3 another ingest or refresh is writing to the database; 130 stopped by Ctrl-C.
     The database is outputs/evidence.db unless --db or EVX_DB says otherwise.
 
     **Example:**
@@ -128,6 +132,13 @@ WorkersOption = Annotated[
     typer.Option("--workers", "-w", min=1, envvar="EVX_WORKERS", show_default="the cores this process may use",
                  help="Processes that read and analyse files; the database gets the same content whatever the number."),
 ]
+MaxTextOption = Annotated[
+    float, typer.Option("--max-text", metavar="MB", min=0,
+                        help="Largest text of one document, in MB of UTF-8 (1 MB = 1,000,000 bytes; 0: no limit); a larger document fails with its size, and a plain-text file over it is not read.")
+]
+FollowLinksOption = Annotated[
+    bool, typer.Option("--follow-outside-links", help="Follow symbolic links in folders that lead outside the folder given (by default they are listed as failures and not read).")
+]
 ReextractOption = Annotated[
     bool, typer.Option("--reextract", help="Analyse every stored document again from its stored text, even if the extractor is unchanged.")
 ]
@@ -143,13 +154,16 @@ def ingest_command(
     log_file: LogOption = None,
     reextract: ReextractOption = False,
     workers: WorkersOption = None,
+    follow_outside_links: FollowLinksOption = False,
+    max_text: MaxTextOption = DEFAULT_MAX_TEXT / 1e6,
 ) -> None:
     """Read source files, extract their evidence and store it.
 
     Re-running is safe: unchanged files are skipped without being read, changed files have
     their documents and records replaced in one transaction. A file that fails is listed as
     "path: reason" and recorded in the ingest_error table; the others go on. The paths are
-    remembered: `evx refresh` re-scans them.
+    remembered: `evx refresh` re-scans them. In folders, symbolic links are followed only to
+    files and folders inside the folder given, unless --follow-outside-links.
 
     Exit codes: 0 every file ingested; 1 some failed; 2 could not run; 3 another ingest or
     refresh is writing to the database.
@@ -159,7 +173,8 @@ def ingest_command(
         evx ingest corpus/ papers/trial.pdf --db outputs/evidence.db
     """
     _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract,
-                                         workers=workers or _cores()),
+                                         workers=workers or _cores(), follow_outside_links=follow_outside_links,
+                                         max_text=_bytes(max_text)),
                  "ingest", fmt, quiet, log_file)
 
 
@@ -173,6 +188,8 @@ def refresh_command(
     quiet: QuietOption = False,
     log_file: LogOption = None,
     workers: WorkersOption = None,
+    follow_outside_links: FollowLinksOption = False,
+    max_text: MaxTextOption = DEFAULT_MAX_TEXT / 1e6,
 ) -> None:
     """Bring the database up to date with its sources; made to run from cron or a systemd timer.
 
@@ -191,7 +208,8 @@ def refresh_command(
         evx refresh --db outputs/evidence.db --quiet --log outputs/refresh.log
     """
     _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress,
-                                          reextract=reextract, workers=workers or _cores()),
+                                          reextract=reextract, workers=workers or _cores(),
+                                          follow_outside_links=follow_outside_links, max_text=_bytes(max_text)),
                  "refresh", fmt, quiet, log_file)
 
 
@@ -209,7 +227,7 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
             task = bar.add_task("", total=None)
 
             def progress(done: int, total: int, file: str) -> None:
-                bar.update(task, completed=done, total=total, description=Path(file).name)
+                bar.update(task, completed=done, total=total, description=printable(Path(file).name))
 
             summary = job(None if bar.disable else progress)  # an idle bar still costs per file
     finally:
@@ -219,12 +237,16 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
             handler.close()
     if quiet:
         for path, reason in summary.errors:
-            typer.echo(f"{path}: {reason}", err=True)
+            typer.echo(_failure_line(path, reason), err=True)
     elif fmt is SummaryFormat.json:
         typer.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
         typer.echo(_summary_text(summary))
     raise typer.Exit(EXIT_SOME_FAILED if summary.errors else EXIT_OK)
+
+
+def _bytes(megabytes: float) -> int | None:
+    return round(megabytes * 1e6) or None
 
 
 def _cores() -> int:
@@ -255,6 +277,11 @@ def _log_to(log_file: Path | None) -> logging.Handler | None:
     return handler
 
 
+def _failure_line(path: str, reason: str) -> str:
+    """"path: reason" on one line, whatever the file's name holds (a newline, bytes not UTF-8)."""
+    return f"{printable(path)}: {printable(reason)}"
+
+
 def _summary_text(s) -> str:
     failed = len(s.errors)
     lines = [
@@ -268,7 +295,7 @@ def _summary_text(s) -> str:
     ]
     if s.errors:
         lines.append(f"errors ({failed}):")
-        lines += [f"{path}: {reason}" for path, reason in s.errors]
+        lines += [_failure_line(path, reason) for path, reason in s.errors]
     lines.append(f"elapsed: {s.elapsed:.1f} s")
     return "\n".join(lines)
 
@@ -449,21 +476,39 @@ def query_command(
     sql: Annotated[str, typer.Argument(help="One SQL statement that reads (SELECT, WITH, read-only PRAGMA).")],
     db: DbOption = DEFAULT_DB,
     fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+    timeout: Annotated[float, typer.Option("--timeout", metavar="S", min=0, help="Stop the query after S seconds (0: no limit).")] = DEFAULT_QUERY_TIMEOUT,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, show_default=f"{TABLE_ROWS} for table, all for the other formats",
+                                              help="Print at most this many rows (0: all).")] = None,
 ) -> None:
     """Run read-only SQL on the database and print the rows.
 
     The database is opened read-only: a statement that would change it (INSERT, UPDATE,
     DELETE, CREATE, DROP, ATTACH, a PRAGMA that sets something, ...) is refused with exit
-    code 2. Tables: document, section, sentence, outcome, trial, regimen, her2_criterion,
-    biomarker, abbreviation, ingest_error; view: outcome_evidence.
+    code 2. A query running longer than --timeout is stopped with exit code 2; Ctrl-C stops
+    it too (exit code 130). Tables: document, section, sentence, outcome, trial, regimen,
+    her2_criterion, biomarker, abbreviation, ingest_error; view: outcome_evidence.
 
     **Example:**
 
         evx query "SELECT endpoint, value, unit, document FROM outcome_evidence WHERE endpoint = 'ORR'" --format csv
     """
-    with _errors_to_exit():
-        result = run_query(db, sql)
+    if limit is None:
+        limit = TABLE_ROWS if fmt is QueryFormat.table else 0
+    stop = threading.Event()
+    # Ctrl-C cannot break into SQLite's C code; the query's progress handler sees the flag.
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
+    try:
+        with _errors_to_exit():
+            result = run_query(db, sql, timeout=timeout or None, limit=limit or None, stop=stop)
+    except typer.Exit:
+        if stop.is_set():
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
     _write_rows(result.columns, result.rows, fmt, sys.stdout)
+    if result.truncated:
+        _say(f"evx: showing the first {limit} rows; --limit 0 shows all")
 
 
 def _write_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: QueryFormat, out: TextIO) -> None:

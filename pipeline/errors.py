@@ -17,5 +17,9 @@ class UnknownFormat(ReaderError):
     """The file's content matches none of the formats evx reads."""
 
 
+class DocumentTooLarge(ReaderError):
+    """A document's text is over the size limit (``--max-text``)."""
+
+
 class DocumentTimeout(EvxError):
     """Reading or analysing one document took longer than the allowed time."""

@@ -58,6 +58,8 @@ from pipeline.store.runs import exclusive, finish_run, start_run, update_run
 from pipeline.workers import Analysers, Pending
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
+DEFAULT_MAX_TEXT = readers.DEFAULT_MAX_TEXT  # bytes of text in one document
+SPACY_DEFAULT_MAX_LENGTH = 1_000_000  # characters: spaCy's default nlp.max_length; a shorter text never needs it raised
 RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
 RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
 CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiting for workers
@@ -141,12 +143,16 @@ def ingest(
     progress: Progress | None = None,
     reextract: bool = False,
     workers: int = 1,
+    follow_outside_links: bool = False,
+    max_text: int | None = DEFAULT_MAX_TEXT,
 ) -> IngestSummary:
     """Ingest the files under ``paths`` into the database at ``db_path`` (made if missing).
     Files stored before and now gone are left alone (``refresh`` withdraws them). With
-    ``workers`` > 1, files are read and analysed in that many processes; the result is the same."""
+    ``workers`` > 1, files are read and analysed in that many processes; the result is the same.
+    Symbolic links in folders are followed only inside the folder, unless ``follow_outside_links``.
+    A document of more than ``max_text`` bytes of text (None: no limit) fails."""
     return _run("ingest", list(paths), db_path, withdraw=False, time_limit=time_limit, progress=progress,
-                reextract=reextract, workers=workers)
+                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text)
 
 
 def refresh(
@@ -157,12 +163,14 @@ def refresh(
     progress: Progress | None = None,
     reextract: bool = False,
     workers: int = 1,
+    follow_outside_links: bool = False,
+    max_text: int | None = DEFAULT_MAX_TEXT,
 ) -> IngestSummary:
     """Bring the database at ``db_path`` up to date with its sources: the files and folders of
     earlier runs, or ``paths``. Files that disappeared from a scanned folder are withdrawn."""
     require_db(db_path)
     return _run("refresh", list(paths or []), db_path, withdraw=True, time_limit=time_limit, progress=progress,
-                reextract=reextract, workers=workers)
+                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text)
 
 
 def _run(
@@ -175,6 +183,8 @@ def _run(
     progress: Progress | None,
     reextract: bool,
     workers: int,
+    follow_outside_links: bool,
+    max_text: int | None,
 ) -> IngestSummary:
     """One run under the database lock. Raises ``DatabaseBusy`` if another run holds it,
     ``StoreError`` if the database cannot be opened; per-file problems end up in the summary."""
@@ -183,7 +193,8 @@ def _run(
     with exclusive(db_path):
         engine = open_store(db_path, create=True)
         try:
-            job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit)
+            job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit,
+                       follow_outside_links, max_text)
             summary = job.summary
             log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
@@ -232,16 +243,19 @@ class _Root:
 class _Job:
     """The work of one run, file by file, counted in ``summary``."""
 
-    def __init__(self, engine: Engine, run_id: int, version: str, reextract: bool, time_limit: float | None) -> None:
+    def __init__(self, engine: Engine, run_id: int, version: str, reextract: bool, time_limit: float | None,
+                 follow_outside_links: bool = False, max_text: int | None = DEFAULT_MAX_TEXT) -> None:
         self.engine, self.run_id, self.version = engine, run_id, version
         self.reextract, self.time_limit = reextract, time_limit
+        self.follow_outside_links, self.max_text = follow_outside_links, max_text
         self.summary = IngestSummary(run_id=run_id)
         self.loads: Connection | None = None  # the connection that loads files, during run
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
+        self.unscanned: list[str] = []  # entries of scanned folders that could not be used: withdraw nothing under them
 
     def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
         roots = self.roots(paths)
-        if not roots:
+        if not roots and not paths:
             raise StoreError("nothing to refresh: the database records no sources yet (give paths, or run evx ingest)")
         files, scanned = self.scan(roots)
         known = source_files(self.engine)
@@ -273,7 +287,8 @@ class _Job:
         if withdraw:
             found = {ref.name for ref in files}
             for name, stored in known.items():
-                if stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned):
+                if (stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned)
+                        and not any(_under(name, entry) for entry in self.unscanned)):
                     self.withdraw(name)
 
     def roots(self, paths: list[Path | str]) -> list[_Root]:
@@ -284,6 +299,9 @@ class _Job:
             return [_Root(r.path, Path(r.abs_path), r.is_folder) for r in recorded]
         chosen = []
         for given in paths:
+            if readers.storable(str(given)) != str(given):  # the database holds UTF-8 names only
+                self.fail(str(given), "file name is not valid UTF-8; rename it to read it")
+                continue
             place = Path(os.path.abspath(given))
             holder = next((r for r in recorded if place == Path(r.abs_path) or Path(r.abs_path) in place.parents), None)
             if holder is None:
@@ -302,12 +320,30 @@ class _Job:
         seen: set[str] = set()
         for root in roots:
             if root.place.is_dir():
+                unusable: list[tuple[str, str]] = []
+                names = readers.walk_folder(root.place, follow_outside_links=self.follow_outside_links,
+                                            problem=lambda name, reason: unusable.append((name, reason)))
                 found = [SourceFileRef(os.path.normpath(os.path.join(root.name, name)), root.place / name)
-                         for name in readers.walk_folder(root.place)]
+                         for name in names]
+                failing = set()
+                for name, reason in unusable:
+                    path = os.path.normpath(os.path.join(root.name, name))
+                    self.unscanned.append(path)
+                    failing.add(path)
+                    self.fail(path, reason)
+                # An entry that failed before and is now a folder walked, or gone, has nothing left to retry
+                # (the files found clear their own errors when they load).
+                listed = failing | {ref.name for ref in found} | {root.name}
+                for name in self.failed_before:
+                    if name not in listed and _under(name, root.name):
+                        clear_error(self.engine, name)
             elif root.place.is_file():
                 found = [SourceFileRef(root.name, root.place)]
             elif root.is_folder:
                 self.fail(root.name, f"source folder {root.place} is missing; its files are kept as they were")
+                continue
+            elif root.place.exists():  # a pipe or a device given by name: reading it could block for ever
+                self.fail(root.name, "not a regular file or folder")
                 continue
             else:
                 found = []  # a file given earlier, now gone
@@ -337,7 +373,8 @@ class _Job:
             documents = stored_documents(self.engine, ref.name) if unchanged else None
             size = step.stat[0] if step.stat else os.path.getsize(ref.path)  # how much work, for batching
             if documents is None:
-                step.analysis = analysers.submit(read_for_store, ref.path, self.time_limit, ref.name, self.version, size=size)
+                step.analysis = analysers.submit(read_for_store, ref.path, self.time_limit, ref.name, self.version,
+                                                 self.max_text, size=size)
             else:
                 step.analysis = analysers.submit(analyse_for_store, documents, self.time_limit, self.version, size=size)
         except Exception as exc:  # noqa: BLE001 - reported by finish, in file order
@@ -399,9 +436,11 @@ class _Job:
         log.info("run %d: withdrawn %s (gone; %d records out)", self.run_id, name, result.removed)
 
     def fail(self, name: str, reason: str) -> None:
+        # A name that is not UTF-8 is recorded with its odd bytes shown as \xNN.
+        name, reason = readers.storable(name), readers.storable(reason)
         record_error(self.engine, name, reason, self.run_id)
         self.summary.errors.append((name, reason))
-        log.warning("run %d: failed %s: %s", self.run_id, name, reason)
+        log.warning("run %d: failed %s: %s", self.run_id, readers.printable(name), readers.printable(reason))
 
 
 def _under(name: str, root: str) -> bool:
@@ -411,13 +450,14 @@ def _under(name: str, root: str) -> bool:
 
 
 def read_and_analyse(
-    file: Path, time_limit: float | None = DEFAULT_TIME_LIMIT, source: str | None = None
+    file: Path, time_limit: float | None = DEFAULT_TIME_LIMIT, source: str | None = None,
+    max_text: int | None = DEFAULT_MAX_TEXT,
 ) -> list[tuple[Document, Analysis]]:
     """Every document of ``file`` (named after ``source``) with its analysis; each document read
-    and analysed within ``time_limit`` seconds. All documents are read before any is analysed,
-    so a file that fails half way stores nothing."""
+    and analysed within ``time_limit`` seconds, none longer than ``max_text`` bytes. All
+    documents are read before any is analysed, so a file that fails half way stores nothing."""
     documents: list[Document] = []
-    stream = iter(readers.read_path(file, source))
+    stream = iter(readers.read_path(file, source, max_text))
     while True:
         with deadline(time_limit, f"reading document {len(documents) + 1}"):
             document = next(stream, None)
@@ -427,9 +467,10 @@ def read_and_analyse(
     return analyse_all(documents, time_limit)
 
 
-def read_for_store(file: Path, time_limit: float | None, source: str, version: str) -> FileRows:
+def read_for_store(file: Path, time_limit: float | None, source: str, version: str,
+                   max_text: int | None = DEFAULT_MAX_TEXT) -> FileRows:
     """``read_and_analyse``, made into the rows that store it (in the worker: the run only inserts them)."""
-    return file_rows(read_and_analyse(file, time_limit, source), version)
+    return file_rows(read_and_analyse(file, time_limit, source, max_text), version)
 
 
 def analyse_for_store(documents: list[Document], time_limit: float | None, version: str) -> FileRows:
@@ -439,9 +480,21 @@ def analyse_for_store(documents: list[Document], time_limit: float | None, versi
 def analyse_all(documents: list[Document], time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[tuple[Document, Analysis]]:
     analysed = []
     for document in documents:
+        if len(document.text) > SPACY_DEFAULT_MAX_LENGTH:
+            _let_spacy_read(len(document.text))
         with deadline(time_limit, f"analysing {document.source}"):
             analysed.append((document, extractor.analyse(document)))
     return analysed
+
+
+def _let_spacy_read(length: int) -> None:
+    """Raise spaCy's own limit (nlp.max_length, E088) to a text the run's ``max_text`` let
+    through. spaCy's limit guards the memory of its parser and NER, which evx does not run;
+    evx's limit is the one documented and configured."""
+    from pipeline.extract.nlp import build_nlp
+
+    nlp = build_nlp()
+    nlp.max_length = max(nlp.max_length, length + 1)
 
 
 def _file_stat(file: Path) -> FileStat | None:

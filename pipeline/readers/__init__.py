@@ -11,22 +11,22 @@ the whole file before yielding, so a failure means no document of that file was 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline.document import Document
-from pipeline.errors import ReaderError
+from pipeline.errors import DocumentTooLarge, ReaderError
 from pipeline.readers.detect import detect_format
 from pipeline.readers.jats import read_jats
 from pipeline.readers.medline import read_medline
 from pipeline.readers.pubmed_xml import read_pubmed_xml
 from pipeline.readers.ris import read_ris
 from pipeline.readers.text import read_text
+from pipeline.readers.walk import Problem, iter_source_files, printable, storable, walk_folder
 
-__all__ = ["detect_format", "iter_source_files", "read_path", "walk_folder"]
+__all__ = ["DEFAULT_MAX_TEXT", "Problem", "detect_format", "iter_source_files", "printable", "read_path", "storable", "walk_folder"]
 
-# Files that sit next to documents but are not documents: annotations, notes, code, databases.
-SIDECAR_SUFFIXES = frozenset({".ann", ".json", ".md", ".py", ".pyc", ".db", ".sqlite", ".sqlite3"})
+DEFAULT_MAX_TEXT = 5_000_000  # bytes of UTF-8 text in one document (5 MB; spaCy's nlp.max_length is 5,000,000 characters)
 HEAD_BYTES = 8192  # enough for detection: XML prolog, first RIS/MEDLINE lines, PDF header
 
 _PARSERS: dict[str, Callable[[bytes, str], list[Document]]] = {
@@ -37,68 +37,50 @@ _PARSERS: dict[str, Callable[[bytes, str], list[Document]]] = {
 }
 
 
-def iter_source_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Yield the files to read: files as given, directories walked recursively in sorted order.
-
-    In directories, hidden entries (".name") and sidecar files (SIDECAR_SUFFIXES) are skipped.
-    A file reached twice (given twice, or also inside a given directory) is yielded once.
-    """
-    seen: set[str] = set()
-    for path in paths:
-        if path.is_dir():
-            base = os.path.abspath(path)
-            found = ((os.path.join(base, name), path / name) for name in walk_folder(path))
-        else:
-            found = iter([(os.path.abspath(path), path)])
-        for key, file in found:
-            if key not in seen:
-                seen.add(key)
-                yield file
-
-
-def walk_folder(directory: Path) -> Iterator[str]:
-    """Paths relative to ``directory`` of the source files under it, in sorted order (hidden
-    entries and sidecar files skipped). os.scandir, not Path.iterdir: a refresh walks folders
-    of tens of thousands of files, and each Path and stat call counts there."""
-    yield from _walk(str(directory), "", set())
-
-
-def _walk(directory: str, prefix: str, visited: set[str]) -> Iterator[str]:
-    real = os.path.realpath(directory)
-    if real in visited:  # a symlink back up the tree would otherwise recurse forever
-        return
-    visited.add(real)
-    with os.scandir(directory) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            yield from _walk(entry.path, prefix + entry.name + os.sep, visited)
-        elif entry.is_file() and os.path.splitext(entry.name)[1].lower() not in SIDECAR_SUFFIXES:
-            yield prefix + entry.name
-
-
-def read_path(path: Path, source: str | None = None) -> Iterator[Document]:
+def read_path(path: Path, source: str | None = None, max_text: int | None = DEFAULT_MAX_TEXT) -> Iterator[Document]:
     """Detect the format of ``path`` and yield its documents (one, or one per record).
 
     ``source`` names the documents (default ``str(path)``); multi-record formats append
-    ``#PMID`` or ``#n``. Raises ReaderError (UnknownFormat for unrecognised content).
+    ``#PMID`` or ``#n``. Raises ReaderError (UnknownFormat for unrecognised content;
+    DocumentTooLarge for a document of more than ``max_text`` bytes of UTF-8 text, None: no
+    limit; a plain-text file over it is not even read).
     """
     source = str(path) if source is None else source
     try:
         with path.open("rb") as handle:
             head = handle.read(HEAD_BYTES)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise ReaderError(f"cannot open file: {exc.strerror or exc}") from None
     fmt = detect_format(path, head)
+    if fmt == "text" and max_text and size > max_text:
+        raise DocumentTooLarge(f"text file of {_megabytes(size)} is over the limit of {_megabytes(max_text)} per document")
     if fmt == "pdf":
         from pipeline.readers.pdf import read_pdf  # lazy: PDF engines are heavy to import
 
-        yield read_pdf(path, source)
+        documents = [read_pdf(path, source)]
+    else:
+        # A head shorter than asked for is the whole file (an abstract): no need to read it again.
+        documents = _read_parsed(path, fmt, source, head if len(head) < HEAD_BYTES else None)
+    for document in documents:
+        _check_size(document, max_text)
+    yield from documents
+
+
+def _check_size(document: Document, max_text: int | None) -> None:
+    """DocumentTooLarge if the document has more than ``max_text`` bytes of text: past some
+    megabytes a text is not a paper, and its analysis would take minutes and gigabytes."""
+    if not max_text or len(document.text) <= max_text // 4:  # 4 bytes at most per character
         return
-    # A head shorter than asked for is the whole file (an abstract): no need to read it again.
-    yield from _read_parsed(path, fmt, source, head if len(head) < HEAD_BYTES else None)
+    size = len(document.text.encode("utf-8", "surrogatepass"))
+    if size > max_text:
+        record = document.source.partition("#")[2]
+        what = f"text of record {record}" if record else "text"
+        raise DocumentTooLarge(f"{what} of {_megabytes(size)} is over the limit of {_megabytes(max_text)} per document")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.3g} MB ({size:,} bytes)" if size % 100_000 else f"{size / 1e6:g} MB"
 
 
 def _read_parsed(path: Path, fmt: str, source: str, data: bytes | None = None) -> list[Document]:

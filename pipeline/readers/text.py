@@ -32,6 +32,8 @@ def normalise_newlines(text: str) -> str:
 def read_text(data: bytes, source: str, stem: str = "") -> list[Document]:
     """Read a plain-text file. A file named by a PMID ("12439707.txt") gets that PMID."""
     text = normalise_newlines(decode_utf8(data))
+    if not text.strip():  # an empty document would be stored, with nothing to find in it
+        raise ReaderError("no text, only blank space")
     first_line = next((line.strip() for line in text.split("\n") if line.strip()), "")
     return [
         Document(

@@ -28,10 +28,11 @@ from pipeline.store.db import (
     withdraw_file,
 )
 from pipeline.store.models import RECORD_KINDS, RecordKind
-from pipeline.store.query import QueryResult, ReadOnlyViolation, run_query
+from pipeline.store.query import DEFAULT_QUERY_TIMEOUT, QueryInterrupted, QueryResult, QueryTimeout, ReadOnlyViolation, run_query
 
 __all__ = [
-    "DEFAULT_DB", "SCHEMA_VERSION", "RECORD_KINDS", "FileRows", "LoadResult", "QueryResult", "ReadOnlyViolation",
+    "DEFAULT_DB", "DEFAULT_QUERY_TIMEOUT", "SCHEMA_VERSION", "RECORD_KINDS", "FileRows", "LoadResult", "QueryInterrupted",
+    "QueryResult", "QueryTimeout", "ReadOnlyViolation",
     "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "file_rows", "ingest_errors",
     "load_document", "load_file", "note_file_stat", "open_store", "record_error", "restore_file", "run_query", "source_files", "store_status", "stored_documents",
     "stored_file", "withdraw_file",

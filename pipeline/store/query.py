@@ -2,12 +2,15 @@
 
 Three locks, so no statement can change anything: the file is opened with ``mode=ro``, the
 connection has ``PRAGMA query_only=ON``, and an SQLite authorizer denies every writing action
-before the statement runs.
+before the statement runs. A statement that runs too long (a recursive CTE without end) is
+stopped by a progress handler, as is one whose caller asks it to stop (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,14 +37,27 @@ _READ_PRAGMAS = {
 }
 
 
+DEFAULT_QUERY_TIMEOUT = 30.0  # seconds
+_CHECK_EVERY = 10_000  # SQLite virtual machine steps between two looks at the clock (microseconds)
+
+
 class ReadOnlyViolation(StoreError):
     """A query tried to change the database."""
+
+
+class QueryTimeout(StoreError):
+    """A query ran longer than it was allowed to."""
+
+
+class QueryInterrupted(StoreError):
+    """A query was stopped at its caller's request (Ctrl-C)."""
 
 
 @dataclass
 class QueryResult:
     columns: list[str]
     rows: list[tuple]
+    truncated: bool = False  # more rows than the limit asked for
 
 
 def connect_readonly(db_path: Path | str) -> sqlite3.Connection:
@@ -52,14 +68,34 @@ def connect_readonly(db_path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def run_query(db_path: Path | str, sql: str, params: tuple | dict = ()) -> QueryResult:
-    """Run one SQL statement read-only and return all its rows.
+def run_query(
+    db_path: Path | str,
+    sql: str,
+    params: tuple | dict = (),
+    *,
+    timeout: float | None = DEFAULT_QUERY_TIMEOUT,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> QueryResult:
+    """Run one SQL statement read-only and return its rows (the first ``limit`` only, if given).
 
-    Raises ``ReadOnlyViolation`` for a statement that would write, ``StoreError`` for any
-    other SQL error.
+    Raises ``ReadOnlyViolation`` for a statement that would write, ``QueryTimeout`` when it
+    runs (reading its rows included) longer than ``timeout`` seconds (None: no limit),
+    ``QueryInterrupted`` once ``stop`` is set, ``StoreError`` for any other SQL error.
     """
     conn = connect_readonly(db_path)
     refused = False
+    deadline = time.monotonic() + timeout if timeout else None
+    why_stopped: StoreError | None = None
+
+    def progress() -> int:
+        # A non-zero answer makes SQLite abandon the statement ("interrupted").
+        nonlocal why_stopped
+        if stop is not None and stop.is_set():
+            why_stopped = QueryInterrupted("query interrupted")
+        elif deadline is not None and time.monotonic() > deadline:
+            why_stopped = QueryTimeout(f"query stopped after {timeout:g} s, its time limit (--timeout allows more)")
+        return why_stopped is not None
 
     def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _source: str | None) -> int:
         nonlocal refused
@@ -72,11 +108,19 @@ def run_query(db_path: Path | str, sql: str, params: tuple | dict = ()) -> Query
         return sqlite3.SQLITE_OK
 
     conn.set_authorizer(authorize)
+    conn.set_progress_handler(progress, _CHECK_EVERY)
+    truncated = False
     try:
         cursor = conn.execute(sql, params)
-        rows = cursor.fetchall()
+        if limit is None:
+            rows = cursor.fetchall()
+        else:
+            rows = cursor.fetchmany(limit + 1)  # one more tells whether there were more
+            truncated, rows = len(rows) > limit, rows[:limit]
         columns = [c[0] for c in cursor.description or []]
     except sqlite3.Error as exc:
+        if why_stopped is not None:
+            raise why_stopped from None
         if refused or "readonly" in str(exc):
             statement = " ".join(sql.split())
             statement = statement if len(statement) <= 60 else statement[:57] + "..."
@@ -86,4 +130,4 @@ def run_query(db_path: Path | str, sql: str, params: tuple | dict = ()) -> Query
         raise StoreError(f"SQL error: {exc}") from exc
     finally:
         conn.close()
-    return QueryResult(columns, rows)
+    return QueryResult(columns, rows, truncated)
