@@ -368,11 +368,16 @@ class LexiconNER:
             if canonical and short not in self.lex.endpoints:
                 for i in positions(words.tokens, [short]):
                     spans.append(Span(doc, i, i + 1, label="ENDPOINT", kb_id=canonical))
+        # A one-word span on a token that a span above covers loses to it in filter_spans (longer
+        # first; on a tie, the one added first): most "response" words are inside an endpoint.
+        covered = {i for span in spans for i in range(span.start, span.end)}
         for label, vocabulary in ((ENDPOINT_VERB, ENDPOINTS.verbs), (COUNT_WORD, ENDPOINTS.count_words)):
             for word, canonical in vocabulary.items():
                 exact = word != word.lower()  # "PR" (not "pr"), "response" (and "Response")
                 for i in positions(words.tokens if exact else words.token_lowers, [word]):
-                    spans.append(Span(doc, i, i + 1, label=label, kb_id=canonical))
+                    if i not in covered:
+                        spans.append(Span(doc, i, i + 1, label=label, kb_id=canonical))
+                        covered.add(i)
         return filter_spans(spans)
 
     def _endpoint_of_long_form(self, long: str) -> str | None:

@@ -83,6 +83,8 @@ class Item:
 
 def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Mention]]], records: list[Record]) -> None:
     """Fill trial, arm, drugs and total of each (view, outcome) pair, with the rules used."""
+    if not outcomes:
+        return
     # marker statuses and HER2 criteria next to a figure name its subgroup ("HER2 3+ status")
     biomarkers = [r for r in records if r.type in ("biomarker", "her2")]
     by_sentence: dict[int, list] = {}
@@ -95,7 +97,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     def items_at(c, study) -> list[Item]:
         index = c.view.sentence.index
         if index not in items_of:
-            items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers)
+            items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers, c.grouped)
         return items_of[index]
 
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
@@ -106,8 +108,10 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
         pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
         if pairs:
             key = study.key if study else None
+            # the arms of the last earlier sentence naming any, for figures of the same study
             carried = next(((k, arms) for p, s in reversed(before) for k in [s.key if s else None]
-                            for arms in [[i for i in items_at(p, s) if i.kind == "arm"]] if arms), None)
+                            for arms in [[i for i in items_at(p, s) if i.kind == "arm"]] if arms), None) \
+                if study is not None else None
             sizes = next((stated for p, s in reversed(before) if (s.key if s else None) == key
                           for stated in [[z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]] if stated), [])
             previous_analysis = next((a for p, _ in reversed(before) for a in [_analysis(p.view, None)] if a), None)
@@ -141,11 +145,12 @@ def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
     return None
 
 
-def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers) -> list[Item]:
+def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], biomarkers,
+           grouped: bool | None = None) -> list[Item]:
     items: list[Item] = []
     known = frozenset(i for a in (study.arms if study else []) for i in a.ids)
     if study is not None:
-        for start, end, word, ids in group_labels(view, known):
+        for start, end, word, ids in group_labels(view, known, grouped):
             arm = _arm_by_ids(study, ids, view.text[max(0, start - view.start - 30) : start - view.start])
             items.append(Item(start, end, "arm", arm.label if arm else view.text[start - view.start : end - view.start], arm))
         doses = {a.label: a for a in study.arms if a.kind == "dose"}

@@ -105,6 +105,7 @@ class SentenceContext:
     current_rule: str | None = None
     own_study: bool | None = None  # whether it speaks of the paper's own study (read on demand)
     study: Study | None = None  # the study it speaks of (``study_of``), set once the model has its studies
+    grouped: bool = False  # whether it may hold a labelled group ("cohort A"): GROUP_CUE
 
 
 @dataclass
@@ -165,7 +166,8 @@ def _sentence_contexts(text, views, sections, names, owner) -> list[SentenceCont
             paragraph += 1
         previous_end, previous_section = sentence.end, sentence.section
         title = (sections[sentence.section].title or "").strip().lower().rstrip(":")
-        context = SentenceContext(view, paragraph, title in background_titles, title)
+        context = SentenceContext(view, paragraph, title in background_titles, title,
+                                  grouped=GROUP_CUE.search(view.lowered) is not None)
         for t in view.trials:
             name = owner.get(t.canonical) or names.name_of(t.canonical)
             if t.label == "REGISTRY" and t.canonical not in owner and any(x.label != "REGISTRY" for x in view.trials):
@@ -360,11 +362,12 @@ def label_ids(ids_text: str) -> frozenset[str]:
     return frozenset(i for i in ID_SPLIT.split(ids_text.strip()) if i)
 
 
-def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset()):
+def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset(), grouped: bool | None = None):
     """(start, end, word, ids) of the labelled groups of a sentence, absolute offsets; bare
-    "(A+B" only where the document has labelled groups with those letters."""
+    "(A+B" only where the document has labelled groups with those letters. ``grouped``: the
+    sentence's GROUP_CUE test, if made already."""
     found = []
-    if GROUP_CUE.search(view.lowered):
+    if grouped if grouped is not None else GROUP_CUE.search(view.lowered):
         for m in GROUP_LABEL.finditer(view.text):
             found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
     if not known_ids or "(" not in view.text:
@@ -390,7 +393,7 @@ def _label_text(word: str, ids: frozenset[str]) -> str:
 
 
 def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str) -> None:
-    known_ids = frozenset(i for c in contexts if GROUP_CUE.search(c.view.lowered)
+    known_ids = frozenset(i for c in contexts if c.grouped
                           for m in GROUP_LABEL.finditer(c.view.text) for i in label_ids(m.group("ids")))
     crossover_target = _crossover_target(contexts, groups)
     doses = _compared_doses(contexts)
@@ -399,7 +402,7 @@ def _arms(model: StudyModel, contexts: list[SentenceContext], groups, text: str)
         if study is None:
             continue
         view = c.view
-        for start, end, word, ids in group_labels(view, known_ids):
+        for start, end, word, ids in group_labels(view, known_ids, c.grouped):
             crossover = bool(CROSSOVER.search(text[max(view.start, start - 30) : start]))
             key = _arm_key(word, ids) + (":crossover" if crossover else "")
             arm = study.arm(key)
