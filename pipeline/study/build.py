@@ -38,7 +38,7 @@ GROUP_IDS = rf"(?:[A-Z](?![\w.-])(?:{ID_JOIN}[A-Z](?![\w.-]))*|\d{{1,2}}(?![\w.-
 GROUP_LABEL = re.compile(rf"(?<![\w-])(?i:(?P<word>{GROUP_WORD}))\s+(?P<ids>{GROUP_IDS})")
 BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
 # In the lower-cased text: a sentence without it has no labelled group (GROUP_LABEL, lower-cased).
-GROUP_CUE = re.compile(rf"\b(?:{GROUP_WORD})\s+(?:[a-z]|\d{{1,2}})(?![\w.-])")
+GROUP_CUE = re.compile(rf"(?:{GROUP_WORD})\s+(?:[a-z]|\d{{1,2}})(?![\w.-])")
 ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
 DOSE = re.compile(r"(?<![\d.·])(?P<dose>\d+(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
 DOSE_COMPARED = re.compile(r"^\s*(?:,|or|and|vs\.?|versus|to|compared with)\s*(?:\w+\s+){0,3}?$", re.IGNORECASE)
@@ -162,7 +162,8 @@ def _sentence_contexts(text, views, sections, names, owner) -> list[SentenceCont
     for view in views:
         sentence = view.sentence
         if previous_end is not None and (sentence.section != previous_section
-                                         or PARAGRAPH_BREAK.search(text, previous_end, sentence.start)):
+                                         or text.find("\n", previous_end, sentence.start) >= 0
+                                         and PARAGRAPH_BREAK.search(text, previous_end, sentence.start)):
             paragraph += 1
         previous_end, previous_section = sentence.end, sentence.section
         title = (sections[sentence.section].title or "").strip().lower().rstrip(":")
