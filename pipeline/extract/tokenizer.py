@@ -22,8 +22,9 @@ from spacy.tokens import Doc
 # Chunks kept in the cache: bounded so that memory stays flat however long the run; about
 # 100 bytes each (spaCy's entry and the string in ``_seen``).
 MAX_CACHED_CHUNKS = 100_000
-# White space that spaCy tokenises as a chunk: any run but a single space after a word.
-_SPACE_RUN = re.compile(r"\s\s+|[^\S ]")
+# White space that spaCy tokenises as a chunk: any run but a single space after a word
+# (``\s\s+|[^\S ]``, written to start with a character class, which lets re skip to white space).
+_SPACE_RUN = re.compile(r"\s(?:\s+|(?<=[^\S ]))")
 
 
 class CachingTokenizer:

@@ -405,7 +405,7 @@ def _in_turn_stretch(view: SentenceView, run, since: int, limit: int, split: boo
         return
     after = _per_group(_distinct([it for it in labels if run[-1].end <= it.start < limit]), len(run), study)
     before = _per_group(_distinct([it for it in free if since <= it.start and it.end <= run[0].start], last=True), len(run), study)
-    respectively = RESPECTIVELY.search(view.text) is not None
+    respectively = "respectively" in view.lowered and RESPECTIVELY.search(view.text) is not None
     choice = None
     if len(after) >= len(run) and not respectively or len(after) == len(run):
         choice = (after[: len(run)], "arm.in_turn")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pipeline.analysis import Section
 from pipeline.extract.context import Mention, SentenceView
 from pipeline.extract.treatments import regimen_drugs
-from pipeline.study.cues import COUNT, NUMBER_WORD, alternation, cues, number_of
+from pipeline.study.cues import COUNT, NUMBER_GATE, NUMBER_WORD, alternation, covering, cues, number_of, word_gate
 from pipeline.study.model import Arm, Size, Study, StudyModel
 
 TITLE_REACH = 400  # characters: how far into a document its title may run
@@ -39,8 +39,12 @@ GROUP_LABEL = re.compile(rf"(?<![\w-])(?i:(?P<word>{GROUP_WORD}))\s+(?P<ids>{GRO
 BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
 # In the lower-cased text: a sentence without it has no labelled group (GROUP_LABEL, lower-cased).
 GROUP_CUE = re.compile(rf"(?:{GROUP_WORD})\s+(?:[a-z]|\d{{1,2}})(?![\w.-])")
+GROUP_GATE = covering(_C["group_words"])  # one of these in every GROUP_CUE match
 ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
-DOSE = re.compile(r"(?<![\d.·])(?P<dose>\d+(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
+# (the first digit is read before the look-behind that checks what precedes it: a pattern that
+# starts with a character class lets re skip to where it can match; one that starts with a
+# look-behind is tried at every position)
+DOSE = re.compile(r"(?P<dose>\d(?<![\d.·]\d)\d*(?:[.·]\d+)?)\s*(?P<unit>mg/kg|mg/m2|mg/m²|mg)(?![\w/])")
 DOSE_COMPARED = re.compile(r"^\s*(?:,|or|and|vs\.?|versus|to|compared with)\s*(?:\w+\s+){0,3}?$", re.IGNORECASE)
 # A sentence that compares doses, not one that gives a loading and a maintenance dose.
 DOSE_COMPARISON = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|doses|dose levels?|either)\b", re.IGNORECASE)
@@ -72,6 +76,7 @@ SIZE_BEFORE_LABEL = re.compile(
 CROSSOVER = re.compile(rf"(?i:{alternation(_C['crossover_words'])})")
 CROSSOVER_TO = re.compile(rf"(?i:{alternation(_C['crossover_words'])})\s+(?:from\s+\S+\s+)?to\b")
 CROSSOVER_CUE = re.compile(alternation(w.lower() for w in _C["crossover_words"]))  # in the lower-cased text
+CROSSOVER_GATE = covering(word_gate(_C["crossover_words"]))  # one of these in every CROSSOVER_CUE match
 CHOICE_LEAD = re.compile(rf"(?i:{alternation(_C['choice_lead'])})\s*$")
 COMPARATIVE = re.compile(r"\b(?:randomi[sz]ed|randomly|versus|vs\.?|compared|comparing|choice)\b", re.IGNORECASE)
 # "were randomized (2:1) to", "randomly assigned to receive": the arms follow; what comes before
@@ -85,6 +90,7 @@ ALL_RECEIVED = re.compile(r"\b(?:all|both)\s+(?:the\s+)?(?:patients|participants
 # Read in the lower-cased text (``SentenceView.lowered``): a case-insensitive alternation runs
 # several times slower than the same one on lower-case text.
 OWN_STUDY = re.compile(alternation(_C["own_study_phrases"]))
+OWN_STUDY_GATE = word_gate(_C["own_study_phrases"])
 DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 METHODS_SECTIONS = {"methods", "method", "study design", "design", "patients and methods", "materials and methods"}
@@ -167,8 +173,9 @@ def _sentence_contexts(text, views, sections, names, owner) -> list[SentenceCont
             paragraph += 1
         previous_end, previous_section = sentence.end, sentence.section
         title = (sections[sentence.section].title or "").strip().lower().rstrip(":")
+        low = view.lowered
         context = SentenceContext(view, paragraph, title in background_titles, title,
-                                  grouped=GROUP_CUE.search(view.lowered) is not None)
+                                  grouped=any(w in low for w in GROUP_GATE) and GROUP_CUE.search(low) is not None)
         for t in view.trials:
             name = owner.get(t.canonical) or names.name_of(t.canonical)
             if t.label == "REGISTRY" and t.canonical not in owner and any(x.label != "REGISTRY" for x in view.trials):
@@ -247,7 +254,8 @@ def _is_review(contexts: list[SentenceContext]) -> bool:
 
 def _speaks_of_own_study(c: SentenceContext) -> bool:
     if c.own_study is None:
-        c.own_study = OWN_STUDY.search(c.view.lowered) is not None
+        low = c.view.lowered
+        c.own_study = any(w in low for w in OWN_STUDY_GATE) and OWN_STUDY.search(low) is not None
     return c.own_study
 
 
@@ -368,7 +376,7 @@ def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset(), gr
     "(A+B" only where the document has labelled groups with those letters. ``grouped``: the
     sentence's GROUP_CUE test, if made already."""
     found = []
-    if grouped if grouped is not None else GROUP_CUE.search(view.lowered):
+    if grouped if grouped is not None else (any(w in view.lowered for w in GROUP_GATE) and GROUP_CUE.search(view.lowered)):
         for m in GROUP_LABEL.finditer(view.text):
             found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
     if not known_ids or "(" not in view.text:
@@ -485,7 +493,8 @@ def _regimen_defined_for(view: SentenceView, start: int, end: int, found: list[l
 
 def _crossover_target(contexts, groups) -> list[str] | None:
     for c in contexts:
-        for m in CROSSOVER_TO.finditer(c.view.text) if CROSSOVER_CUE.search(c.view.lowered) else ():
+        low = c.view.lowered
+        for m in CROSSOVER_TO.finditer(c.view.text) if any(w in low for w in CROSSOVER_GATE) and CROSSOVER_CUE.search(low) else ():
             at = c.view.start + m.end()
             after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= at]
             if after:
@@ -604,8 +613,11 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
     if known is not None and known[0] is view:
         return known[1]
     low = view.lowered
-    cued = _SIZE_CUE.search(low) and (_DIGIT.search(view.text) or _NUMBER_WORD_LOW.search(low))
-    sizes = _read_sizes(view) if cued else []
+    sizes = []
+    if any(w in low for w in _SIZE_WORDS):
+        digit = _DIGIT.search(view.text) is not None
+        if digit or _has_number_word(low):
+            sizes = _read_sizes(view, digit)
     if len(_SIZES_OF) > 10_000:
         _SIZES_OF.clear()
     _SIZES_OF[id(view)] = (view, sizes)
@@ -617,19 +629,35 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
 # before a patient noun, SIZE_BARE_VERB an auxiliary; all but SIZE_VERB_NOUN a size verb.
 AUXILIARIES = ("were", "was", "been", "could be")
 _LOW_NOUN = alternation(w.lower() for w in _C["patient_nouns"])
-_NOUN_CUE = re.compile(_LOW_NOUN)
+_NOUN_WORDS = covering(_C["patient_nouns"])
 _DIGIT_NOUN_CUE = re.compile(rf"\d\s+(?:[\w+-]+\s+)?(?:{_LOW_NOUN})")
-_SIZE_CUE = re.compile(alternation([w.lower() for w in _C["patient_nouns"]] + list(AUXILIARIES)))
+_DIGIT_AUXILIARY_CUE = re.compile(r"\d\s+(?:were|was|had\s+been|could\s+be)\s")
+_SIZE_WORDS = covering([*_C["patient_nouns"], *AUXILIARIES])  # one of these in every size pattern's match
 _VERB_CUE = re.compile(alternation(k.lower() for k in _C["size_kinds"]))
+_VERB_GATE = word_gate(_C["size_kinds"])
 
 
-def _read_sizes(view: SentenceView) -> list[Size]:
+def _has_number_word(low: str) -> bool:
+    return any(w in low for w in NUMBER_GATE) and _NUMBER_WORD_LOW.search(low) is not None
+
+
+def _read_sizes(view: SentenceView, digit: bool) -> list[Size]:
+    """The sizes of a sentence (``digit``: whether it holds one), each pattern run only where
+    its gates pass."""
     text, base, low = view.text, view.start, view.lowered
-    digit_noun = _DIGIT_NOUN_CUE.search(low) is not None
-    count_noun = digit_noun or (_NOUN_CUE.search(low) is not None and _NUMBER_WORD_LOW.search(low) is not None)
+    number_word: list[bool] = []  # worked out once, when first needed
+
+    def has_number_word() -> bool:
+        if not number_word:
+            number_word.append(_has_number_word(low))
+        return number_word[0]
+
+    digit_noun = digit and _DIGIT_NOUN_CUE.search(low) is not None
+    count_noun = digit_noun or (any(w in low for w in _NOUN_WORDS) and has_number_word())
     auxiliary = any(a in low for a in AUXILIARIES)
-    verbs = (count_noun or auxiliary) and _VERB_CUE.search(low) is not None
-    auxiliaries = verbs and auxiliary
+    verbs = (count_noun or auxiliary) and any(w in low for w in _VERB_GATE) and _VERB_CUE.search(low) is not None
+    # SIZE_BARE_VERB needs a count right before its auxiliary
+    auxiliaries = verbs and auxiliary and (digit and _DIGIT_AUXILIARY_CUE.search(low) is not None or has_number_word())
     sizes: list[Size] = []
     for pattern, rule, cued in ((SIZE_OF, "size.of_n", count_noun and verbs), (SIZE_NOUN_VERB, "size.n_verb", count_noun and verbs),
                                 (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", digit_noun)):
