@@ -100,6 +100,15 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers, c.grouped)
         return items_of[index]
 
+    analyses: dict[int, Item | None] = {}
+
+    def analysis_at(view) -> Item | None:
+        """The analysis a sentence names itself (asked again for each later figure sentence)."""
+        index = view.sentence.index
+        if index not in analyses:
+            analyses[index] = _analysis(view, None)
+        return analyses[index]
+
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
     for c in reading.sentences:
         view = c.view
@@ -114,7 +123,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
                 if study is not None else None
             sizes = next((stated for p, s in reversed(before) if (s.key if s else None) == key
                           for stated in [[z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]] if stated), [])
-            previous_analysis = next((a for p, _ in reversed(before) for a in [_analysis(p.view, None)] if a), None)
+            previous_analysis = next((a for p, _ in reversed(before) for a in [analysis_at(p.view)] if a), None)
             facts = SentenceFacts(_analysis(view, previous_analysis), sizes)
             _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
         before.append((c, study))

@@ -602,7 +602,6 @@ def _size_around(arm: Arm, view: SentenceView, start: int, end: int) -> None:
 
 
 _SIZES_OF: dict[int, tuple[SentenceView, list[Size]]] = {}  # id(view) -> its sizes, for the document in hand
-_DIGIT = re.compile(r"\d")
 _NUMBER_WORD_LOW = re.compile(rf"\b{NUMBER_WORD.replace('(?i:', '(?:')}")  # in the lower-cased text
 
 
@@ -612,12 +611,7 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
     known = _SIZES_OF.get(id(view))
     if known is not None and known[0] is view:
         return known[1]
-    low = view.lowered
-    sizes = []
-    if any(w in low for w in _SIZE_WORDS):
-        digit = _DIGIT.search(view.text) is not None
-        if digit or _has_number_word(low):
-            sizes = _read_sizes(view, digit)
+    sizes = _read_sizes(view)
     if len(_SIZES_OF) > 10_000:
         _SIZES_OF.clear()
     _SIZES_OF[id(view)] = (view, sizes)
@@ -625,39 +619,32 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
 
 
 # Tests in the lower-cased text that rule patterns out before they run (each is a necessary
-# part of the matches it gates): SIZE_OF, SIZE_NOUN_VERB and SIZE_VERB_NOUN need a count right
-# before a patient noun, SIZE_BARE_VERB an auxiliary; all but SIZE_VERB_NOUN a size verb.
+# part of the matches it gates): all but SIZE_VERB_NOUN hold a size verb (most sentences hold
+# none: tested first); SIZE_OF, SIZE_NOUN_VERB and SIZE_VERB_NOUN a count right before a
+# patient noun; SIZE_BARE_VERB a count right before an auxiliary.
 AUXILIARIES = ("were", "was", "been", "could be")
 _LOW_NOUN = alternation(w.lower() for w in _C["patient_nouns"])
 _NOUN_WORDS = covering(_C["patient_nouns"])
+_DIGIT = re.compile(r"\d")
 _DIGIT_NOUN_CUE = re.compile(rf"\d\s+(?:[\w+-]+\s+)?(?:{_LOW_NOUN})")
 _DIGIT_AUXILIARY_CUE = re.compile(r"\d\s+(?:were|was|had\s+been|could\s+be)\s")
-_SIZE_WORDS = covering([*_C["patient_nouns"], *AUXILIARIES])  # one of these in every size pattern's match
 _VERB_CUE = re.compile(alternation(k.lower() for k in _C["size_kinds"]))
 _VERB_GATE = word_gate(_C["size_kinds"])
 
 
-def _has_number_word(low: str) -> bool:
-    return any(w in low for w in NUMBER_GATE) and _NUMBER_WORD_LOW.search(low) is not None
-
-
-def _read_sizes(view: SentenceView, digit: bool) -> list[Size]:
-    """The sizes of a sentence (``digit``: whether it holds one), each pattern run only where
-    its gates pass."""
+def _read_sizes(view: SentenceView) -> list[Size]:
+    """The sizes of a sentence, each pattern run only where its gates pass."""
     text, base, low = view.text, view.start, view.lowered
-    number_word: list[bool] = []  # worked out once, when first needed
-
-    def has_number_word() -> bool:
-        if not number_word:
-            number_word.append(_has_number_word(low))
-        return number_word[0]
-
+    verbs = any(w in low for w in _VERB_GATE) and _VERB_CUE.search(low) is not None
+    digit = _DIGIT.search(text) is not None
     digit_noun = digit and _DIGIT_NOUN_CUE.search(low) is not None
-    count_noun = digit_noun or (any(w in low for w in _NOUN_WORDS) and has_number_word())
-    auxiliary = any(a in low for a in AUXILIARIES)
-    verbs = (count_noun or auxiliary) and any(w in low for w in _VERB_GATE) and _VERB_CUE.search(low) is not None
-    # SIZE_BARE_VERB needs a count right before its auxiliary
-    auxiliaries = verbs and auxiliary and (digit and _DIGIT_AUXILIARY_CUE.search(low) is not None or has_number_word())
+    if not verbs and not digit_noun:
+        return []  # most sentences
+    number_word = verbs and any(w in low for w in NUMBER_GATE) and _NUMBER_WORD_LOW.search(low) is not None
+    count_noun = digit_noun or (number_word and any(w in low for w in _NOUN_WORDS))
+    # SIZE_BARE_VERB: a count right before its auxiliary
+    auxiliaries = (verbs and any(a in low for a in AUXILIARIES)
+                   and (digit and _DIGIT_AUXILIARY_CUE.search(low) is not None or number_word))
     sizes: list[Size] = []
     for pattern, rule, cued in ((SIZE_OF, "size.of_n", count_noun and verbs), (SIZE_NOUN_VERB, "size.n_verb", count_noun and verbs),
                                 (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", digit_noun)):
