@@ -28,10 +28,13 @@ def analyse(document: Document) -> Analysis:
     # give figures, the sentence extractor of outcomes skips them (imported here: pipeline.tables
     # reads numbers with pipeline.extract's patterns, so either package may be imported first).
     from pipeline.tables.read import sentences_within, table_outcomes
+    from pipeline.tables.reader import reader_tables
     from pipeline.tables.text import text_tables
 
     nlp = build_nlp()
-    tables = text_tables(document)
+    # The reader's tables (JATS, PDF) and those written in the text, in text order: a table's
+    # place in this list is its table_idx.
+    tables = sorted(reader_tables(document) + text_tables(document), key=lambda t: t.start)
     seg = segment(document, nlp, tables)
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
@@ -66,7 +69,7 @@ def analyse(document: Document) -> Analysis:
     records.extend(table_outcomes(tables, views, usable))
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
-    return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
+    return Analysis(seg.sections, seg.sentences, seg.abbreviations, records, tables)
 
 
 def _attribute(document: Document, usable: list[SentenceView], outcomes,
