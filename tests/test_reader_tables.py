@@ -250,3 +250,13 @@ def test_tables_are_stored_cell_by_cell_and_figures_name_their_cell(tmp_path) ->
     exported = [json.loads(r.model_dump_json()) for r in export_records(engine, ["outcome"])]
     orr = next(r for r in exported if r["value"] == 37.5)
     assert (orr["table_idx"], orr["table_row"], orr["table_column"], orr["rule"]) == (0, 1, 1, "table.cell.value_ci")
+
+
+def test_table_figures_point_at_the_study_and_arm_of_the_model() -> None:
+    document = jats(ENDPOINTS, body="In the MERIDIAN-3 study, 64 patients were enrolled: 40 in cohort A received T-DXd "
+                                    "5.4 mg/kg and 24 in cohort B received T-DXd 6.4 mg/kg.")
+    _, records = outcomes(document)
+    a, b = by_value(records, 37.5), by_value(records, 29.2)
+    assert (a.study_ref, a.arm_ref) == ("study:MERIDIAN-3", "study:MERIDIAN-3/cohort:A")
+    assert (b.study_ref, b.arm_ref) == ("study:MERIDIAN-3", "study:MERIDIAN-3/cohort:B")
+    assert a.attribution == {"study_ref": "table.trial", "arm_ref": "table.arm_label"}
