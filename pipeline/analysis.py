@@ -1,11 +1,12 @@
 """What segmentation and extraction make of one document: sections, sentences,
-abbreviations and records, all as offsets into ``Document.text``."""
+abbreviations, records and tables, all as offsets into ``Document.text``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from pipeline.records import Record
+from pipeline.tables.model import Table
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,4 @@ class Analysis:
     sentences: list[Sentence] = field(default_factory=list)
     abbreviations: list[Abbreviation] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)  # reader's and text tables; a record's table_idx indexes it

@@ -30,14 +30,27 @@ class SectionSpan:
 
 @dataclass(frozen=True)
 class Table:
-    """A table kept as rows of cells. It is also rendered into ``Document.text`` (one row per
-    line, cells joined by " | ") at text[start:end], so the extractors read its figures."""
+    """A table kept as rows of cells. It is rendered into ``Document.text`` one row per line,
+    cells joined by " | ", the rows ending the block text[start:end] (a PDF table's block opens
+    with its caption line), so every cell has exact offsets (``pipeline.tables.reader``).
+
+    What the source says of its grid: ``header_rows`` (JATS ``<thead>`` rows; 0 when the source
+    does not say, and the first rows before the data are taken), ``spans`` (per row, per cell,
+    ``[colspan, rowspan]``; None when every cell covers one column and one row), ``notes`` (the
+    table's footnotes as rendered after it; JATS ``<table-wrap-foot>``), ``label`` ("Table 2")
+    and ``kind`` ("jats", "pdf"; None in layouts stored before it was kept: the document's
+    format says)."""
 
     page: int | None
     rows: list[list[str]]
     start: int
     end: int
     caption: str | None = None
+    header_rows: int = 0
+    spans: list[list[list[int]]] | None = None
+    notes: str | None = None
+    label: str | None = None
+    kind: str | None = None
 
 
 @dataclass

@@ -51,6 +51,11 @@ class OutcomeRecord(Record):
     arm_ref: str | None = None  # its arm, as ArmRecord.ref ("study:MOUNTAINEER/cohort:A+B")
     # field -> the rule that settled it ("trial": "trial.paragraph", "total": "n.arm_size", ...)
     attribution: dict[str, str] = field(default_factory=dict)
+    # A figure read from a table cell: the table's place among the document's tables (0-based,
+    # as table_cell.table_idx) and the cell's row and grid column (0-based, header rows first).
+    table_idx: int | None = None
+    table_row: int | None = None
+    table_column: int | None = None
 
 
 @dataclass(kw_only=True)

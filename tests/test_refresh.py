@@ -376,6 +376,31 @@ def test_schema_3_databases_get_the_study_model_tables(corpus: Path, tmp_path: P
     assert {"study", "arm_label", "arm_size", "study_size", "attribution"} <= set(view_columns)
 
 
+def test_schema_4_databases_get_the_table_tables(corpus: Path, tmp_path: Path, fake_extractor: None) -> None:
+    db = tmp_path / "e.db"
+    _age(corpus / "a.txt", corpus / "b.txt")
+    ingest([corpus], db)
+    with sqlite3.connect(db) as conn:  # as evx of schema 4 left it: no tables
+        for view in ("outcome_evidence", "curation_state"):
+            conn.execute(f"DROP VIEW {view}")
+        conn.execute("DROP TABLE doc_table")
+        conn.execute("DROP TABLE table_cell")
+        for column in ("table_idx", "table_row", "table_column"):
+            conn.execute(f"ALTER TABLE outcome DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version = 4")
+    summary = refresh(None, db)
+    assert summary.errors == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(outcome)")}
+        assert {"table_idx", "table_row", "table_column"} <= columns
+        assert conn.execute("SELECT count(*) FROM table_cell").fetchone() == (0,)
+        cell_columns = {row[1] for row in conn.execute("PRAGMA table_info(table_cell)")}
+        view_columns = [d[0] for d in conn.execute("SELECT * FROM outcome_evidence LIMIT 1").description]
+    assert {"table_idx", "row_idx", "column_idx", "colspan", "is_header", "is_stub", "text", "start", "end"} <= cell_columns
+    assert {"table_idx", "table_label", "table_row", "table_column"} <= set(view_columns)
+
+
 def test_a_file_failing_mid_load_stores_nothing_and_the_others_are_stored(tmp_path: Path, fake_extractor: None,
                                                                            monkeypatch) -> None:
     import pipeline.store.db as db_module

@@ -7,6 +7,8 @@ per-sentence extractors, and finally resolves every figure against the document'
 
 from __future__ import annotations
 
+import re
+
 from pipeline.analysis import Analysis
 from pipeline.document import Document
 from pipeline.extract.context import SentenceView, lowered, sentence_views
@@ -28,10 +30,13 @@ def analyse(document: Document) -> Analysis:
     # give figures, the sentence extractor of outcomes skips them (imported here: pipeline.tables
     # reads numbers with pipeline.extract's patterns, so either package may be imported first).
     from pipeline.tables.read import sentences_within, table_outcomes
+    from pipeline.tables.reader import reader_tables
     from pipeline.tables.text import text_tables
 
     nlp = build_nlp()
-    tables = text_tables(document)
+    # The reader's tables (JATS, PDF) and those written in the text, in text order: a table's
+    # place in this list is its table_idx.
+    tables = sorted(reader_tables(document) + text_tables(document), key=lambda t: t.start)
     seg = segment(document, nlp, tables)
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
@@ -63,10 +68,10 @@ def analyse(document: Document) -> Analysis:
     records = _without_family_names(records, model)
     records.extend(study_records(model, document.text, seg.sentences))
     records.extend(o for _, o in outcomes)
-    records.extend(table_outcomes(tables, views, usable))
+    records.extend(_linked(table_outcomes(tables, views, usable), model))
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
-    return Analysis(seg.sections, seg.sentences, seg.abbreviations, records)
+    return Analysis(seg.sections, seg.sentences, seg.abbreviations, records, tables)
 
 
 def _attribute(document: Document, usable: list[SentenceView], outcomes,
@@ -89,6 +94,31 @@ def _attribute(document: Document, usable: list[SentenceView], outcomes,
             record.name, record.nct = primary.name, primary.registry
     attribute(reading, outcomes, groups, records)
     return reading.model
+
+
+COHORT_LABEL = re.compile(r"\b(?:cohorts?|arms?|groups?|parts?)\s+([A-Z]|\d{1,2})\b", re.IGNORECASE)
+
+
+def _linked(records: list[OutcomeRecord], model: StudyModel) -> list[OutcomeRecord]:
+    """Table figures pointed at the study model: the study their row or column names, and its
+    one arm their arm label names ("Cohort A: 5.4 mg/kg" -> cohort A; a dose arm by its dose).
+    A label naming no arm, or several, links none: the arm stays as written."""
+    for record in records:
+        study = model.named(record.trial) if record.trial else None
+        if study is None:
+            continue
+        record.study_ref = study.key
+        record.attribution["study_ref"] = "table.trial"
+        if not record.arm:
+            continue
+        ids = {m.group(1).upper() for m in COHORT_LABEL.finditer(record.arm)}
+        label = record.arm.lower()
+        arms = [a for a in study.arms if (a.kind == "cohort" and a.ids and a.ids == ids)
+                or (a.kind == "dose" and not ids and a.label.lower() in label)]
+        if len(arms) == 1:
+            record.arm_ref = f"{study.key}/{arms[0].key}"
+            record.attribution["arm_ref"] = "table.arm_label"
+    return records
 
 
 def _title_end(document: Document) -> int | None:

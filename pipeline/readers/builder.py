@@ -65,15 +65,18 @@ class TextBuilder:
             self.sections.append(SectionSpan(title, start, self._length))
 
     def table(
-        self, title: str, heading: str, rows: list[list[str]], caption: str | None, notes: str = ""
+        self, title: str, heading: str, rows: list[list[str]], caption: str | None, notes: str = "", *,
+        header_rows: int = 0, spans: list[list[list[int]]] | None = None, kind: str | None = None,
     ) -> None:
         """Append a table as section ``title``: the heading line, one line per row with cells
-        joined by " | " (recorded as a Table), then the table's notes."""
+        joined by " | " (recorded as a Table, with its header rows and cell spans), then the
+        table's notes."""
         start = self.heading(heading)
         if rows:
             body = "\n".join(" | ".join(row) for row in rows)
             row_start, row_end = self.add(body)
-            self.tables.append(Table(None, rows, row_start, row_end, caption))
+            self.tables.append(Table(None, rows, row_start, row_end, caption, header_rows=header_rows, spans=spans,
+                                     notes=notes or None, label=title, kind=kind))
         self._after_heading = False
         self.add(notes)
         self.section(title, start)

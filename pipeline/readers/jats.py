@@ -151,14 +151,30 @@ class _JatsText:
         self.table_count += 1
         self.pending_label = self.pending_caption = None
         title = (label or "").rstrip(".: ") or f"Table {self.table_count}"
-        rows = []
+        rows: list[list[str]] = []
+        spans: list[list[list[int]]] = []
+        header_rows = 0
         for table in tables:
+            head = {id(tr) for thead in table.iter("thead") for tr in thead.iter("tr")}
             for tr in table.iter("tr"):
-                cells = [inline_text(cell, _SKIP) for cell in tr if cell.tag in ("td", "th")]
-                if any(cells):
-                    rows.append(cells)
+                elems = [cell for cell in tr if cell.tag in ("td", "th")]
+                cells = [inline_text(cell, _SKIP) for cell in elems]
+                if not any(cells):
+                    continue
+                if id(tr) in head and header_rows == len(rows):  # the leading <thead> rows
+                    header_rows += 1
+                rows.append(cells)
+                spans.append([[_span(cell, "colspan"), _span(cell, "rowspan")] for cell in elems])
         heading = _heading_line(label or title, caption)
-        self.builder.table(title, heading, rows, caption, notes or "")
+        spanned = any(span != [1, 1] for row in spans for span in row)
+        self.builder.table(title, heading, rows, caption, notes or "", header_rows=header_rows,
+                           spans=spans if spanned else None, kind="jats")
+
+
+def _span(cell: ET.Element, attribute: str) -> int:
+    """A cell's colspan or rowspan: 1 unless the attribute holds a number above 1."""
+    value = (cell.get(attribute) or "").strip()
+    return int(value) if value.isdigit() and 1 < int(value) < 1000 else 1
 
 
 def _heading_line(label: str | None, caption: str | None) -> str:

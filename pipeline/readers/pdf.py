@@ -84,6 +84,7 @@ class _FoundTable:
     caption: str | None = None
     title: str = "Table"
     caption_line: Line | None = None  # dropped from the flow text: the table block repeats it
+    header_rows: int = 0  # rows above the rule under the header; 0: the rules do not say
 
 
 def read_pdf(path: Path, source: str, *, tables: bool = True) -> Document:
@@ -288,6 +289,7 @@ def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: floa
     first_rule = min(e.top for e in rules)
     last_rule = max(e.top for e in rules)
     rows: list[list[str]] = []
+    tops: list[float] = []
     box_top = box_bottom = None
     # Rows are formed from the words in the table's width only: text in the next column
     # sits on baselines of its own.
@@ -306,11 +308,28 @@ def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: floa
         ):
             break  # footnotes or running text after the table
         rows.append(cells)
+        tops.append(row_top)
         box_top = row_top if box_top is None else box_top
         box_bottom = max(w.bottom for w in row)
     if len(rows) < 2 or box_top is None or box_bottom is None:
         return None
-    return _FoundTable(rows, (x0, page.top - box_bottom, x1, page.top - box_top))
+    return _FoundTable(rows, (x0, page.top - box_bottom, x1, page.top - box_top),
+                       header_rows=_rows_above_header_rule(rules, x1 - x0, tops))
+
+
+def _rows_above_header_rule(rules: list[Edge], width: float, tops: list[float]) -> int:
+    """How many rows lie between the table's top rule and the next rule across its width (the
+    rule under the header: a journal table's three rules are top, under the header, bottom);
+    0 when the rules do not show a header of one to four rows."""
+    across: list[float] = []
+    for top in sorted(e.top for e in rules if e.length >= 0.8 * width):
+        if not across or top - across[-1] > 2:
+            across.append(top)
+    if len(across) < 3:
+        return 0
+    header = sum(1 for top in tops if across[0] < top < across[1])
+    before = sum(1 for top in tops if top <= across[0])
+    return header if before == 0 and 1 <= header <= 4 and header < len(tops) else 0
 
 
 def _rules_under(caption: Line, candidates: list[Edge]) -> tuple[list[Edge], float, float]:
@@ -376,7 +395,8 @@ def _assemble(pages: list[_Page], source: str, title: str | None) -> Document:
             if offset > page_start:
                 add("\n\n")
             start, end = add(_render_table(found))
-            tables.append(Table(page.number, found.rows, start, end, found.caption))
+            tables.append(Table(page.number, found.rows, start, end, found.caption, header_rows=found.header_rows,
+                                label=found.title if found.caption else None, kind="pdf"))
             sections.append(SectionSpan(found.title, start, end))
         spans.append(PageSpan(page.number, page_start, offset))
     text = "".join(parts)

@@ -48,6 +48,7 @@ from pipeline.store.evidence import KeyMaker, state_of, text_sha256
 from pipeline.store.models import (
     RECORD_KINDS,
     AbbreviationRow,
+    DocTable,
     EvidenceChange,
     IngestError,
     Run,
@@ -57,13 +58,14 @@ from pipeline.store.models import (
     SourceFile,
     SourceRoot,
     StoredDocument,
+    TableCell,
 )
 
 DEFAULT_DB = Path("outputs/evidence.db")
 
 # Bumped whenever the tables change; kept in PRAGMA user_version. A migration from version
 # n-1 to n goes into MIGRATIONS[n] (SQL statements run in order, after the new tables are made).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _RECORD_TABLES = ["outcome", "trial", "regimen", "her2_criterion", "biomarker"]  # the tables of schema 1
 MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
     2: [
@@ -92,6 +94,13 @@ MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
         lambda conn: _add_missing_columns(conn, "outcome", {"study_ref": "VARCHAR", "arm_ref": "VARCHAR",
                                                             "attribution": "JSON"}),
     ],
+    5: [
+        # Tables: doc_table and table_cell are new (create_all makes them); a figure read from a
+        # cell names its table, row and column. Old documents get them on their next
+        # re-extraction (the extractor's version changed with the code).
+        lambda conn: _add_missing_columns(conn, "outcome", {"table_idx": "INTEGER", "table_row": "INTEGER",
+                                                            "table_column": "INTEGER"}),
+    ],
 }
 
 
@@ -101,7 +110,7 @@ def _add_missing_columns(conn, table: str, columns: dict[str, str]) -> None:
         if name not in present:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
-_CHILD_TABLES = [SectionRow, SentenceRow, AbbreviationRow, *(k.table for k in RECORD_KINDS.values())]
+_CHILD_TABLES = [SectionRow, SentenceRow, AbbreviationRow, DocTable, TableCell, *(k.table for k in RECORD_KINDS.values())]
 
 VIEWS = {
     # One row per current outcome figure (withdrawn documents left out) with the context needed
@@ -113,13 +122,16 @@ VIEWS = {
                o.count, o.total, o.p_value, o.arm, o.population,
                s.name AS study, s.role AS study_role, a.label AS arm_label, a.kind AS arm_kind, a.size AS arm_size,
                s.size AS study_size, o.attribution,
-               o.page, o.section, o.sentence_text AS sentence, o.confidence, o.needs_review,
+               o.page, o.section, o.sentence_text AS sentence,
+               o.table_idx, t.label AS table_label, o.table_row, o.table_column, o.rule,
+               o.confidence, o.needs_review,
                c.status AS curation, c.corrected_value, c.corrections, c.comment AS curation_comment,
                c.reviewer
         FROM outcome AS o
         JOIN document AS d ON d.id = o.document_id
         LEFT JOIN study AS s ON s.document_id = o.document_id AND s.ref = o.study_ref
         LEFT JOIN study_arm AS a ON a.document_id = o.document_id AND a.ref = o.arm_ref
+        LEFT JOIN doc_table AS t ON t.document_id = o.document_id AND t.idx = o.table_idx
         LEFT JOIN curation AS c ON c.key = o.key
         WHERE d.withdrawn_run IS NULL
     """,
@@ -437,6 +449,16 @@ def _add_document(rows: FileRows, place: int, document: Document, analysis: Anal
         add(SentenceRow, dict(idx=s.index, start=s.start, end=s.end, page=s.page, section=title_of(s.section), text=s.text))
     for a in analysis.abbreviations:
         add(AbbreviationRow, dict(short=a.short, long=a.long, start=a.start, end=a.end))
+    for idx, t in enumerate(analysis.tables):
+        add(DocTable, dict(idx=idx, kind=t.kind, label=t.label, page=t.page if t.page is not None else document.page_at(t.start),
+                           caption=t.caption.text if t.caption else None,
+                           footnotes="\n".join(f.text for f in t.footnotes) or None, header_rows=t.header_rows,
+                           n_rows=len(t.rows), n_columns=t.columns, start=t.start, end=t.end))
+        for row in t.rows:
+            for c in row:
+                add(TableCell, dict(table_idx=idx, row_idx=c.row, column_idx=None if c.row in t.ragged else c.column,
+                                    colspan=c.colspan, rowspan=c.rowspan, is_header=c.is_header, is_stub=c.is_stub,
+                                    text=c.text, start=c.start, end=c.end))
     keys = KeyMaker(digest)
     for record in analysis.records:
         sentence = _sentence_of(record, analysis.sentences)

@@ -101,6 +101,51 @@ class AbbreviationRow(SQLModel, table=True):
     end: int
 
 
+class DocTable(SQLModel, table=True):
+    """A table of a document, as evx reads it (``pipeline.tables``): ``idx`` is its place among
+    the document's tables in text order (an outcome's ``table_idx``); ``kind`` where it comes
+    from: "jats", "pdf" (the reader's tables) or "tab", "pipe", "space" (written in plain text).
+    ``start``/``end`` cover its rows in the document text."""
+
+    __tablename__ = "doc_table"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    idx: int
+    kind: str
+    label: str | None = None  # "Table 2"
+    page: int | None = None
+    caption: str | None = None
+    footnotes: str | None = None  # the table's notes, one per line
+    header_rows: int
+    n_rows: int
+    n_columns: int
+    start: int
+    end: int
+
+
+class TableCell(SQLModel, table=True):
+    """One non-empty cell of a stored table (``doc_table`` by document and ``table_idx``):
+    its row (header rows first) and first grid column, both 0-based, and its text at
+    text[start:end]. A ragged row's cells (a PDF row with fewer cells than columns) have
+    ``column_idx`` None: their columns are not known."""
+
+    __tablename__ = "table_cell"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    table_idx: int
+    row_idx: int
+    column_idx: int | None = None
+    colspan: int = 1
+    rowspan: int = 1
+    is_header: bool = False
+    is_stub: bool = False
+    text: str
+    start: int
+    end: int
+
+
 class IngestError(SQLModel, table=True):
     """The last failure of a source file; cleared when the file next loads or is found unchanged."""
 
@@ -313,6 +358,10 @@ class OutcomeFields(SQLModel):
     attribution: dict[str, str] | None = Field(
         default=None, description='Field -> the rule that settled it: {"trial": "trial.paragraph", "total": "n.arm_size"}.',
         **_JSON)
+    table_idx: int | None = Field(default=None, description="A figure read from a table: the table's place among the "
+                                  "document's tables (0-based, as doc_table.idx); null for a figure of the running text.")
+    table_row: int | None = Field(default=None, description="Its cell's row in the table (0-based, header rows first).")
+    table_column: int | None = Field(default=None, description="Its cell's grid column in the table (0-based).")
 
 
 class StudyFields(SQLModel):

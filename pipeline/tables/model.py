@@ -1,5 +1,5 @@
-"""A table as rows of cells, whatever the source: plain text (pipeline.tables.text), and later
-JATS ``<table-wrap>`` and PDF tables.
+"""A table as rows of cells, whatever the source: plain text (pipeline.tables.text), JATS
+``<table-wrap>`` and PDF tables (pipeline.tables.reader, from the reader's ``Document.tables``).
 
 Every offset is a character offset into the document text, so ``text[cell.start:cell.end] ==
 cell.text`` for every cell and a figure read from a cell points back to where it is written.
@@ -33,6 +33,7 @@ class Cell:
     is_header: bool = False
     is_stub: bool = False  # in the first column, which names what a body row is about
     colspan: int = 1
+    rowspan: int = 1  # a JATS cell over the rows below it (it is kept in its first row only)
 
     def covers(self, column: int) -> bool:
         return self.column <= column < self.column + self.colspan
@@ -45,9 +46,14 @@ class Table:
     columns: int
     start: int  # the first header or body line ... the end of the last row
     end: int
-    kind: str  # where it comes from: "tab", "pipe", "space" (plain text); later "jats", "pdf"
+    kind: str  # where it comes from: "tab", "pipe", "space" (plain text), "jats", "pdf"
     caption: Span | None = None
     footnotes: list[Span] = field(default_factory=list)
+    label: str | None = None  # "Table 2", as the source numbers it
+    page: int | None = None
+    # Rows whose cells' grid columns are not known (a PDF row cut into fewer cells than the
+    # table has columns: which one is empty is not said). They are kept, not read.
+    ragged: frozenset[int] = frozenset()
 
     @property
     def header(self) -> list[list[Cell]]:
@@ -64,4 +70,4 @@ class Table:
     def column_header(self, column: int) -> list[Cell]:
         """The header cells over ``column``, top level first (a spanning header, then its
         sub-column's own header)."""
-        return [c for row in self.header for c in row if c.covers(column)]
+        return [c for i, row in enumerate(self.header) if i not in self.ragged for c in row if c.covers(column)]

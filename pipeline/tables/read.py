@@ -54,6 +54,16 @@ EDGE_PUNCTUATION = " ,;:/-–—|"  # not "+": "IHC 3+"
 CONNECTOR = re.compile(r"(?<!\S)(?:\+|&|/|plus|and|with|or|followed by|then|→)(?!\S)", re.IGNORECASE)
 ARM_HEADER = re.compile(r"\b(?:cohorts?|sub-?groups?|subsets?|groups?|dose levels?|doses?|parts?|strat(?:um|a)|"
                         r"analys[ie]s)\b", re.IGNORECASE)
+# "SD" as a standard deviation: beside a mean, a "±", in brackets after a figure's name.
+DEVIATION = re.compile(r"\bmeans?\b|±|\+/-|standard deviation|[(\[]\s*SD\s*[)\]]|\bSD\s*[)\]]|"
+                       r"[(\[]\s*SD\b|%\s*[(\[,]?\s*SD\b", re.IGNORECASE)
+STABLE_DISEASE = re.compile(r"\bstable disease\b", re.IGNORECASE)
+RESPONSE_CATEGORIES = {"CR", "PR", "PD", "ORR", "DCR", "CBR"}
+# Responses of something other than a tumour (RECIST 1.1 responses are a tumour's).
+OTHER_RESPONSE = re.compile(r"\b(?:virologic(?:al)?|viral|molecular|biochemical|serologic(?:al)?|immun\w*|metabolic|"
+                            r"ha?ematologic(?:al)?|cytogenetic|glyc(?:a)?emic|antibody|vaccine|clinical and virologic)\s+"
+                            r"(?:complete\s+|partial\s+)?(?:responses?|remissions?)\b", re.IGNORECASE)
+TUMOUR_RESPONSE = re.compile(r"\b(?:ORR|objective|tumou?r|RECIST)\b", re.IGNORECASE)
 GENERIC_ARM_WORDS = {"alone", "only", "monotherapy", "combination", "combined", "therapy", "regimen", "treatment"}
 
 
@@ -81,6 +91,16 @@ class _Mentions:
 
     def in_cells(self, attr: str, cells: list[Cell]) -> list[Mention]:
         return [m for c in cells for m in self.within(attr, c.start, c.end)]
+
+
+class _NoMentions:
+    """No NER mentions: ``_endpoints_of`` then reads the cells with the vocabulary alone."""
+
+    def in_cells(self, attr: str, cells: list[Cell]) -> list[Mention]:
+        return []
+
+
+_NO_MENTIONS = _NoMentions()
 
 
 @lru_cache(maxsize=1)
@@ -142,16 +162,46 @@ def table_outcomes(tables: list[Table], views: list[SentenceView], usable: list[
         return views[max(0, bisect.bisect_right(starts, offset) - 1)].sentence.index
 
     records: list[OutcomeRecord] = []
-    for table in tables:
+    for index, table in enumerate(tables):
         if sentence_of(table.start) in readable:
-            records.extend(_TableReader(table, mentions, names, sentence_of, document_trial).records())
+            records.extend(_TableReader(table, index, mentions, names, sentence_of, document_trial).records())
     return records
 
 
 class _TableReader:
-    def __init__(self, table: Table, mentions: _Mentions, names: TrialNames, sentence_of, document_trial: str | None):
-        self.table, self.mentions, self.names, self.sentence_of = table, mentions, names, sentence_of
+    def __init__(self, table: Table, index: int, mentions: _Mentions, names: TrialNames, sentence_of,
+                 document_trial: str | None):
+        self.table, self.index, self.mentions, self.names, self.sentence_of = table, index, mentions, names, sentence_of
         self.document_trial = document_trial
+        self._responses: bool | None = None  # whether the table names categories of response
+
+    # ------------------------------------------------------------------ endpoints
+    def _endpoints(self, cells: list[Cell]) -> set[str]:
+        return self._without_deviation(_endpoints_of(cells, self.mentions), " ".join(c.text for c in cells))
+
+    def _without_deviation(self, found: set[str], text: str) -> set[str]:
+        """``found`` without "SD" where it is a standard deviation: said next to a mean or
+        "±" ("Mean (SD)", "% (SD)", "mean ± SD"), or in a table naming no other category of
+        response (CR, PR, PD, ORR, DCR...) nor "stable disease"; and without a response that
+        is not a tumour's ("virologic response", "molecular response")."""
+        if found & RESPONSE_CATEGORIES and OTHER_RESPONSE.search(text) and not TUMOUR_RESPONSE.search(text):
+            found = found - RESPONSE_CATEGORIES
+        if "SD" not in found:
+            return found
+        if DEVIATION.search(text) or not self._response_table():
+            return found - {"SD"}
+        return found
+
+    def _response_table(self) -> bool:
+        if self._responses is None:
+            table = self.table
+            cells = [c for row in table.rows for c in row if c.is_header or c.column == 0]
+            said = {m.canonical for m in self.mentions.in_cells("endpoints", cells)} | _endpoints_of(cells, _NO_MENTIONS)
+            if table.caption is not None:
+                said |= {m.canonical for m in self.mentions.within("endpoints", table.caption.start, table.caption.end)}
+            text = " ".join([c.text for c in cells] + ([table.caption.text] if table.caption else []))
+            self._responses = bool(said & RESPONSE_CATEGORIES) or bool(STABLE_DISEASE.search(text))
+        return self._responses
 
     # ------------------------------------------------------------------ the table
     def records(self) -> list[OutcomeRecord]:
@@ -173,13 +223,15 @@ class _TableReader:
         previous = _Context()
         group, group_hints = _Context(), Hints()
         for r in range(table.header_rows, len(table.rows)):
+            if r in table.ragged:
+                continue  # its cells' columns are not known
             row = table.rows[r]
             stub = [c for c in row if c.column == 0]
             data = [c for c in row if c.column > 0]
             if not data:
                 if stub:  # a group label over the rows below it ("HER2 IHC 3+", "Best response, n (%)")
                     group, group_hints = self._context(stub), hints(" ".join(c.text for c in stub))
-                    if _endpoints_of(stub, self.mentions):
+                    if self._endpoints(stub):
                         group = _Context()  # an endpoint over its categories: no arm
                 continue
             if stub and (SAFETY.search(" ".join(c.text for c in stub)) or EVENTS.search(" ".join(c.text for c in stub))):
@@ -193,7 +245,7 @@ class _TableReader:
                                list(dict.fromkeys(previous.arm + cohort.arm + regimen.arm)),
                                previous.total or regimen.total or cohort.total)
             context = self._with_total(context, row, columns)
-            row_endpoints = _endpoints_of(stub, self.mentions)
+            row_endpoints = self._endpoints(stub)
             row_hints = hints(" ".join(c.text for c in stub)).merged(group_hints)
             records.extend(self._row(r, row, columns, row_endpoints, row_hints,
                                      context.completed(group).completed(caption_context)))
@@ -202,7 +254,7 @@ class _TableReader:
     def _column(self, j: int) -> _Column:
         header = self.table.column_header(j)
         text = " ".join(c.text for c in header)
-        endpoints = _endpoints_of(header, self.mentions)
+        endpoints = self._endpoints(header)
         plain = TRAILING_MARKS.sub("", header[-1].text).strip() if header else ""
         if j == 0:
             role = "stub"
@@ -233,13 +285,14 @@ class _TableReader:
         every figure column is of that endpoint."""
         if any(col.endpoints for col in columns[1:]):
             return
-        if any(_endpoints_of([c for c in row if c.column == 0], self.mentions) for row in self.table.body):
+        if any(self._endpoints([c for c in row if c.column == 0]) for row in self.table.body):
             return
         caption, corner = self.table.caption, self.table.column_header(0)
-        found = {m.canonical for m in self.mentions.within("endpoints", caption.start, caption.end)} if caption else set()
+        found = self._without_deviation({m.canonical for m in self.mentions.within("endpoints", caption.start, caption.end)},
+                                        caption.text) if caption else set()
         said = caption.text if caption else ""
         if not found and corner:
-            found, said = _endpoints_of(corner, self.mentions), " ".join(c.text for c in corner)
+            found, said = self._endpoints(corner), " ".join(c.text for c in corner)
         if len(found) == 1:
             for col in columns:
                 if col.role == "value":
@@ -288,7 +341,7 @@ class _TableReader:
         group size are taken out: "(cohort A)" after a trial name, a dose ("5.4 mg/kg"), a
         cohort ("Cohort B: T-DXd"), or the whole cell when it names neither ("Fu et al.").
         A cell naming an endpoint (rows being endpoints) names no arm."""
-        if _endpoints_of([cell], self.mentions):
+        if self._endpoints([cell]):
             return None
         text = TRAILING_MARKS.sub("", cell.text)
         chars = list(text)
@@ -393,7 +446,7 @@ class _TableReader:
 
     def _upper_context(self, j: int) -> _Context:
         """A spanning header above a column's own header ("Cohort A" over "ORR | mPFS")."""
-        upper = [c for c in self.table.column_header(j)[:-1] if not _endpoints_of([c], self.mentions)]
+        upper = [c for c in self.table.column_header(j)[:-1] if not self._endpoints([c])]
         return self._context(upper, header=True) if upper else _Context()
 
     # ------------------------------------------------------------------ one figure
@@ -448,6 +501,7 @@ class _TableReader:
             else _bracket_text(cell.text), unit=unit,
             ci_low=ci_low, ci_high=ci_high, ci_text=ci_text, count=count, total=total, p_value=reading.p_value,
             trial=f.context.trial, drugs=f.context.drugs, arm=", ".join(arm) or None,
+            table_idx=self.index, table_row=cell.row, table_column=cell.column,
         )
 
 

@@ -137,7 +137,7 @@ def _delimited(lines: list[_Line], kind: str, text: str) -> Table | None:
         return text[span[0] : span[1]]
 
     data_rows = [i for i, r in enumerate(rows) if any(read_cell(cell_text(s)) for s in r[1:] if s)]
-    if len(data_rows) > 1 and _time_points_only([cell_text(s) for s in rows[data_rows[0]][1:] if s]):
+    if len(data_rows) > 1 and time_points_only([cell_text(s) for s in rows[data_rows[0]][1:] if s]):
         data_rows = data_rows[1:]  # "6 months | 12 months" over the rates: a header
     if not data_rows or any(_prose(cell_text(s)) for r in rows for s in r if s):
         return None
@@ -198,7 +198,7 @@ def _split(line: _Line, sep: str) -> list[tuple[int, int] | None]:
 TIME_LABEL = re.compile(r"\d+\s?-?\s?(?:months?|mos?|weeks?|wks?|years?|yrs?|days?)", re.IGNORECASE)
 
 
-def _time_points_only(cells: list[str]) -> bool:
+def time_points_only(cells: list[str]) -> bool:
     """Whether the cells that read as data are all time points (and there is one)."""
     data = [c for c in cells if read_cell(c) is not None]
     return bool(data) and all(TIME_LABEL.fullmatch(c.strip()) for c in data)
@@ -249,7 +249,7 @@ def _aligned(lines: list[_Line]) -> Table | None:
         return None  # prose
     base = min(len(line.text) - len(line.text.lstrip()) for line, rule in zip(lines, rules) if not rule)
     data = [i for i, (line, cs) in enumerate(zip(lines, chunks)) if _is_data_row(line, cs, base)]
-    if len(data) > 1 and _time_points_only([lines[data[0]].text[a:b] for a, b in chunks[data[0]][1:]]):
+    if len(data) > 1 and time_points_only([lines[data[0]].text[a:b] for a, b in chunks[data[0]][1:]]):
         data = data[1:]  # "6 months   12 months" over the rates: a header
     is_data = set(data)
     if not data:
