@@ -100,6 +100,13 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers, c.grouped)
         return items_of[index]
 
+    def arm_items_at(c, study) -> list[Item]:
+        # an arm item needs a group label, arms of the study, or "X and Y groups" (see _items)
+        if not (c.grouped or (study is not None and (study.arms or study.arm_terms))
+                or any(n in c.view.lowered for n in GROUP_NOUNS)):
+            return []
+        return [i for i in items_at(c, study) if i.kind == "arm"]
+
     analyses: dict[int, Item | None] = {}
 
     def analysis_at(view) -> Item | None:
@@ -119,7 +126,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             key = study.key if study else None
             # the arms of the last earlier sentence naming any, for figures of the same study
             carried = next(((k, arms) for p, s in reversed(before) for k in [s.key if s else None]
-                            for arms in [[i for i in items_at(p, s) if i.kind == "arm"]] if arms), None) \
+                            for arms in [arm_items_at(p, s)] if arms), None) \
                 if study is not None else None
             sizes = next((stated for p, s in reversed(before) if (s.key if s else None) == key
                           for stated in [[z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]] if stated), [])
