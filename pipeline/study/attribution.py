@@ -22,6 +22,7 @@ Order of evidence, nearest first:
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -60,6 +61,8 @@ ANALYSIS = re.compile(
     r"\b(?:after\s+)?\d+(?:[.·]\d+)?\s+years?\s+of\s+follow-?up\b|\b\d+(?:[.·]\d+)?-year\s+follow-?up\b|"
     r"\bfirst\s+\d{1,4}\s+(?:patients|pts)(?:\s+(?:treated|enrolled))?", re.IGNORECASE)
 ANALYSIS_CUES = ("analys", "cohort", "follow", "first", "update")  # every ANALYSIS or THAT_ANALYSIS match holds one
+# ANALYSIS in the lower-cased text, without case folding at every position: tried first
+ANALYSIS_LOWER = re.compile(ANALYSIS.pattern)
 THAT_ANALYSIS = re.compile(r"\b(?:that|this|the same)\s+(?:analysis|update|cohort)\b", re.IGNORECASE)
 ARM_ROLE_WORD = re.compile(r"\b(?:(?P<combination>combination|combined)(?:\s+(?:therapy|treatment|arm|group))?|"
                            r"(?:monotherapy|single[- ]agent|alone|placebo|control)(?:\s+(?:arm|group))?)\b", re.IGNORECASE)
@@ -86,7 +89,12 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     if not outcomes:
         return
     # marker statuses and HER2 criteria next to a figure name its subgroup ("HER2 3+ status")
-    biomarkers = [r for r in records if r.type in ("biomarker", "her2")]
+    biomarkers = sorted((r for r in records if r.type in ("biomarker", "her2")), key=lambda r: r.start)
+    marker_starts = [r.start for r in biomarkers]
+
+    def markers_in(view) -> list:
+        """The marker and HER2 records that start in the sentence."""
+        return biomarkers[bisect.bisect_left(marker_starts, view.start) : bisect.bisect_left(marker_starts, view.sentence.end)]
     by_sentence: dict[int, list] = {}
     for view, outcome in outcomes:
         by_sentence.setdefault(view.sentence.index, []).append((view, outcome))
@@ -97,7 +105,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     def items_at(c, study) -> list[Item]:
         index = c.view.sentence.index
         if index not in items_of:
-            items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers, c.grouped)
+            items_of[index] = _items(c.view, study, groups.get(index, []), markers_in(c.view), c.grouped)
         return items_of[index]
 
     def arm_items_at(c, study) -> list[Item]:
@@ -149,7 +157,7 @@ def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
     back to it ("The response rate in that analysis was 28%")."""
     if not any(cue in view.lowered for cue in ANALYSIS_CUES):
         return None
-    m = ANALYSIS.search(view.text)
+    m = ANALYSIS.search(view.text) if ANALYSIS_LOWER.search(view.lowered) else None
     if m:
         label = m.group(0)
         years = re.match(r"(?i)(?:after\s+)?(\S+)\s+years?\s+of\s+follow-?up", label)
@@ -220,7 +228,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
             label = m.group(name)
             if m.group(name) and not any(i.start <= view.start + m.start(name) < i.end for i in items):
                 items.append(Item(view.start + m.start(name), view.start + m.end(name), "arm", label))
-    for r in biomarkers:
+    for r in biomarkers:  # (those of the sentence)
         if view.start <= r.start < view.sentence.end and not any(i.start <= r.start < i.end for i in items):
             items.append(Item(r.start, r.end, "subgroup", _subgroup_label(r)))
     for m in SUBGROUP_PRIOR.finditer(view.text) if PRIOR_CUE.search(view.lowered) else ():

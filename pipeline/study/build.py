@@ -66,6 +66,15 @@ SIZE_VERB_NOUN = re.compile(
     rf"\b(?:(?P<verb>{SIZE_VERB})|gave|tested|administered|to|in)\s+(?P<n>\d{{1,5}})\s+(?:[\w+-]+\s+)?(?:{NOUN})\b"
     r"(?!\s*[(\[]\s*\d+(?:[.·]\d+)?\s*%)",  # "seen in 8 patients (9.3%)" counts events, not a group
     re.IGNORECASE)
+# The same three with digits only: for a sentence with no number word, where COUNT's words (tried
+# at every position, in either case) cannot match anyway.
+SIZE_NOUN_VERB_DIGITS, SIZE_BARE_VERB_DIGITS, SIZE_OF_DIGITS = (
+    re.compile(p.pattern.replace(COUNT, r"\d{1,5}"), p.flags) for p in (SIZE_NOUN_VERB, SIZE_BARE_VERB, SIZE_OF))
+# SIZE_VERB_NOUN is looked for only where its count and patients are: its lead, right before
+# such a count (within LEAD_REACH characters), is searched there alone.
+COUNT_OF_PATIENTS = re.compile(rf"\d(?<=\s\d)(?=\d{{0,4}}\s+(?:[\w+-]+\s+)?(?:{NOUN})\b)", re.IGNORECASE)
+LEAD_BEFORE_COUNT = re.compile(rf"\b(?:{SIZE_VERB}|gave|tested|administered|to|in)\s+$", re.IGNORECASE)
+LEAD_REACH = 80
 SAME_COUNT_ALSO = re.compile(rf"^\s*and\s+(?:could be|were|was)\s+(?P<verb>{SIZE_VERB})\b", re.IGNORECASE)
 # A group's size right after its label: "cohort B (n = 15)", "Cohorts A+B, n=84", "Cohort C (TUC monotherapy, n=30)"
 SIZE_AFTER_LABEL = re.compile(r"^\s*(?:[(\[][^()\[\]]{0,60}?\b[nN]\s*=\s*(?P<a>\d+)\s*[)\],;]|,?\s*[nN]\s*=\s*(?P<b>\d+))")
@@ -646,11 +655,13 @@ def _read_sizes(view: SentenceView) -> list[Size]:
     auxiliaries = (verbs and any(a in low for a in AUXILIARIES)
                    and (digit and _DIGIT_AUXILIARY_CUE.search(low) is not None or number_word))
     sizes: list[Size] = []
-    for pattern, rule, cued in ((SIZE_OF, "size.of_n", count_noun and verbs), (SIZE_NOUN_VERB, "size.n_verb", count_noun and verbs),
-                                (SIZE_BARE_VERB, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", digit_noun)):
+    of, noun_verb, bare_verb = (SIZE_OF, SIZE_NOUN_VERB, SIZE_BARE_VERB) if number_word else \
+        (SIZE_OF_DIGITS, SIZE_NOUN_VERB_DIGITS, SIZE_BARE_VERB_DIGITS)
+    for pattern, rule, cued in ((of, "size.of_n", count_noun and verbs), (noun_verb, "size.n_verb", count_noun and verbs),
+                                (bare_verb, "size.and_n_verb", auxiliaries), (SIZE_VERB_NOUN, "size.verb_n", digit_noun)):
         if not cued:
             continue
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(text) if pattern is not SIZE_VERB_NOUN else _verb_noun_matches(text):
             n = number_of(m.group("n"))
             if n is None or any(s.start <= base + m.start("n") < s.end for s in sizes):
                 continue
@@ -662,6 +673,20 @@ def _read_sizes(view: SentenceView) -> list[Size]:
                 kind2 = SIZE_KIND.get(re.sub(r"\s+", " ", also.group("verb").lower()), "treated")
                 sizes.append(Size(n, kind2, base + m.end(), base + m.end() + also.end(), also.group(0).strip(), rule + ".and"))
     return sorted(sizes, key=lambda s: s.start)
+
+
+def _verb_noun_matches(text: str):
+    """``SIZE_VERB_NOUN.finditer(text)``, each match found from its lead right before its count."""
+    end = 0
+    for count in COUNT_OF_PATIENTS.finditer(text):
+        at = count.start()
+        if at < end:
+            continue
+        lead = LEAD_BEFORE_COUNT.search(text, max(end, at - LEAD_REACH), at)
+        m = SIZE_VERB_NOUN.match(text, lead.start()) if lead else None
+        if m:
+            yield m
+            end = m.end()
 
 
 def _sizes(model: StudyModel, contexts: list[SentenceContext]) -> None:
