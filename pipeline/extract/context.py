@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -40,6 +41,39 @@ class SentenceView:
     def lowered(self) -> str:
         """The text as ``lowered`` gives it, for the extractors' cheap word tests."""
         return lowered(self.text)
+
+
+class DigitPattern:
+    """A pattern whose ``\\d`` is read as ``[0-9]`` in ASCII text, where the two are the same:
+    re tests ``\\d`` with a Unicode look-up per character, ``[0-9]`` with two comparisons (most
+    of a scan for a pattern that starts with a digit). ``of(text)`` is the one to use on text."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.unicode = re.compile(pattern, flags)
+        self.ascii = re.compile(_ascii_digits(pattern), flags)
+        self.pattern = pattern
+
+    def of(self, text: str) -> re.Pattern:
+        return self.ascii if text.isascii() else self.unicode
+
+
+def _ascii_digits(pattern: str) -> str:
+    """``pattern`` with ``\\d`` written as 0-9 (in brackets or as a class of its own)."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            pair = pattern[i : i + 2]
+            out.append(("0-9" if in_class else "[0-9]") if pair == "\\d" else pair)
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def lowered(text: str) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from pipeline.extract.context import Mention, MentionIndex, SentenceView
+from pipeline.extract.context import DigitPattern, Mention, MentionIndex, SentenceView
 from pipeline.extract.counts import BARE, RESPONSE, RESPONSE_TYPE, VERB, Count, read_counts, response_types
 from pipeline.extract.figures import Figure, find_figures, time_point, time_point_before
 from pipeline.extract.lexicon import load_endpoint_vocabulary
@@ -79,7 +79,7 @@ STATED_AFTER = re.compile(
 NOT_STATED = Mention(0, 0, "", "NOT", "")  # "30% of patients did not respond": no figure of the endpoint
 STATED_AFTER_REACH = 40  # characters between a figure and the endpoint its clause names after it
 RESPONSE_LASTING = words("response_lasting").pattern
-DIGIT = re.compile(r"\d")
+DIGIT = DigitPattern(r"\d")
 RATIO_WORD = re.compile(r"(?i:hazard|odds)|\b(?:HR|OR)s?\b")  # all that figures.RATIO(_STATED) start with
 RATIO_CUES = ("hazard", "odds")  # one of them (lower case) in every case-insensitive RATIO_WORD match
 MAX_GAP = 160  # characters between an endpoint and its figure
@@ -90,7 +90,7 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     whose one endpoint a ratio standing alone may belong to ("... OS ... . HR, 0.68; 95% CI"), and
     whose response "complete" or "partial" may refer to ("One of these was complete (4%)")."""
     text, base = view.text, view.start
-    has_digit = DIGIT.search(text) is not None
+    has_digit = DIGIT.of(text).search(text) is not None
     response_before = previous is not None and any(e.canonical == RESPONSE for e in previous.endpoints)
     # Cheap exits first: without an endpoint only a hazard or odds ratio can be a record, or a
     # response type after a sentence naming a response; without a digit, only a count in words.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.extract.context import Mention, SentenceView, lowered
+from pipeline.extract.context import DigitPattern, Mention, SentenceView, lowered
 from pipeline.tokens import Words, doc_text
 from pipeline.extract.lexicon import Lexicons
 from pipeline.records import TrialRecord
@@ -61,7 +61,7 @@ REGISTRY_CUE = re.compile(r"NCT|ISRCTN|EudraCT|ChiCTR|UMIN|JapicCTI|ACTRN|CTRI")
 PROTOCOL_CUE = re.compile(r"(?:study|trial|protocol)\s+(?:no\.?\s*)?[a-z]{2,5}\d{4}")
 # ... which needs a letter right before four digits: found first, by a pattern re can skip
 # to digits for (one that starts with "study|trial|protocol" is tried at every s, t and p)
-CODE_CUE = re.compile(r"\d(?<=[a-z]\d)\d{3}")
+CODE_CUE = DigitPattern(r"\d(?<=[a-z]\d)\d{3}")
 # "DESTINY-CRC01", "BOLERO-2", "PALOMA-3": an upper-case word of 4+ letters, a hyphen, a
 # number or code. Genes and proteins ("CTLA-4", "IGFBP-3") are told apart by the gene lexicon
 # and by being unpronounceable: trial acronyms are words, with two vowels or more.
@@ -105,7 +105,7 @@ def find_trials(doc: Doc, lex: Lexicons, drugs: list[Span], words: Words) -> lis
                     canonical = re.sub(r"^(NCT|ISRCTN)\s", r"\1", canonical)
                 spans.append(Span(doc, span.start, span.end, label=label, kb_id=canonical))
     low = lowered(text)
-    for m in PROTOCOL_CODE.finditer(text) if CODE_CUE.search(low) and PROTOCOL_CUE.search(low) else ():
+    for m in PROTOCOL_CODE.finditer(text) if CODE_CUE.of(low).search(low) and PROTOCOL_CUE.search(low) else ():
         if not REGISTRY_ID.match(m.group(1)):
             spans.extend(_char_span(doc, m.start(1), m.end(1), m.group(1)))
     title = TITLE_NAME.search(text[:TITLE_REACH])

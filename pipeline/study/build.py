@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.analysis import Section
-from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import DigitPattern, Mention, SentenceView
 from pipeline.extract.treatments import regimen_drugs
 from pipeline.study.cues import COUNT, NUMBER_GATE, NUMBER_WORD, alternation, covering, cues, number_of, word_gate
 from pipeline.study.model import Arm, Size, Study, StudyModel
@@ -72,7 +72,7 @@ SIZE_NOUN_VERB_DIGITS, SIZE_BARE_VERB_DIGITS, SIZE_OF_DIGITS = (
     re.compile(p.pattern.replace(COUNT, r"\d{1,5}"), p.flags) for p in (SIZE_NOUN_VERB, SIZE_BARE_VERB, SIZE_OF))
 # SIZE_VERB_NOUN is looked for only where its count and patients are: its lead, right before
 # such a count (within LEAD_REACH characters), is searched there alone.
-COUNT_OF_PATIENTS = re.compile(rf"\d(?<=\s\d)(?=\d{{0,4}}\s+(?:[\w+-]+\s+)?(?:{NOUN})\b)", re.IGNORECASE)
+COUNT_OF_PATIENTS = DigitPattern(rf"\d(?<=\s\d)(?=\d{{0,4}}\s+(?:[\w+-]+\s+)?(?:{NOUN})\b)", re.IGNORECASE)
 LEAD_BEFORE_COUNT = re.compile(rf"\b(?:{SIZE_VERB}|gave|tested|administered|to|in)\s+$", re.IGNORECASE)
 LEAD_REACH = 80
 SAME_COUNT_ALSO = re.compile(rf"^\s*and\s+(?:could be|were|was)\s+(?P<verb>{SIZE_VERB})\b", re.IGNORECASE)
@@ -634,9 +634,9 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
 AUXILIARIES = ("were", "was", "been", "could be")
 _LOW_NOUN = alternation(w.lower() for w in _C["patient_nouns"])
 _NOUN_WORDS = covering(_C["patient_nouns"])
-_DIGIT = re.compile(r"\d")
-_DIGIT_NOUN_CUE = re.compile(rf"\d\s+(?:[\w+-]+\s+)?(?:{_LOW_NOUN})")
-_DIGIT_AUXILIARY_CUE = re.compile(r"\d\s+(?:were|was|had\s+been|could\s+be)\s")
+_DIGIT = DigitPattern(r"\d")
+_DIGIT_NOUN_CUE = DigitPattern(rf"\d\s+(?:[\w+-]+\s+)?(?:{_LOW_NOUN})")
+_DIGIT_AUXILIARY_CUE = DigitPattern(r"\d\s+(?:were|was|had\s+been|could\s+be)\s")
 _VERB_CUE = re.compile(alternation(k.lower() for k in _C["size_kinds"]))
 _VERB_GATE = word_gate(_C["size_kinds"])
 
@@ -645,15 +645,15 @@ def _read_sizes(view: SentenceView) -> list[Size]:
     """The sizes of a sentence, each pattern run only where its gates pass."""
     text, base, low = view.text, view.start, view.lowered
     verbs = any(w in low for w in _VERB_GATE) and _VERB_CUE.search(low) is not None
-    digit = _DIGIT.search(text) is not None
-    digit_noun = digit and _DIGIT_NOUN_CUE.search(low) is not None
+    digit = _DIGIT.of(text).search(text) is not None
+    digit_noun = digit and _DIGIT_NOUN_CUE.of(low).search(low) is not None
     if not verbs and not digit_noun:
         return []  # most sentences
     number_word = verbs and any(w in low for w in NUMBER_GATE) and _NUMBER_WORD_LOW.search(low) is not None
     count_noun = digit_noun or (number_word and any(w in low for w in _NOUN_WORDS))
     # SIZE_BARE_VERB: a count right before its auxiliary
     auxiliaries = (verbs and any(a in low for a in AUXILIARIES)
-                   and (digit and _DIGIT_AUXILIARY_CUE.search(low) is not None or number_word))
+                   and (digit and _DIGIT_AUXILIARY_CUE.of(low).search(low) is not None or number_word))
     sizes: list[Size] = []
     of, noun_verb, bare_verb = (SIZE_OF, SIZE_NOUN_VERB, SIZE_BARE_VERB) if number_word else \
         (SIZE_OF_DIGITS, SIZE_NOUN_VERB_DIGITS, SIZE_BARE_VERB_DIGITS)
@@ -678,7 +678,7 @@ def _read_sizes(view: SentenceView) -> list[Size]:
 def _verb_noun_matches(text: str):
     """``SIZE_VERB_NOUN.finditer(text)``, each match found from its lead right before its count."""
     end = 0
-    for count in COUNT_OF_PATIENTS.finditer(text):
+    for count in COUNT_OF_PATIENTS.of(text).finditer(text):
         at = count.start()
         if at < end:
             continue
