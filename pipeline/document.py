@@ -51,6 +51,9 @@ class Table:
     notes: str | None = None
     label: str | None = None
     kind: str | None = None
+    # A PDF table whose rows continue the table before it, at the foot of the previous page
+    # (a block without caption atop the page, or "Table 2 (continued)", same columns).
+    continued: bool = False
 
 
 @dataclass

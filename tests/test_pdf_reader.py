@@ -312,6 +312,109 @@ def test_fully_ruled_table_is_cut_by_its_rules(tmp_path: Path) -> None:
     assert "Text below the table." in _table_text_outside_tables(doc)
 
 
+def _split_table(path: Path, second_caption: str | None, repeat_header: bool, other_columns: bool = False) -> None:
+    """A journal table (rules above and under the header and at its end) whose rows go on
+    from the foot of page 1 to the top of page 2, where the text goes on after it."""
+    canvas = Canvas(str(path), pagesize=A4)
+    columns = (72, 250, 330, 450)
+    header = ["Cohort", "n", "ORR, % (95% CI)", "Median PFS, mo"]
+
+    def row(y: float, cells: list[str]) -> None:
+        for x, cell in zip(columns, cells):
+            canvas.drawString(x, y, cell)
+
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(72, 740, "Patients were enrolled in four cohorts by HER2 status and prior therapy.")
+    canvas.drawString(72, 700, "Table 2. Efficacy by cohort")
+    canvas.setLineWidth(0.5)
+    canvas.line(72, 690, 520, 690)
+    canvas.setFont("Helvetica", 9)
+    row(678, header)
+    canvas.line(72, 672, 520, 672)
+    first = [[f"Cohort {k}", str(30 + k), f"{20 + k}.5 ({10 + k}.1–{35 + k}.2)", f"{4 + k // 10}.{k % 10}"] for k in range(1, 41)]
+    y = 660.0
+    for cells in first:
+        row(y, cells)
+        y -= 14
+    canvas.showPage()
+    canvas.setFont("Helvetica", 10)
+    y = 760.0
+    if second_caption:
+        canvas.drawString(72, y, second_caption)
+        y -= 10
+    canvas.setLineWidth(0.5)
+    canvas.line(72, y, 520, y)
+    canvas.setFont("Helvetica", 9)
+    y -= 12
+    if repeat_header:
+        row(y, header)
+        canvas.line(72, y - 6, 520, y - 6)
+        y -= 18
+    rest = [["Cohort 41", "71", "61.5 (51.1–76.2)", "8.1"], ["Cohort 42", "72", "62.5 (52.1–77.2)", "8.2"]]
+    if other_columns:
+        columns = (72, 200, 400)
+        rest = [["Grade 3", "12", "9"], ["Grade 4", "2", "1"]]
+    for cells in rest:
+        row(y, cells)
+        y -= 14
+    canvas.line(72, y + 8, 520, y + 8)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(72, y - 30, "The text after the table goes on with the discussion of results.")
+    canvas.save()
+
+
+@pytest.mark.parametrize("second_caption, repeat_header", [
+    (None, False),  # the rows go on atop the next page, no caption, no header
+    (None, True),  # the header repeated
+    ("Table 2 (continued)", True),
+    ("Table 2. Continued", False),
+])
+def test_table_split_across_two_pages_is_one_table(tmp_path: Path, second_caption, repeat_header) -> None:
+    from pipeline.extract import analyse
+    from pipeline.tables.reader import reader_tables
+
+    pdf = tmp_path / "split.pdf"
+    _split_table(pdf, second_caption, repeat_header)
+    doc = read_pdf(pdf, "split")
+    assert [t.continued for t in doc.tables] == [False, True]
+    [table] = reader_tables(doc)
+    text = doc.text
+    assert (table.label, table.header_rows, table.columns, len(table.rows)) == ("Table 2", 1, 4, 1 + 42)
+    assert [c.text for c in table.rows[0]] == ["Cohort", "n", "ORR, % (95% CI)", "Median PFS, mo"]
+    assert [row[0].text for row in table.rows[1:]] == [f"Cohort {k}" for k in range(1, 43)]
+    assert all(text[c.start : c.end] == c.text for row in table.rows for c in row)
+    assert {doc.page_at(c.start) for c in table.rows[40]} == {1}
+    assert {doc.page_at(c.start) for c in table.rows[41]} == {2}
+    assert "The text after the table goes on" in _table_text_outside_tables(doc)
+
+    records = [r for r in analyse(doc).records if r.type == "outcome"]
+    orr = {r.value: r for r in records if r.endpoint == "ORR"}
+    pfs = {r.value: r for r in records if r.endpoint == "PFS"}
+    assert len(orr) == len(pfs) == 42
+    last = orr[62.5]
+    assert (last.arm, last.ci_low, last.ci_high, last.table_idx, last.table_row, last.table_column) == (
+        "Cohort 42", 52.1, 77.2, 0, 42, 2)
+    assert text[last.start : last.end] == "62.5 (52.1–77.2)" and doc.page_at(last.start) == 2
+    assert (pfs[8.2].arm, pfs[8.2].measure, pfs[8.2].unit, pfs[8.2].table_row) == ("Cohort 42", "median", "months", 42)
+    assert (orr[21.5].arm, orr[21.5].table_row, doc.page_at(orr[21.5].start)) == ("Cohort 1", 1, 1)
+
+
+def test_a_table_atop_a_page_with_other_columns_is_no_continuation(tmp_path: Path) -> None:
+    """The next page starts with rows of three columns, not the four of the table before:
+    they are not joined to it (nor kept as a table: they have no caption)."""
+    from pipeline.readers.pdf import _same_columns
+
+    pdf = tmp_path / "other.pdf"
+    _split_table(pdf, None, False, other_columns=True)
+    doc = read_pdf(pdf, "other")
+    [table] = doc.tables
+    assert (table.page, table.continued, len(table.rows)) == (1, False, 41)
+    assert "Grade 4" in _table_text_outside_tables(doc)
+    assert not _same_columns([(72, 100), (250, 270), (330, 400), (450, 470)], [(72, 100), (250, 270), (330, 470)])
+    assert not _same_columns([(72, 100), (250, 270), (330, 400)], [(72, 100), (200, 340), (400, 470)])
+    assert _same_columns([(72, 100), (250, 270), (330, 400), (450, 470)], [(72, 110), (250, 262), (335, 398), (450, 466)])
+
+
 # --- bad inputs ----------------------------------------------------------------------------
 
 

@@ -31,13 +31,16 @@ def analyse(document: Document) -> Analysis:
     # reads numbers with pipeline.extract's patterns, so either package may be imported first).
     from pipeline.tables.read import sentences_within, table_outcomes
     from pipeline.tables.reader import reader_tables
+    from pipeline.tables.model import Span
     from pipeline.tables.text import text_tables
 
     nlp = build_nlp()
     # The reader's tables (JATS, PDF) and those written in the text, in text order: a table's
     # place in this list is its table_idx.
     tables = sorted(reader_tables(document) + text_tables(document), key=lambda t: t.start)
-    seg = segment(document, nlp, tables)
+    # Every line of a table's blocks starts a sentence (not the text between the two pages'
+    # blocks of a continued PDF table).
+    seg = segment(document, nlp, [Span("", start, end) for t in tables for start, end in t.parts])
     views = sentence_views(seg.doc, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
     # Regimens of each sentence, grouped once, reading the whole document: records and figure

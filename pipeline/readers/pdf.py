@@ -48,8 +48,13 @@ _PAGE_NUMBER = re.compile(
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 
-# A caption line starts "Table 2." / "TABLE 2 Baseline..." / "Table 2—"; "Table 2 shows" is text.
-_CAPTION = re.compile(r"\s*(?:Table|TABLE)\s+(\d+|[IVX]+)\s*(?:[.:|—–-]|$|\s+[A-Z(])")
+# A caption line starts "Table 2." / "TABLE 2 Baseline..." / "Table 2—" / "Table 2 continued";
+# "Table 2 shows" is text.
+_CAPTION = re.compile(r"\s*(?:Table|TABLE)\s+(\d+|[IVX]+)\s*(?:[.:|—–-]|$|\s+[A-Z(]|\s+cont(?:inued|'d)\b)")
+# "Table 2 (continued)", "Table 2. Continued", "TABLE 2 (cont'd)": the rest of a table of the
+# previous page.
+_CONTINUED = re.compile(r"\s*(?:Table|TABLE)\s+(?:\d+|[IVX]+)\W{0,3}(?:cont(?:inued|inuation|'d|d)?\b\.?)\W*$",
+                        re.IGNORECASE)
 
 _WORD = re.compile(r"[^\W_]+")  # a run of letters/digits
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word or a hyphenated compound
@@ -85,6 +90,8 @@ class _FoundTable:
     title: str = "Table"
     caption_line: Line | None = None  # dropped from the flow text: the table block repeats it
     header_rows: int = 0  # rows above the rule under the header; 0: the rules do not say
+    columns: list[tuple[float, float]] = field(default_factory=list)  # each column's x range
+    continued: bool = False  # its rows continue the previous page's last table
 
 
 def read_pdf(path: Path, source: str, *, tables: bool = True) -> Document:
@@ -125,11 +132,11 @@ def _read_pages(data: bytes, tables: bool) -> tuple[list[_Page], str | None]:
     except pdfium.PdfiumError as exc:
         raise ReaderError(_open_error(str(exc))) from None
     try:
-        pages = []
+        pages: list[_Page] = []
         for index in range(len(pdf)):
             page = pdf[index]
             try:
-                pages.append(_read_page(page, index + 1, tables))
+                pages.append(_read_page(page, index + 1, tables, _open_table(pages[-1]) if pages else None))
             finally:
                 page.close()
         if not pages:
@@ -141,17 +148,22 @@ def _read_pages(data: bytes, tables: bool) -> tuple[list[_Page], str | None]:
         pdf.close()
 
 
-def _read_page(page: pdfium.PdfPage, number: int, tables: bool) -> _Page:
+def _read_page(page: pdfium.PdfPage, number: int, tables: bool, after: _FoundTable | None = None) -> _Page:
     """The page's text lines and, if asked and the page has a table caption, its tables:
-    found while pdfium has the page parsed, which is what makes them cheap."""
+    found while pdfium has the page parsed, which is what makes them cheap. ``after``: the
+    previous page's table that reaches the foot of its page, which this page may continue."""
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
         _, bottom, _, top = page.get_mediabox()
         read = _Page(number, page_lines(textpage, text), bottom, top, page.get_rotation() != 0)
         # A caption line holds "Table" or "TABLE": most pages are passed over without a regex.
-        if tables and ("Table" in text or "TABLE" in text) and any(_CAPTION.match(line.text) for line in read.lines):
-            read.tables = _page_tables(read, PageWords(textpage, text, read.lines, top), page_edges(page, top))
+        captioned = tables and ("Table" in text or "TABLE" in text) and any(_CAPTION.match(line.text) for line in read.lines)
+        if captioned or (tables and after is not None and not read.rotated):
+            words, edges = PageWords(textpage, text, read.lines, top), page_edges(page, top)
+            read.tables = _page_tables(read, words, edges) if captioned else []
+            if after is not None:
+                _mark_continuation(read, words, edges, after)
         return read
     finally:
         textpage.close()
@@ -221,7 +233,7 @@ def _page_tables(page: _Page, words: PageWords, edges: list[Edge]) -> list[_Foun
         rows = [row for row in rows if any(cell.strip() for cell in row)]
         if len(rows) >= 2 and max(map(len, rows)) >= 2:  # not a frame or a shaded row
             x0, top, x1, bottom = grid.bbox
-            tables.append(_FoundTable(rows, (x0, page.top - bottom, x1, page.top - top)))
+            tables.append(_FoundTable(rows, (x0, page.top - bottom, x1, page.top - top), columns=grid.columns))
     captions = sorted((line for line in page.lines if _CAPTION.match(line.text)), key=lambda line: -line.y1)
     for i, caption in enumerate(captions):
         floor = captions[i + 1].y1 if i + 1 < len(captions) else 0.0  # the next caption's top
@@ -247,6 +259,91 @@ def _page_tables(page: _Page, words: PageWords, edges: list[Edge]) -> list[_Foun
     captioned = [t for t in tables if t.caption is not None]
     tables = [t for t in tables if t.caption is not None or not any(_overlap(t.bbox, c.bbox) for c in captioned)]
     return sorted(tables, key=lambda t: -t.bbox[3])
+
+
+# --- a table continued on the next page ----------------------------------------------------
+
+
+def _open_table(page: _Page) -> _FoundTable | None:
+    """The page's lowest table if no text of its width follows it down to the bottom margin:
+    it may go on on the next page."""
+    if not page.tables:
+        return None
+    table = min(page.tables, key=lambda t: t.bbox[1])
+    x0, y0, x1, _ = table.bbox
+    floor = page.bottom + _MARGIN_SHARE * (page.top - page.bottom)
+    for line in page.lines:
+        middle = (line.y0 + line.y1) / 2
+        if floor < middle < y0 - 2 and line.x1 > x0 and line.x0 < x1:
+            return None
+    return table if len(table.columns) >= 2 else None
+
+
+def _mark_continuation(page: _Page, words: PageWords, edges: list[Edge], after: _FoundTable) -> None:
+    """Mark the table atop ``page`` that continues ``after``: one captioned "Table 2
+    (continued)" with the number of ``after``, or a block without caption that starts the page
+    (a fully ruled grid, or rows down to the last horizontal rule); either with the columns of
+    ``after`` (as many, at the same places). A block without caption that is not a continuation
+    is not kept."""
+    number = re.fullmatch(r"Table (\S+)", after.title)
+    top_band = page.top - _MARGIN_SHARE * (page.top - page.bottom)
+    candidate: _FoundTable | None = None
+    first = max(page.tables, key=lambda t: t.bbox[3]) if page.tables else None
+    if first is not None and first.caption is not None and _CONTINUED.match(first.caption):
+        label = _CAPTION.match(first.caption)
+        if number is not None and label is not None and label.group(1) == number.group(1):
+            candidate = first
+    else:
+        captions = [line for line in page.lines if _CAPTION.match(line.text)]
+        ceiling = max((line.y1 for line in captions), default=0.0)  # the block ends above them
+        # Lines in the top margin above the block are running heads: the block starts under them.
+        head = [line for line in page.lines if (line.y0 + line.y1) / 2 > top_band]
+        start = min((line.y0 for line in head), default=page.top)
+        pseudo = Line("", after.bbox[0], start - 0.5, after.bbox[2], start - 0.5)
+        grids = [
+            _FoundTable([[normalize(cell or "") for cell in row] for row in grid.rows],
+                        (grid.bbox[0], page.top - grid.bbox[3], grid.bbox[2], page.top - grid.bbox[1]),
+                        columns=grid.columns)
+            for grid in grid_tables(edges, words.within)
+        ]
+        grids = [g for g in grids if g.bbox[1] > ceiling and g.bbox[3] <= start + 1]
+        if grids:
+            candidate = max(grids, key=lambda g: g.bbox[3])
+            candidate.rows = [row for row in candidate.rows if any(cell.strip() for cell in row)]
+        else:
+            candidate = _ruled_table(words, edges, pseudo, ceiling, page)
+        if candidate is not None:
+            above = [line for line in page.lines if candidate.bbox[3] + 2 < (line.y0 + line.y1) / 2 < start]
+            prose = any(len(row) < 2 and len(row[0]) > 50 for row in candidate.rows)
+            if above or prose or len(candidate.rows) < 1:
+                candidate = None
+            else:
+                page.tables.append(candidate)
+                page.tables.sort(key=lambda t: -t.bbox[3])
+    if candidate is None or not _same_columns(after.columns, candidate.columns):
+        if candidate is not None and candidate.caption is None:
+            page.tables.remove(candidate)
+        return
+    candidate.continued = True
+    candidate.title = after.title
+    if candidate.caption is None:
+        candidate.columns = after.columns  # a third page compares with the same columns
+
+
+def _same_columns(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> bool:
+    """As many columns, each overlapping its counterpart and neither of its neighbours."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+
+    def overlap(p: tuple[float, float], q: tuple[float, float]) -> bool:
+        return p[0] < q[1] and q[0] < p[1]
+
+    for k, column in enumerate(a):
+        if not overlap(column, b[k]):
+            return False
+        if any(overlap(column, b[j]) for j in (k - 1, k + 1) if 0 <= j < len(b)):
+            return False
+    return True
 
 
 def _drop_table_lines(page: _Page) -> None:
@@ -289,6 +386,7 @@ def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: floa
     first_rule = min(e.top for e in rules)
     last_rule = max(e.top for e in rules)
     rows: list[list[str]] = []
+    extents: list[list[tuple[float, float]]] = []
     tops: list[float] = []
     box_top = box_bottom = None
     # Rows are formed from the words in the table's width only: text in the next column
@@ -299,7 +397,8 @@ def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: floa
             continue
         if row[0].top >= limit:
             break
-        cells = _cells(row)
+        cut = _cut(row)
+        cells = [normalize(join_words(cell)) for cell in cut]
         row_top = min(w.top for w in row)
         if row_top < first_rule and len(cells) < 2 and not rows:
             continue  # the caption's second line
@@ -308,13 +407,21 @@ def _ruled_table(words: PageWords, edges: list[Edge], caption: Line, floor: floa
         ):
             break  # footnotes or running text after the table
         rows.append(cells)
+        extents.append([(cell[0].x0, cell[-1].x1) for cell in cut])
         tops.append(row_top)
         box_top = row_top if box_top is None else box_top
         box_bottom = max(w.bottom for w in row)
     if len(rows) < 2 or box_top is None or box_bottom is None:
         return None
     return _FoundTable(rows, (x0, page.top - box_bottom, x1, page.top - box_top),
-                       header_rows=_rows_above_header_rule(rules, x1 - x0, tops))
+                       header_rows=_rows_above_header_rule(rules, x1 - x0, tops), columns=_text_columns(extents))
+
+
+def _text_columns(extents: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Each column's x range: where the text of the rows with a cell in every column lies."""
+    width = max(map(len, extents), default=0)
+    full = [row for row in extents if len(row) == width]
+    return [(min(row[k][0] for row in full), max(row[k][1] for row in full)) for k in range(width)] if width else []
 
 
 def _rows_above_header_rule(rules: list[Edge], width: float, tops: list[float]) -> int:
@@ -346,14 +453,14 @@ def _rules_under(caption: Line, candidates: list[Edge]) -> tuple[list[Edge], flo
         x1 = max(x1, *(e.x1 for e in rules))
 
 
-def _cells(words: list[Word]) -> list[str]:
+def _cut(words: list[Word]) -> list[list[Word]]:
     """A text row cut into cells at gaps wider than most of a character height."""
     cells = [[words[0]]]
     for left, right in zip(words, words[1:]):
         if right.x0 - left.x1 > 0.8 * min(left.bottom - left.top, right.bottom - right.top):
             cells.append([])
         cells[-1].append(right)
-    return [normalize(join_words(cell)) for cell in cells]
+    return cells
 
 
 def _row_height(words: list[Word]) -> float:
@@ -396,7 +503,8 @@ def _assemble(pages: list[_Page], source: str, title: str | None) -> Document:
                 add("\n\n")
             start, end = add(_render_table(found))
             tables.append(Table(page.number, found.rows, start, end, found.caption, header_rows=found.header_rows,
-                                label=found.title if found.caption else None, kind="pdf"))
+                                label=found.title if found.caption or found.continued else None, kind="pdf",
+                                continued=found.continued))
             sections.append(SectionSpan(found.title, start, end))
         spans.append(PageSpan(page.number, page_start, offset))
     text = "".join(parts)

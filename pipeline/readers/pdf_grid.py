@@ -30,6 +30,7 @@ Point = tuple[float, float]
 class GridTable:
     bbox: Box
     rows: list[list[str | None]]  # None where no cell covers the column in that row
+    columns: list[tuple[float, float]]  # each grid column's left and right, in points
 
 
 def grid_tables(edges: list[Edge], words_within: Callable[[Box], list[Word]]) -> list[GridTable]:
@@ -40,7 +41,13 @@ def grid_tables(edges: list[Edge], words_within: Callable[[Box], list[Word]]) ->
     if len({e.x0 for e in merged if not e.horizontal}) < 3 or len({e.top for e in merged if e.horizontal}) < 3:
         return []
     tables = [cells for cells in _group(_Corners(merged).cells()) if _rows_and_columns(cells)]
-    return [GridTable(_outline(cells), _cell_texts(cells, words_within(_outline(cells)))) for cells in tables]
+    return [GridTable(_outline(cells), _cell_texts(cells, words_within(_outline(cells))), _columns(cells))
+            for cells in tables]
+
+
+def _columns(cells: list[Box]) -> list[tuple[float, float]]:
+    lefts = sorted({cell[0] for cell in cells})
+    return list(zip(lefts, [*lefts[1:], max(cell[2] for cell in cells)]))
 
 
 def _rows_and_columns(cells: list[Box]) -> bool:

@@ -54,6 +54,14 @@ class Table:
     # Rows whose cells' grid columns are not known (a PDF row cut into fewer cells than the
     # table has columns: which one is empty is not said). They are kept, not read.
     ragged: frozenset[int] = frozenset()
+    # Where its rows are written: one block, or one per page for a PDF table continued on the
+    # next page (start ... end then also covers the text between the blocks, which is not the
+    # table's). Empty: the one block start ... end.
+    blocks: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[int, int], ...]:
+        return self.blocks or ((self.start, self.end),)
 
     @property
     def header(self) -> list[list[Cell]]:

@@ -563,14 +563,15 @@ def _bracket_text(text: str) -> str:
 
 
 def sentences_within(tables: list[Table], sentences) -> set[int]:
-    """The indexes of the sentences that start inside one of ``tables`` (its rows)."""
+    """The indexes of the sentences that start inside one of ``tables`` (its rows' blocks)."""
     inside: set[int] = set()
     if not tables:
         return inside
     starts = [s.start for s in sentences]
     for table in tables:
-        i = bisect.bisect_left(starts, table.start)
-        while i < len(sentences) and sentences[i].start < table.end:
-            inside.add(sentences[i].index)
-            i += 1
+        for start, end in table.parts:
+            i = bisect.bisect_left(starts, start)
+            while i < len(sentences) and sentences[i].start < end:
+                inside.add(sentences[i].index)
+                i += 1
     return inside

@@ -32,13 +32,42 @@ MAX_HEADER_ROWS = 4
 
 
 def reader_tables(document: Document) -> list[Table]:
-    """The reader's tables of ``document`` as grids, in text order."""
-    tables = []
+    """The reader's tables of ``document`` as grids, in text order; a PDF table continued on
+    the next page is one table (see ``joined``)."""
+    tables: list[Table] = []
+    previous: Table | None = None  # the table of the reader's table before, if it was read
     for found in document.tables:
         table = reader_table(document, found)
-        if table is not None:
+        if table is not None and found.continued and previous is not None and previous.kind == "pdf" \
+                and table.kind == "pdf" and table.columns == previous.columns:
+            table = joined(previous, table)
+            tables[tables.index(previous)] = table
+        elif table is not None:
             tables.append(table)
+        previous = table
     return sorted(tables, key=lambda t: t.start)
+
+
+def joined(first: Table, rest: Table) -> Table:
+    """``first`` with the rows of ``rest``, its continuation on the next page, after its own:
+    rows of ``rest`` repeating a header row of ``first`` are dropped, the others are body rows.
+    Cells keep their offsets (so their pages); the table's blocks are both parts'."""
+    header = [[(c.column, c.text) for c in row] for row in first.header]
+    skip = 0
+    while skip < len(rest.rows) and [(c.column, c.text) for c in rest.rows[skip]] in header:
+        skip += 1
+    rows = list(first.rows)
+    ragged = set(first.ragged)
+    for r in range(skip, len(rest.rows)):
+        at = len(rows)
+        own_header = r < rest.header_rows  # read as a header of the part alone: here a body row
+        rows.append([Cell(c.text, at, c.column, c.start, c.end, False, c.column == 0 and r not in rest.ragged,
+                          1 if own_header else c.colspan, c.rowspan) for c in rest.rows[r]])
+        if r in rest.ragged:
+            ragged.add(at)
+    return Table(rows, first.header_rows, first.columns, first.start, rest.end, first.kind, caption=first.caption,
+                 footnotes=first.footnotes + rest.footnotes, label=first.label, page=first.page,
+                 ragged=frozenset(ragged), blocks=first.parts + rest.parts)
 
 
 def reader_table(document: Document, found: ReaderTable) -> Table | None:
