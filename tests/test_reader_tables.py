@@ -260,3 +260,33 @@ def test_table_figures_point_at_the_study_and_arm_of_the_model() -> None:
     assert (a.study_ref, a.arm_ref) == ("study:MERIDIAN-3", "study:MERIDIAN-3/cohort:A")
     assert (b.study_ref, b.arm_ref) == ("study:MERIDIAN-3", "study:MERIDIAN-3/cohort:B")
     assert a.attribution == {"study_ref": "table.trial", "arm_ref": "table.arm_label"}
+
+
+def _grouped(label_row: str) -> str:
+    """Rows of regimens under full-width group labels; ``label_row`` is a row template."""
+    return f"""<table-wrap id="t5"><label>Table 5</label><caption><p>Response by HER2 status</p></caption>
+<table><thead><tr><th>Regimen</th><th>N</th><th>ORR, % (95% CI)</th><th>Median PFS, months</th></tr></thead><tbody>
+{label_row.format("HER2 IHC 3+")}
+<tr><td>tucatinib + trastuzumab</td><td>40</td><td>52.5 (36.1–68.5)</td><td>8.1</td></tr>
+<tr><td>pertuzumab + trastuzumab</td><td>30</td><td>40.0 (22.7–59.4)</td><td>5.3</td></tr>
+{label_row.format("Cohort B")}
+<tr><td>tucatinib + trastuzumab</td><td>20</td><td>10.0 (1.2–31.7)</td><td>2.9</td></tr>
+</tbody></table></table-wrap>"""
+
+
+@pytest.mark.parametrize("label_row", [
+    '<tr><td colspan="4">{}</td></tr>',  # over the whole row
+    '<tr><td></td><td colspan="3">{}</td></tr>',  # over the value columns, the first cell empty
+])
+def test_full_width_label_rows_are_the_group_of_the_rows_under_them(label_row) -> None:
+    document = jats(_grouped(label_row))
+    [table] = reader_tables(document)
+    assert table.header_rows == 1  # the label row right under <thead> is no header row
+    analysis, records = outcomes(document)
+    got = {r.value: (r.endpoint, r.arm, r.drugs, r.table_row) for r in records}
+    assert got[52.5] == ("ORR", "HER2 IHC 3+", ["tucatinib", "trastuzumab"], 2)
+    assert got[5.3] == ("PFS", "HER2 IHC 3+", ["pertuzumab", "trastuzumab"], 3)
+    assert got[10.0] == ("ORR", "Cohort B", ["tucatinib", "trastuzumab"], 5)
+    assert got[2.9][1] == "Cohort B"
+    assert by_value(records, 52.5).total == 40
+    assert len(records) == 6

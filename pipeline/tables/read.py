@@ -228,6 +228,8 @@ class _TableReader:
             row = table.rows[r]
             stub = [c for c in row if c.column == 0]
             data = [c for c in row if c.column > 0]
+            if not stub and _spans_value_columns(data, table.columns):
+                stub, data = data, []  # "| | HER2 IHC 3+ (over every value column) |": a group label
             if not data:
                 if stub:  # a group label over the rows below it ("HER2 IHC 3+", "Best response, n (%)")
                     group, group_hints = self._context(stub), hints(" ".join(c.text for c in stub))
@@ -560,6 +562,15 @@ def _measure(endpoint: str, reading: CellReading, h: Hints) -> tuple[str | None,
 def _bracket_text(text: str) -> str:
     m = re.search(r"[(\[]\s*(\d+(?:[.·]\d+)?)", text)
     return m.group(1) if m else text
+
+
+def _spans_value_columns(cells: list[Cell], columns: int) -> bool:
+    """One cell, no figure, spanning all the value columns of a table of three columns or
+    more (after an empty first cell)."""
+    if len(cells) != 1 or columns < 3:
+        return False
+    cell = cells[0]
+    return cell.column == 1 and cell.colspan >= 2 and cell.column + cell.colspan >= columns and read_cell(cell.text) is None
 
 
 def sentences_within(tables: list[Table], sentences) -> set[int]:

@@ -9,7 +9,8 @@ rendered rows are not where the reader says (a layout stored by an older reader)
 Grid columns come from the source's spans: a JATS cell's colspan covers that many columns and
 its rowspan takes its columns in the rows below, so the next cells of those rows start further
 right. Header rows are the JATS ``<thead>`` rows (and the rows right under them that have no
-first cell and no data: "| Placebo, n = 27 | Palmvitee, n = 29"), the PDF rows above the rule
+first cell and no data: "| Placebo, n = 27 | Palmvitee, n = 29"; not a row whose one cell spans
+all the value columns, a group label), the PDF rows above the rule
 under the header, else the rows above the first row holding data (at most MAX_HEADER_ROWS).
 
 A PDF row is cut into cells at gaps between words, so a row with an empty cell has fewer
@@ -176,9 +177,11 @@ def _header_rows(found: ReaderTable, placed: list[list[Place]]) -> int:
     is a group label over the rows below ("On-treatment response"): a body row."""
     if found.header_rows:
         n = found.header_rows
+        columns = max((col + span for row in placed for col, span, _ in row if col is not None), default=1)
         while (n < len(found.rows) and n < found.header_rows + 2 and not _data_row(found.rows[n])
                and not any(col == 0 and cell.strip() for cell, (col, _, _) in zip(found.rows[n], placed[n]))
-               and sum(1 for cell in found.rows[n] if cell.strip()) >= 1):
+               and sum(1 for cell in found.rows[n] if cell.strip()) >= 1
+               and not full_width_label(found.rows[n], placed[n], columns)):
             n += 1
         n = n if n < len(found.rows) else found.header_rows
     else:
@@ -187,6 +190,16 @@ def _header_rows(found: ReaderTable, placed: list[list[Place]]) -> int:
             _label_only(found.rows[r], placed[r]) for r in range(n - 1)):
         n -= 1
     return n
+
+
+def full_width_label(row: list[str], places: list[Place], columns: int) -> bool:
+    """A row whose one cell spans every value column ("| HER2 IHC 3+ |" over the columns after
+    an empty first cell) and is no figure: a group label over the rows below it."""
+    filled = [(cell, place) for cell, place in zip(row, places) if cell.strip()]
+    if len(filled) != 1 or columns < 3:
+        return False
+    cell, (col, colspan, _) = filled[0]
+    return col is not None and col <= 1 and colspan >= 2 and col + colspan >= columns and read_cell(cell) is None
 
 
 def _label_only(row: list[str], places: list[Place]) -> bool:
