@@ -290,3 +290,29 @@ def test_full_width_label_rows_are_the_group_of_the_rows_under_them(label_row) -
     assert got[2.9][1] == "Cohort B"
     assert by_value(records, 52.5).total == 40
     assert len(records) == 6
+
+
+def test_table_guard_words_are_checked_data(tmp_path, monkeypatch) -> None:
+    """The table reader's guard lists come from pipeline/data/table_guards.json; each list's
+    pattern matches its own example, and a list whose example does not match is refused."""
+    import json
+
+    from pipeline.extract.lexicon import LexiconError
+    from pipeline.tables import guards as module
+    from pipeline.tables import read
+
+    patterns = module.guards()
+    assert set(patterns) == module.LISTS
+    assert read.DEVIATION is patterns["deviation"] and read.DEVIATION.search("Age, mean ± SD")
+    assert read.OTHER_RESPONSE.search("molecular complete response") and not read.OTHER_RESPONSE.search("complete response")
+    assert read.TUMOUR_RESPONSE.search("tumour response") and not read.TUMOUR_RESPONSE.search("tumours")
+    data = json.loads((module.DATA / module.FILE).read_text(encoding="utf-8"))
+    data["lists"]["stable_disease"]["example"] = "Standard deviation"
+    (tmp_path / module.FILE).write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setattr(module, "DATA", tmp_path)
+    module.guards.cache_clear()
+    try:
+        with pytest.raises(LexiconError, match="does not match"):
+            module.guards()
+    finally:
+        module.guards.cache_clear()

@@ -33,6 +33,7 @@ from pipeline.tables.cells import (
     GROUP_SIZE, N_HEADER, P_HEADER, REGIMEN_HEADER, TRAILING_MARKS, CellReading, Hints, hints, read_cell,
     read_p_value,
 )
+from pipeline.tables.guards import guards
 from pipeline.tables.model import Cell, Table
 
 # A table of these is not one of efficacy figures (unless its caption also names efficacy).
@@ -54,16 +55,11 @@ EDGE_PUNCTUATION = " ,;:/-–—|"  # not "+": "IHC 3+"
 CONNECTOR = re.compile(r"(?<!\S)(?:\+|&|/|plus|and|with|or|followed by|then|→)(?!\S)", re.IGNORECASE)
 ARM_HEADER = re.compile(r"\b(?:cohorts?|sub-?groups?|subsets?|groups?|dose levels?|doses?|parts?|strat(?:um|a)|"
                         r"analys[ie]s)\b", re.IGNORECASE)
-# "SD" as a standard deviation: beside a mean, a "±", in brackets after a figure's name.
-DEVIATION = re.compile(r"\bmeans?\b|±|\+/-|standard deviation|[(\[]\s*SD\s*[)\]]|\bSD\s*[)\]]|"
-                       r"[(\[]\s*SD\b|%\s*[(\[,]?\s*SD\b", re.IGNORECASE)
-STABLE_DISEASE = re.compile(r"\bstable disease\b", re.IGNORECASE)
+# "SD" as a standard deviation, "stable disease" written out, responses that are not a tumour's
+# and words of a tumour's response: pipeline/data/table_guards.json.
+DEVIATION, STABLE_DISEASE = guards()["deviation"], guards()["stable_disease"]
+OTHER_RESPONSE, TUMOUR_RESPONSE = guards()["other_response"], guards()["tumour_response"]
 RESPONSE_CATEGORIES = {"CR", "PR", "PD", "ORR", "DCR", "CBR"}
-# Responses of something other than a tumour (RECIST 1.1 responses are a tumour's).
-OTHER_RESPONSE = re.compile(r"\b(?:virologic(?:al)?|viral|molecular|biochemical|serologic(?:al)?|immun\w*|metabolic|"
-                            r"ha?ematologic(?:al)?|cytogenetic|glyc(?:a)?emic|antibody|vaccine|clinical and virologic)\s+"
-                            r"(?:complete\s+|partial\s+)?(?:responses?|remissions?)\b", re.IGNORECASE)
-TUMOUR_RESPONSE = re.compile(r"\b(?:ORR|objective|tumou?r|RECIST)\b", re.IGNORECASE)
 GENERIC_ARM_WORDS = {"alone", "only", "monotherapy", "combination", "combined", "therapy", "regimen", "treatment"}
 
 
