@@ -98,7 +98,12 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             items_of[index] = _items(c.view, study, groups.get(index, []), biomarkers)
         return items_of[index]
 
+    def arms_at(c, study) -> tuple[str | None, list[Item]] | None:
+        arms = [i for i in items_at(c, study) if i.kind == "arm"]
+        return (study.key if study else None, arms) if arms else None
+
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
+    latest: dict[tuple, tuple[int, object]] = {}  # what the earlier sentences gave (_newest)
     for c in reading.sentences:
         view = c.view
         study = c.study
@@ -106,14 +111,28 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
         pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
         if pairs:
             key = study.key if study else None
-            carried = next(((k, arms) for p, s in reversed(before) for k in [s.key if s else None]
-                            for arms in [[i for i in items_at(p, s) if i.kind == "arm"]] if arms), None)
-            sizes = next((stated for p, s in reversed(before) if (s.key if s else None) == key
-                          for stated in [[z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]] if stated), [])
-            previous_analysis = next((a for p, _ in reversed(before) for a in [_analysis(p.view, None)] if a), None)
+            carried = _newest(latest, ("arms", c.paragraph), before, arms_at)
+            sizes = _newest(latest, ("sizes", c.paragraph, key), before, lambda p, s: (s.key if s else None) == key
+                            and [z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]) or []
+            previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: _analysis(p.view, None))
             facts = SentenceFacts(_analysis(view, previous_analysis), sizes)
             _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
         before.append((c, study))
+
+
+def _newest(latest: dict[tuple, tuple[int, object]], what: tuple, before: list, found):
+    """The newest truthy ``found(context, study)`` of the paragraph's earlier sentences ``before``,
+    each sentence asked once for ``what`` (``latest`` keeps how far back it was asked and the
+    answer): scanning the whole paragraph back for every sentence with figures was quadratic, and
+    100,000 short figures in one paragraph ran for hours."""
+    asked, last = latest.get(what, (0, None))
+    for i in range(len(before) - 1, asked - 1, -1):
+        result = found(*before[i])
+        if result:
+            last = result
+            break
+    latest[what] = (len(before), last)
+    return last
 
 
 @dataclass
