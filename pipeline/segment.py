@@ -143,7 +143,10 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
         i = bisect.bisect_right(offsets, offset) - 1  # the token at or before the offset
         if i < 0:
             continue
-        if not tokens[i].isspace():
+        # (a word iff in ``index``, the words' token indices: a run of white space may be one
+        # token as long as the text, and testing it for every forced offset was quadratic)
+        p = bisect.bisect_left(index, i)
+        if p < len(index) and index[p] == i:
             if offsets[i] == offset:
                 starts[i] = 1
         elif offset <= offsets[i] + len(tokens[i]):

@@ -2,6 +2,7 @@
 those of scispaCy's tokenizer without any cache, and chunks must come from the cache the
 second time even after a special case ("e.g.") has stopped spaCy from saving them."""
 
+import functools
 import random
 
 import pytest
@@ -115,3 +116,44 @@ def test_words_are_the_tokens_read_once(nlp, text) -> None:
     assert words.token_lowers == [t.text.lower() for t in doc]
     assert (words.index, words.texts, words.lowers) == ([t.i for t in kept], [t.text for t in kept],
                                                         [t.text.lower() for t in kept])
+
+
+@functools.cache
+def _tokenizers() -> tuple[CachingTokenizer, object]:
+    """evx's tokenizer and scispaCy's without a cache, built once (2 s each)."""
+    return CachingTokenizer(scispacy_tokenizer()), scispacy_tokenizer(max_cache_size=0)
+
+
+def test_suffixes_are_found_in_the_last_characters():
+    """``TailSuffixSearch`` looks at the last SUFFIX_REACH characters: every branch of
+    scispaCy's suffix pattern but the run of dots must match fewer characters."""
+    from re import _parser
+
+    from pipeline.extract.tokenizer import SUFFIX_REACH
+
+    pattern = _tokenizers()[1].suffix_search.__self__
+    (op, (_, branches)), = _parser.parse(pattern.pattern, pattern.flags).data
+    unbounded = [b for b in branches if b.getwidth()[1] >= SUFFIX_REACH]
+    assert len(branches) > 50 and len(unbounded) == 1
+    assert pattern.search("a" + "." * 100).start() == 1  # the run of dots
+
+
+@pytest.mark.parametrize("text", ["a" + "." * 40, "x" + "." * 3, "(" * 30 + "a" + ")" * 30, "12.5mg/kg.),", "25°C.",
+                                  "H" * 20 + "’s", "(" * 500 + ")" * 500 + " next"])
+def test_suffixes_as_scispacy_finds_them(text):
+    caching, uncached = _tokenizers()
+    assert tokens(caching(text)) == tokens(uncached(text))
+
+
+@pytest.mark.parametrize("text", ["a" * 2000, "(" * 1500 + ")" * 1500 + " next", "b. " * 1001 + "x" * 3000,
+                                  "e.g. " + "y" * 1001 + "  vs. " + "(" * 1001 + "\n" + ")" * 1001 + " "])
+def test_long_chunks_keep_their_text(text):
+    """Chunks of more than MAX_CHUNK characters are tokenised in pieces; the text is the same and
+    the other chunks get their usual tokens."""
+    from pipeline.extract.tokenizer import MAX_CHUNK
+
+    doc = _tokenizers()[0](text)
+    assert doc.text == text
+    assert max(len(t.text) for t in doc) <= MAX_CHUNK
+    short = [t for t in text.split() if len(t) <= MAX_CHUNK]
+    assert [t.text for t in doc if t.text in short] == [t for t in short if t in {"next", "b.", "e.g.", "vs."}]

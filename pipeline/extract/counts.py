@@ -104,7 +104,7 @@ SHORT_FORM_JOIN = re.compile(r"\s*(?:[,;/]\s*(?:and\s+)?|\s+and\s+|\s)\s*")  # b
 RESPONSE_CUE_GAP = re.compile(r"\s*(?:[:=]|,|was|were|of)?\s*", I)  # "Best response: PR 15"
 # "PR 15", "SD: 18", "CR n = 0" (not "PR 1+", "SD 5.2", "PD 7 months").
 SHORT_FORM_COUNT = re.compile(
-    r"\s*[:=]?\s*(?:n\s*=\s*)?(\d+)(?![.,·]\d)(?!\s*(?:%|[-–/]\s*\d|\+|mg|months?|mo\b|weeks?|wks?|years?|days?))", I)
+    r"\s*+(?:[:=]\s*+)?(?:n\s*+=\s*+)?(\d+)(?![.,·]\d)(?!\s*(?:%|[-–/]\s*\d|\+|mg|months?|mo\b|weeks?|wks?|years?|days?))", I)
 # Free-standing phrases
 RESPONSE_TYPE_WORDS = "|".join(map(re.escape, ENDPOINTS.response_types))
 RESPONSE_TYPE_PHRASE = re.compile(

@@ -76,12 +76,12 @@ N_OF_N_BEFORE = re.compile(rf"(?<![\w.,])({COUNT})\s+of\s+(?:the\s+)?(\d+)\s+(?:
 # "Of 57 patients (": the patients a percentage is of, not its count.
 DENOMINATOR_BEFORE = re.compile(r"\b(?:of|among|in total)\s*$", re.IGNORECASE)
 # "(31/82; 95% CI ...)": a count bracket the CI follows inside.
-COUNT_BEFORE_CI = re.compile(r"\s*%?\s*[(\[]\s*\d+\s*/\s*\d+\s*[;,]?\s*")
+COUNT_BEFORE_CI = re.compile(r"\s*+(?:%\s*+)?[(\[]\s*+\d++\s*+/\s*+\d++\s*+(?:[;,]\s*+)?")
 # "43.8% among the 16 patients who...", "52.2% among the 23 who could be evaluated": the total.
 TOTAL_AFTER = re.compile(
     rf"\s*(?:among|in|of)\s+(?:the\s+|all\s+|these\s+)?(\d+)\s+(?:who\b|(?:[a-z][\w-]*\s+){{0,2}}{words('patient_nouns').alternation}\b)",
     re.IGNORECASE)
-SLASH_COUNT = re.compile(r"\s*%?\s*[(\[]\s*(\d+)\s*(?:/|\s+of\s+)\s*(\d+)\s*[)\];,]")  # "61.2 (23/37)", "37.8% (31/82; 95% CI"
+SLASH_COUNT = re.compile(r"\s*+(?:%\s*+)?[(\[]\s*+(\d+)(?:\s*+/|\s++of\s++)\s*+(\d+)\s*+[)\];,]")  # "61.2 (23/37)", "37.8% (31/82; 95% CI"
 TIME_POINT = re.compile(rf"\b(\d+|{words('number_words').alternation})[- ](year|month|mo|yr|week|wk)s?\b", re.IGNORECASE)
 AT_TIME_POINT = re.compile(rf"\bat\s+(\d+)\s+({DURATION_UNIT})", re.IGNORECASE)
 # A value after a comparison is a threshold, not a result: "PFS >= 5 months", "(>=14%) Ki67".
@@ -102,9 +102,9 @@ SIZE_BEFORE = re.compile(r"\b[nN]\s*=\s*$")
 # "2/48 (4%) and 10/49 (20%) deaths": counts of events, not rates of an endpoint.
 EVENTS_AFTER = re.compile(r"^[^.;%]{0,3}(?:\s*and\s+[\d/]+\s*\(\s*\d+(?:\.\d+)?\s*%\s*\))?\s*(?:deaths|events|relapses|recurrences)\b")
 # "a 34 month median follow-up", "at 64% data maturity".
-FOLLOW_UP_AFTER = re.compile(r"^\s*(?:-?\s*(?:months?|years?)\s+)?(?:median\s+)?(?:follow[- ]?up|data maturity|maturity)\b", re.IGNORECASE)
+FOLLOW_UP_AFTER = re.compile(r"^\s*+(?:-?\s*+(?:months?|years?)\s++)?(?:median\s++)?(?:follow[- ]?up|data maturity|maturity)\b", re.IGNORECASE)
 # "an ORR of 30% or more could be claimed": a threshold.
-THRESHOLD_AFTER = re.compile(rf"\s*(?:%|percent)?\s*{words('threshold_after').alternation}\b", re.IGNORECASE)
+THRESHOLD_AFTER = re.compile(rf"\s*+(?:(?:%|percent)\s*+)?{words('threshold_after').alternation}\b", re.IGNORECASE)
 # "ranged from 9.7% to 45.3%", "varied between 20 and 40%": a range over studies or groups.
 RANGE_BEFORE = re.compile(
     rf"\b{words('range_words').alternation}\s+(?:from\s+|between\s+)?(?:(?:about|approximately)\s+)?"
@@ -116,7 +116,7 @@ CLAUSE_REACH = 160  # characters before a figure searched for the start of its c
 DESIGN = words("design_cues").pattern
 # "an ORR of 30% was assumed", "a 40% ORR was considered meaningful", "80% power", "a cORR of 15% (H0)".
 DESIGN_AFTER = re.compile(
-    rf"\s*(?:%|percent)?\s*(?:[A-Za-z]{{2,5}}\s+)?(?:(?:was|were|is|are|would be|will be)\s+{words('design_after').alternation}\b|power\b"
+    rf"\s*+(?:(?:%|percent)\s*+)?(?:[A-Za-z]{{2,5}}\s++)?(?:(?:was|were|is|are|would be|will be)\s+{words('design_after').alternation}\b|power\b"
     rf"|[(\[]\s*(?:H0|H1|P0|P1|null)\b)", re.IGNORECASE)
 
 

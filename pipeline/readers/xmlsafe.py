@@ -105,7 +105,7 @@ def _wrap_fragment(data: bytes) -> bytes:
 _ATTACHED = frozenset({"sub", "sup"})
 # Elements that separate words when flattened ("<title>A.</title><p>B</p>" -> "A. B").
 _BREAKS = frozenset({"p", "title", "label", "break", "list-item", "td", "th", "AbstractText"})
-_TRAILING_LAYOUT = re.compile(r"[ \t\r]*\n[ \t\r\n]*$")
+_TRAILING_LAYOUT = re.compile(r"(?<![ \t\r\n])[ \t\r]*\n[ \t\r\n]*$")  # tried only where the run of layout starts
 _ASCII_SPACE = re.compile(r"[ \t\r\n]+")
 
 

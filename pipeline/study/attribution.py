@@ -108,23 +108,16 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             items_of[index] = _items(c.view, study, groups.get(index, []), markers_in(c.view), c.grouped)
         return items_of[index]
 
-    def arm_items_at(c, study) -> list[Item]:
+    def arms_at(c, study) -> tuple[str | None, list[Item]] | None:
         # an arm item needs a group label, arms of the study, or "X and Y groups" (see _items)
         if not (c.grouped or (study is not None and (study.arms or study.arm_terms))
                 or any(n in c.view.lowered for n in GROUP_NOUNS)):
-            return []
-        return [i for i in items_at(c, study) if i.kind == "arm"]
-
-    analyses: dict[int, Item | None] = {}
-
-    def analysis_at(view) -> Item | None:
-        """The analysis a sentence names itself (asked again for each later figure sentence)."""
-        index = view.sentence.index
-        if index not in analyses:
-            analyses[index] = _analysis(view, None)
-        return analyses[index]
+            return None
+        arms = [i for i in items_at(c, study) if i.kind == "arm"]
+        return (study.key if study else None, arms) if arms else None
 
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
+    latest: dict[tuple, tuple[int, object]] = {}  # what the earlier sentences gave (_newest)
     for c in reading.sentences:
         view = c.view
         study = c.study
@@ -133,15 +126,28 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
         if pairs:
             key = study.key if study else None
             # the arms of the last earlier sentence naming any, for figures of the same study
-            carried = next(((k, arms) for p, s in reversed(before) for k in [s.key if s else None]
-                            for arms in [arm_items_at(p, s)] if arms), None) \
-                if study is not None else None
-            sizes = next((stated for p, s in reversed(before) if (s.key if s else None) == key
-                          for stated in [[z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]] if stated), [])
-            previous_analysis = next((a for p, _ in reversed(before) for a in [analysis_at(p.view)] if a), None)
+            carried = _newest(latest, ("arms", c.paragraph), before, arms_at) if study is not None else None
+            sizes = _newest(latest, ("sizes", c.paragraph, key), before, lambda p, s: (s.key if s else None) == key
+                            and [z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]) or []
+            previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: _analysis(p.view, None))
             facts = SentenceFacts(_analysis(view, previous_analysis), sizes)
             _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
         before.append((c, study))
+
+
+def _newest(latest: dict[tuple, tuple[int, object]], what: tuple, before: list, found):
+    """The newest truthy ``found(context, study)`` of the paragraph's earlier sentences ``before``,
+    each sentence asked once for ``what`` (``latest`` keeps how far back it was asked and the
+    answer): scanning the whole paragraph back for every sentence with figures was quadratic, and
+    100,000 short figures in one paragraph ran for hours."""
+    asked, last = latest.get(what, (0, None))
+    for i in range(len(before) - 1, asked - 1, -1):
+        result = found(*before[i])
+        if result:
+            last = result
+            break
+    latest[what] = (len(before), last)
+    return last
 
 
 @dataclass

@@ -77,7 +77,7 @@ LEAD_BEFORE_COUNT = re.compile(rf"\b(?:{SIZE_VERB}|gave|tested|administered|to|i
 LEAD_REACH = 80
 SAME_COUNT_ALSO = re.compile(rf"^\s*and\s+(?:could be|were|was)\s+(?P<verb>{SIZE_VERB})\b", re.IGNORECASE)
 # A group's size right after its label: "cohort B (n = 15)", "Cohorts A+B, n=84", "Cohort C (TUC monotherapy, n=30)"
-SIZE_AFTER_LABEL = re.compile(r"^\s*(?:[(\[][^()\[\]]{0,60}?\b[nN]\s*=\s*(?P<a>\d+)\s*[)\],;]|,?\s*[nN]\s*=\s*(?P<b>\d+))")
+SIZE_AFTER_LABEL = re.compile(r"^\s*+(?:[(\[][^()\[\]]{0,60}?\b[nN]\s*=\s*(?P<a>\d+)\s*[)\],;]|,?\s*+[nN]\s*=\s*(?P<b>\d+))")
 # ... and right before it: "53 entered cohort A", "15 cohort B", "82 patients at 5.4 mg/kg", "125 to T-DXd"
 SIZE_BEFORE_LABEL = re.compile(
     rf"(?<![\w.·/-])(?P<n>\d{{1,5}})\s+(?:(?:{NOUN})\s+)?(?:(?:were|was)\s+)?(?:(?:{SIZE_VERB})\s+)?"
@@ -100,7 +100,7 @@ ALL_RECEIVED = re.compile(r"\b(?:all|both)\s+(?:the\s+)?(?:patients|participants
 # several times slower than the same one on lower-case text.
 OWN_STUDY = re.compile(alternation(_C["own_study_phrases"]))
 OWN_STUDY_GATE = word_gate(_C["own_study_phrases"])
-DEFINES_REGIMEN = re.compile(r"^\s*(?:\([^()]*\))?\s*(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
+DEFINES_REGIMEN = re.compile(r"^\s*+(?:\([^()]*+\)\s*+)?(?::|received|were given|was given|were treated with|got)", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 METHODS_SECTIONS = {"methods", "method", "study design", "design", "patients and methods", "materials and methods"}
 SIZE_ORDER = {kind: i for i, kind in enumerate(_C["size_preference"])}

@@ -26,7 +26,7 @@ from pipeline.tables.model import Cell, Span, Table
 GAP = re.compile(r"(?<=\S) {2,}(?=\S)")  # between two cells of an aligned row
 CHUNK = re.compile(r"\S+(?: \S+)*")  # the text between gaps (single spaces kept)
 # "|---|:---:|", "---|---", "+-----+" and "-----  -----" / "=====" rules.
-RULE = re.compile(r"[ \t]*[|+]?(?:[ \t]*:?[-=—–_]{3,}:?[ \t]*[|+]?)+[ \t]*")
+RULE = re.compile(r"[ \t]*+[|+]?(?:[ \t]*+:?[-=—–_]{3,}:?[ \t]*+[|+]?)+[ \t]*")
 CAPTION = re.compile(r"[ \t]*(?:Table|TABLE)\s+(?:[A-Z]?\d+[A-Za-z]?|[IVX]+)\b")
 # Lines that close a table: footnotes ("a Cohort A.", "* p < 0.05", "† ..."), notes and
 # abbreviation lists ("ORR, objective response rate; mo, months").

@@ -191,8 +191,14 @@ def _without_overlaps(items: list[Item]) -> list[Item]:
         several = item.kind == "REGIMEN" and len({m.canonical for m in item.mentions}) > 1
         return (-(item.end - item.start), 0 if several else ITEM_RANK[item.kind], item.start)
 
+    # The kept items do not overlap, so in order of (start, end) their ends are in order too: an
+    # item overlaps one iff the last kept one starting before its end ends after its start (a
+    # look-up, not a pass over all kept items per item: 83,000 drug names took minutes).
     kept: list[Item] = []
+    spans: list[tuple[int, int]] = []
     for item in sorted(items, key=order):
-        if all(item.end <= k.start or item.start >= k.end for k in kept):
+        before = bisect.bisect_left(spans, (item.end, -1))
+        if not before or spans[before - 1][1] <= item.start:
             kept.append(item)
+            bisect.insort(spans, (item.start, item.end))
     return sorted(kept, key=lambda i: i.start)

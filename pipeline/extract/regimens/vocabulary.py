@@ -146,8 +146,8 @@ PRIOR_TAIL = re.compile(r"^[^.;]{0,40}?\b(?:was|were|is|are)\s+(?:not\s+)?(?:all
 PRIOR_TAIL_WORDS = tuple(_WORDS["prior_tail_words"])  # one of them in every such tail
 # ... or a word fused to the drug: "trastuzumab-pretreated", "doxorubicin-induced", "(G-CSF)-supported".
 PRIOR_SUFFIX = re.compile(
-    r"^\s*(?:\([^()]*\))?\s*(?:-?\s*(?:pre-?treated|refractory|resistant|resistance|naive|naïve|induced|exposed|"
-    r"experienced|intolerant|failure|failing)|-\s*(?:mediated|supported|related|associated))\b",
+    r"^\s*+(?:\([^()]*+\)\s*+)?(?:-?\s*+(?:pre-?treated|refractory|resistant|resistance|naive|naïve|induced|exposed|"
+    r"experienced|intolerant|failure|failing)|-\s*+(?:mediated|supported|related|associated))\b",
     re.IGNORECASE,
 )
 
@@ -185,7 +185,7 @@ PLURAL_ARMS = re.compile(r"^\s*(?:treatment\s+)?(?:arms|groups|cohorts)\b", re.I
 # "A and B were 15.9 and 14.5 months, respectively", "received A and B, respectively" (but not
 # doses: "fluorouracil, epirubicin, and cyclophosphamide (500, 100, and 500 mg/m2, respectively)").
 RESPECTIVELY = re.compile(
-    r"^(?:\s*,\s*respectively\b|\s*[^\s(\[](?:[^.;]|\.\d)*?(?:%|\b(?:months?|weeks?|years?|days?)\b)"
+    r"^(?:\s*+,\s*+respectively\b|\s*+[^\s(\[](?>(?:[^.;]|\.\d)*?(?:%|\b(?:months?|weeks?|years?|days?)\b))"
     r"(?:[^.;]|\.\d)*\brespectively\b)",
     re.IGNORECASE,
 )
