@@ -182,7 +182,15 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
 
 def _workers_option(workers: int) -> dict:
     # (evx before issue 5 had no workers option: the "before" figures ran with 1)
-    return {"workers": workers} if workers != 1 else {}
+    options = {"workers": workers} if workers != 1 else {}
+    # The folds are folders of links to the corpus: links outside a folder are followed only on
+    # request (evx before issue 15 followed them all and had no such option).
+    import inspect
+
+    from pipeline.ingest import ingest
+    if "follow_outside_links" in inspect.signature(ingest).parameters:
+        options["follow_outside_links"] = True
+    return options
 
 
 def _warm_each_worker(workers: int, folder: Path) -> None:
