@@ -67,8 +67,9 @@ RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit eac
 CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiting for workers
 # A multi-record file (RIS, MEDLINE, PubMed XML) larger than this is read by the run itself, a
 # record at a time, and analysed and stored in pieces (by the workers, if any), all in the file's
-# one transaction: memory holds a few pieces, not the whole file's analyses (1.3 GB for 100,000
-# records). Smaller files are read and analysed whole, as one task.
+# one transaction: memory holds a few pieces, not the whole file's documents and analyses (3.8 GB
+# summed over the run and 2 workers for 100,000 abstracts). Smaller files are read and analysed
+# whole, as one task.
 STREAM_BYTES = 1_000_000
 PIECE_DOCUMENTS = 200  # documents in one piece (a task for a worker)...
 PIECE_CHARS = 1_000_000  # ...or fewer if their text reaches this many characters
@@ -459,9 +460,13 @@ class _Job:
 
     def pieces(self, documents: Iterator[Document]) -> Iterator[FileRows]:
         """The rows of ``documents``, analysed a piece at a time (a few pieces in flight with
-        workers), in order. Each document is read within the time limit, and analysed within it."""
+        workers), in order. Each document is read within the time limit, and analysed within it.
+        A stop asked for (SIGTERM) stops the run here, between pieces: the file's transaction is
+        rolled back, and the next run loads it."""
         in_flight: deque[Pending] = deque()
         for piece in _pieces(documents, self.time_limit):
+            if _stop_code is not None:
+                raise SystemExit(_stop_code)
             in_flight.append(self.analysers.submit_alone(analyse_for_store, piece, self.time_limit, self.version))
             if len(in_flight) > self.analysers.pieces_ahead:
                 yield in_flight.popleft().result()

@@ -213,3 +213,25 @@ def test_a_large_stored_export_is_re_extracted_in_pieces(tmp_path: Path, fake_ex
     after = _database(db)
     assert after["document"] == before["document"] and after["outcome"] == before["outcome"]
     assert query(db, "SELECT count(*) FROM evidence_change WHERE run_id = 2") == [(0,)]
+
+
+def test_a_stop_asked_for_stops_between_pieces_and_leaves_the_export_as_it_was(
+        tmp_path: Path, fake_extractor, small_pieces, monkeypatch) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "export.ris").write_text(ris(range(1000)), encoding="utf-8")
+    analysed = []
+
+    def analyse_then_stop(*args):
+        analysed.append(1)
+        if len(analysed) == 3:  # SIGTERM arrives while the third piece is analysed
+            ingest_module.request_stop(143)
+        return real(*args)
+
+    real = ingest_module.analyse_for_store
+    monkeypatch.setattr(ingest_module, "analyse_for_store", analyse_then_stop)
+    db = tmp_path / "evidence.db"
+    code, _out = evx("ingest", str(corpus), "--db", str(db))
+    assert code == 143 and len(analysed) == 3  # not the 17 other pieces
+    assert query(db, "SELECT status FROM runs") == [("interrupted",)]
+    assert query(db, "SELECT count(*) FROM document") == [(0,)]
