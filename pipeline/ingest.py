@@ -45,11 +45,13 @@ from pipeline.store import (
     file_rows,
     ingest_errors,
     load_file,
+    load_file_pieces,
     note_file_stat,
     open_store,
     record_error,
     restore_file,
     source_files,
+    stored_document_stream,
     stored_documents,
     withdraw_file,
 )
@@ -63,6 +65,14 @@ SPACY_DEFAULT_MAX_LENGTH = 1_000_000  # characters: spaCy's default nlp.max_leng
 RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
 RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
 CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiting for workers
+# A multi-record file (RIS, MEDLINE, PubMed XML) larger than this is read by the run itself, a
+# record at a time, and analysed and stored in pieces (by the workers, if any), all in the file's
+# one transaction: memory holds a few pieces, not the whole file's documents and analyses (3.8 GB
+# summed over the run and 2 workers for 100,000 abstracts). Smaller files are read and analysed
+# whole, as one task.
+STREAM_BYTES = 1_000_000
+PIECE_DOCUMENTS = 200  # documents in one piece (a task for a worker)...
+PIECE_CHARS = 1_000_000  # ...or fewer if their text reaches this many characters
 
 Progress = Callable[[int, int, str], None]
 """Called after each file with (files done, files in total, the file's name)."""
@@ -230,6 +240,7 @@ class _Step:
     digest: str | None = None
     stat: FileStat | None = None  # size and time stamp, None when too recent to trust
     analysis: Pending | None = None  # reading, analysis and the rows to store, under way
+    stream: str | None = None  # or read and analysed in pieces when stored: from the "file", or "stored" documents
     error: Exception | None = None
 
 
@@ -250,6 +261,7 @@ class _Job:
         self.follow_outside_links, self.max_text = follow_outside_links, max_text
         self.summary = IngestSummary(run_id=run_id)
         self.loads: Connection | None = None  # the connection that loads files, during run
+        self.analysers: Analysers | None = None  # during run
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
         self.unscanned: list[str] = []  # entries of scanned folders that could not be used: withdraw nothing under them
 
@@ -265,7 +277,8 @@ class _Job:
         done, last_update = 0, time.monotonic()
         last_checkpoint = last_update
         # The loads share one connection, kept for the run (other statements take one from the pool).
-        with Analysers(workers, len(files)) as analysers, self.engine.connect() as self.loads:
+        with Analysers(workers, len(files)) as self.analysers, self.engine.connect() as self.loads:
+            analysers = self.analysers
             for position, ref in enumerate(files):
                 self.summary.files_seen += 1
                 steps.append(self.plan(ref, known.get(ref.name), analysers))
@@ -370,8 +383,15 @@ class _Job:
                 return step  # nothing to analyse
             # An unchanged file is analysed again from its stored text; one stored before layouts
             # were kept (no stored documents) is read again.
-            documents = stored_documents(self.engine, ref.name) if unchanged else None
             size = step.stat[0] if step.stat else os.path.getsize(ref.path)  # how much work, for batching
+            if unchanged and known.documents > PIECE_DOCUMENTS:
+                step.stream = "stored"
+            elif not unchanged and size > STREAM_BYTES and readers.format_of(ref.path) in readers.MULTI_RECORD:
+                step.stream = "file"
+            if step.stream:
+                analysers.not_submitted()
+                return step
+            documents = stored_documents(self.engine, ref.name) if unchanged else None
             if documents is None:
                 step.analysis = analysers.submit(read_for_store, ref.path, self.time_limit, ref.name, self.version,
                                                  self.max_text, size=size)
@@ -390,8 +410,7 @@ class _Job:
             if known is not None and known.sha256 == step.digest:
                 self.finish_unchanged(step)
                 return
-            result = load_file(self.loads, ref.name, step.digest, step.analysis.result(), self.version,
-                               run_id=self.run_id, force=True, stat=step.stat)
+            result = self.load(step)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             self.fail(ref.name, failure_reason(exc))
             return
@@ -415,9 +434,8 @@ class _Job:
             summary.records_added += result.added
             log.info("run %d: restored %s", self.run_id, ref.name)
             acted = True
-        if step.analysis is not None:
-            result = load_file(self.loads, ref.name, step.digest, step.analysis.result(), self.version,
-                               run_id=self.run_id, force=True, stat=step.stat)
+        if step.analysis is not None or step.stream:
+            result = self.load(step)
             summary.count_load(result)
             summary.files_reextracted += 1
             acted = True
@@ -428,6 +446,32 @@ class _Job:
                 note_file_stat(self.engine, ref.name, step.stat)
         if ref.name in self.failed_before:  # a version of the file that failed in between
             clear_error(self.engine, ref.name)
+
+    def load(self, step: _Step) -> LoadResult:
+        """Store the file's new analysis, waiting for it, or made piece by piece."""
+        if not step.stream:
+            return load_file(self.loads, step.ref.name, step.digest, step.analysis.result(), self.version,
+                             run_id=self.run_id, force=True, stat=step.stat)
+        documents = stored_document_stream(self.loads, step.ref.name) if step.stream == "stored" else None
+        if documents is None:  # stored before layouts were kept: read again
+            documents = readers.read_path(step.ref.path, step.ref.name, self.max_text)
+        return load_file_pieces(self.loads, step.ref.name, step.digest, self.pieces(documents), self.version,
+                                run_id=self.run_id, stat=step.stat)
+
+    def pieces(self, documents: Iterator[Document]) -> Iterator[FileRows]:
+        """The rows of ``documents``, analysed a piece at a time (a few pieces in flight with
+        workers), in order. Each document is read within the time limit, and analysed within it.
+        A stop asked for (SIGTERM) stops the run here, between pieces: the file's transaction is
+        rolled back, and the next run loads it."""
+        in_flight: deque[Pending] = deque()
+        for piece in _pieces(documents, self.time_limit):
+            if _stop_code is not None:
+                raise SystemExit(_stop_code)
+            in_flight.append(self.analysers.submit_alone(analyse_for_store, piece, self.time_limit, self.version))
+            if len(in_flight) > self.analysers.pieces_ahead:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
 
     def withdraw(self, name: str) -> None:
         result = withdraw_file(self.engine, name, self.run_id)
@@ -465,6 +509,26 @@ def read_and_analyse(
             break
         documents.append(document)
     return analyse_all(documents, time_limit)
+
+
+def _pieces(documents: Iterator[Document], time_limit: float | None) -> Iterator[list[Document]]:
+    """``documents`` in consecutive lists of PIECE_DOCUMENTS (fewer past PIECE_CHARS of text),
+    each document read within ``time_limit`` seconds."""
+    piece: list[Document] = []
+    chars = read = 0
+    while True:
+        with deadline(time_limit, f"reading document {read + 1}"):
+            document = next(documents, None)
+        if document is None:
+            break
+        read += 1
+        piece.append(document)
+        chars += len(document.text)
+        if len(piece) >= PIECE_DOCUMENTS or chars >= PIECE_CHARS:
+            yield piece
+            piece, chars = [], 0
+    if piece:
+        yield piece
 
 
 def read_for_store(file: Path, time_limit: float | None, source: str, version: str,

@@ -103,9 +103,31 @@ class Analysers:
             tasks = min(tasks, max(1, (len(self._unsent) + self._unsubmitted) // (2 * self.workers)))
         return tasks
 
+    def submit_alone(self, fn: Callable, *args: Any) -> Pending:
+        """Run ``fn(*args)``, sent at once as a batch of its own (a task as large as a batch: a
+        piece of a large file). Not one of the ``tasks`` the run announced."""
+        if self.workers == 1:
+            return Pending.run_inline(fn, args)
+        pending = Pending(self, fn, args)
+        self._send([pending])
+        return pending
+
+    def not_submitted(self) -> None:
+        """One of the announced ``tasks`` will not be submitted (its file is sent in pieces)."""
+        if self._unsubmitted is not None:
+            self._unsubmitted -= 1
+
+    @property
+    def pieces_ahead(self) -> int:
+        """How many ``submit_alone`` tasks to keep in flight beyond the one awaited."""
+        return 0 if self.workers == 1 else self.workers * BATCHES_AHEAD_PER_WORKER
+
     def send(self) -> None:
         """Send the tasks submitted since the last batch, as one batch."""
         batch, self._unsent, self._unsent_bytes = self._unsent, [], 0
+        self._send(batch)
+
+    def _send(self, batch: list[Pending]) -> None:
         if not batch:
             return
         self._batches_sent += 1

@@ -413,12 +413,16 @@ def test_missing_file(tmp_path: Path) -> None:
         read(tmp_path / "gone.txt")
 
 
-def test_failing_multi_record_file_yields_nothing(tmp_path: Path) -> None:
+def test_a_multi_record_file_is_read_a_record_at_a_time(tmp_path: Path) -> None:
+    # Read as it is parsed: the good records come first, then the error (ingest stores the
+    # file in one transaction, so none of them is kept: tests/test_hostile_inputs.py).
     good = (FIXTURES / "pubmed_set.xml").read_bytes()
     path = write(tmp_path, "broken.xml", good.replace(b"</PubmedArticleSet>", b"<PubmedArticle>"))
+    records = [d.source.partition("#")[2] for d in read_path(FIXTURES / "pubmed_set.xml")]
     documents = read_path(path)
+    assert [next(documents).source for _ in records] == [f"{path}#{pmid}" for pmid in records]
     with pytest.raises(ReaderError, match="malformed XML"):
-        next(documents)  # the first record is good, yet the failure comes before any document
+        next(documents)
 
 
 # ---------------------------------------------------------------------------------------------

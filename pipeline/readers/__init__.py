@@ -4,15 +4,21 @@
         for doc in read_path(path):
             ...
 
-``read_path`` raises ReaderError (short reason, no file name) when a file cannot be read; it parses
-the whole file before yielding, so a failure means no document of that file was yielded.
+``read_path`` raises ReaderError (short reason, no file name) when a file cannot be read. Files of
+one document are read whole; files of many records (PubMed XML, MEDLINE, RIS) are read as they
+are parsed, a record at a time, so memory holds one record however large the file: the error
+may then come after documents of the file were yielded (a record broken half way through), and
+a caller that stores them must undo what it stored (``pipeline.ingest`` stores a file in one
+transaction).
 """
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import DocumentTooLarge, ReaderError
@@ -24,17 +30,19 @@ from pipeline.readers.ris import read_ris
 from pipeline.readers.text import read_text
 from pipeline.readers.walk import Problem, iter_source_files, printable, storable, walk_folder
 
-__all__ = ["DEFAULT_MAX_TEXT", "Problem", "detect_format", "iter_source_files", "printable", "read_path", "storable", "walk_folder"]
+__all__ = ["DEFAULT_MAX_TEXT", "MULTI_RECORD", "Problem", "detect_format", "format_of", "iter_source_files", "printable", "read_path", "storable", "walk_folder"]
 
 DEFAULT_MAX_TEXT = 5_000_000  # bytes of UTF-8 text in one document (5 MB; spaCy's nlp.max_length is 5,000,000 characters)
 HEAD_BYTES = 8192  # enough for detection: XML prolog, first RIS/MEDLINE lines, PDF header
 
-_PARSERS: dict[str, Callable[[bytes, str], list[Document]]] = {
+# Formats holding many records, read as a stream of them (from a binary file object).
+_STREAMED: dict[str, Callable[[BinaryIO, str], Iterator[Document]]] = {
     "pubmed-xml": read_pubmed_xml,
     "medline": read_medline,
     "ris": read_ris,
-    "jats": read_jats,
 }
+MULTI_RECORD = frozenset(_STREAMED)
+_REASONS = (RecursionError, ValueError, KeyError, IndexError, AttributeError, TypeError)  # reader bugs, unforeseen shapes
 
 
 def read_path(path: Path, source: str | None = None, max_text: int | None = DEFAULT_MAX_TEXT) -> Iterator[Document]:
@@ -58,13 +66,25 @@ def read_path(path: Path, source: str | None = None, max_text: int | None = DEFA
     if fmt == "pdf":
         from pipeline.readers.pdf import read_pdf  # lazy: PDF engines are heavy to import
 
-        documents = [read_pdf(path, source)]
+        documents: Iterable[Document] = [read_pdf(path, source)]
     else:
         # A head shorter than asked for is the whole file (an abstract): no need to read it again.
-        documents = _read_parsed(path, fmt, source, head if len(head) < HEAD_BYTES else None)
+        whole = head if len(head) < HEAD_BYTES else None
+        read = _read_streamed if fmt in _STREAMED else _read_parsed
+        documents = read(path, fmt, source, whole)
     for document in documents:
         _check_size(document, max_text)
-    yield from documents
+        yield document
+
+
+def format_of(path: Path) -> str:
+    """The format ``read_path`` would read ``path`` in (ReaderError as it would raise)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        raise ReaderError(f"cannot open file: {exc.strerror or exc}") from None
+    return detect_format(path, head)
 
 
 def _check_size(document: Document, max_text: int | None) -> None:
@@ -92,9 +112,22 @@ def _read_parsed(path: Path, fmt: str, source: str, data: bytes | None = None) -
     try:
         if fmt == "text":
             return read_text(data, source, stem=path.stem)
-        return _PARSERS[fmt](data, source)
+        return read_jats(data, source)
     except ReaderError:
         raise
-    except (RecursionError, ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+    except _REASONS as exc:
         # A reader bug or a shape we did not foresee: fail this file, keep the batch going.
+        raise ReaderError(f"could not parse {fmt} ({type(exc).__name__})") from exc
+
+
+def _read_streamed(path: Path, fmt: str, source: str, data: bytes | None = None) -> Iterator[Document]:
+    """The records of a multi-record file (held in ``data`` if given), parsed as it is read."""
+    try:
+        with path.open("rb") if data is None else io.BytesIO(data) as handle:
+            yield from _STREAMED[fmt](handle, source)
+    except ReaderError:
+        raise
+    except OSError as exc:
+        raise ReaderError(f"cannot read file: {exc.strerror or exc}") from None
+    except _REASONS as exc:
         raise ReaderError(f"could not parse {fmt} ({type(exc).__name__})") from exc

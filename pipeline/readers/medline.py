@@ -7,11 +7,13 @@ then the value ("TI  - ..."); continuation lines are indented by 6 spaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
 from pipeline.readers.builder import clean_doi, find_year, title_and_abstract
-from pipeline.readers.text import decode_utf8, normalise_newlines
+from pipeline.readers.text import iter_lines
 
 # The lookahead pins the "-" to column 5, so "AB - x" or prose with a dash is not a tag line.
 _TAG_LINE = re.compile(r"(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*))?$")
@@ -19,29 +21,30 @@ _TAG_LINE = re.compile(r"(?=[A-Z][A-Z0-9 ]{3}-)([A-Z][A-Z0-9]{1,3}) *-(?: (.*))?
 Record = dict[str, list[str]]
 
 
-def read_medline(data: bytes, source: str) -> list[Document]:
-    """Read every record of a MEDLINE file; source is ``source#PMID`` (``source#n`` without one)."""
-    records = parse_records(normalise_newlines(decode_utf8(data)))
-    if not records:
+def read_medline(stream: BinaryIO, source: str) -> Iterator[Document]:
+    """Every record of the MEDLINE file read from ``stream``, one at a time; source is
+    ``source#PMID`` (``source#n`` without one)."""
+    n = 0
+    for n, record in enumerate(iter_records(iter_lines(stream)), start=1):
+        yield _document(record, source, n)
+    if n == 0:
         raise ReaderError("no MEDLINE records (expected lines like 'PMID- 12345')")
-    return [_document(record, source, n) for n, record in enumerate(records, start=1)]
 
 
-def parse_records(text: str) -> list[Record]:
-    """Split MEDLINE text into records mapping each tag to its values, in order."""
-    records: list[Record] = []
+def iter_records(lines: Iterable[str]) -> Iterator[Record]:
+    """Split MEDLINE lines into records mapping each tag to its values, in order."""
     current: Record = {}
     last_tag = ""
-    for line in text.split("\n"):
+    for line in lines:
         match = _TAG_LINE.match(line)
         if not line.strip():
             if current:
-                records.append(current)
+                yield current
             current, last_tag = {}, ""
         elif match:
             tag, value = match.group(1), (match.group(2) or "").strip()
             if tag == "PMID" and "PMID" in current:  # a new record without a blank line first
-                records.append(current)
+                yield current
                 current = {}
             current.setdefault(tag, []).append(value)
             last_tag = tag
@@ -50,8 +53,7 @@ def parse_records(text: str) -> list[Record]:
             values[-1] = f"{values[-1]} {line.strip()}".strip()
         # Other lines before a record's first tag (e.g. a banner) are not part of any field.
     if current:
-        records.append(current)
-    return records
+        yield current
 
 
 def first_value(record: Record, *tags: str) -> str | None:

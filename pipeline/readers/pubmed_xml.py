@@ -7,22 +7,25 @@ its own line above its paragraph ("BACKGROUND\\n<text>") and each label gets a S
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
 from pipeline.readers.builder import TextBuilder, clean_doi, find_year
-from pipeline.readers.xmlsafe import inline_text, parse_xml
+from pipeline.readers.xmlsafe import inline_text, iter_records
 
-_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle")
+_RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle"})
 
 
-def read_pubmed_xml(data: bytes, source: str) -> list[Document]:
-    """Read every PubmedArticle (and PubmedBookArticle) of an efetch XML file."""
-    root = parse_xml(data)
-    records = [root] if root.tag in _RECORD_TAGS else [el for el in root if el.tag in _RECORD_TAGS]
-    if not records:
+def read_pubmed_xml(stream: BinaryIO, source: str) -> Iterator[Document]:
+    """Every PubmedArticle (and PubmedBookArticle) of the efetch XML read from ``stream``, one at
+    a time: the file is parsed as it is read, record by record."""
+    n = 0
+    for n, record in enumerate(iter_records(stream, _RECORD_TAGS), start=1):
+        yield _read_record(record, source, n)
+    if n == 0:
         raise ReaderError("no PubmedArticle records in PubMed XML")
-    return [_read_record(record, source, n) for n, record in enumerate(records, start=1)]
 
 
 def _read_record(record: ET.Element, source: str, n: int) -> Document:

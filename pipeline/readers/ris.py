@@ -7,13 +7,16 @@ value; a line without a tag continues the previous value. Web of Science: "PT J"
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
 from pipeline.readers.builder import clean_doi, find_year, title_and_abstract
 from pipeline.readers.medline import Record, first_value
-from pipeline.readers.text import decode_utf8, normalise_newlines
+from pipeline.readers.text import iter_lines
 
 _RIS_TAG = re.compile(r"([A-Z][A-Z0-9])  -(?: (.*))?$")
 _WOS_TAG = re.compile(r"([A-Z][A-Z0-9])(?: (.*))?$")
@@ -39,38 +42,46 @@ _WOS_FIELDS = {
 }
 
 
-def read_ris(data: bytes, source: str) -> list[Document]:
-    """Read every record; source is ``source#PMID``, or ``source#n`` (1-based) without a PMID."""
-    text = normalise_newlines(decode_utf8(data))
-    if _WOS_START.match(text.lstrip()):
-        records, fields = parse_wos(text), _WOS_FIELDS
+def read_ris(stream: BinaryIO, source: str) -> Iterator[Document]:
+    """Every record of the file read from ``stream``, one at a time; source is ``source#PMID``,
+    or ``source#n`` (1-based) without a PMID."""
+    lines = iter_lines(stream)
+    head = []  # the blank lines before the first one with text, which tells the dialect
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    lines = itertools.chain(head, lines)
+    if _WOS_START.match(head[-1].lstrip() if head else ""):
+        records, fields = iter_wos(lines), _WOS_FIELDS
     else:
-        records, fields = parse_ris(text), _RIS_FIELDS
-    if not records:
+        records, fields = iter_ris(lines), _RIS_FIELDS
+    n = 0
+    for n, record in enumerate(records, start=1):
+        yield _document(record, fields, source, n)
+    if n == 0:
         raise ReaderError("no RIS records (expected 'TY  - ' ... 'ER  - ')")
-    return [_document(record, fields, source, n) for n, record in enumerate(records, start=1)]
 
 
-def parse_ris(text: str) -> list[Record]:
-    """Split RIS text into records; lines outside TY..ER (numbering, blank lines) are ignored.
+def iter_ris(lines: Iterable[str]) -> Iterator[Record]:
+    """Split RIS lines into records; lines outside TY..ER (numbering, blank lines) are ignored.
     A line without a tag continues the previous value."""
-    return _split_records(text, _RIS_TAG, "TY", lambda line: bool(line.strip()))
+    return _split_records(lines, _RIS_TAG, "TY", lambda line: bool(line.strip()))
 
 
-def parse_wos(text: str) -> list[Record]:
-    """Split a Web of Science tagged export into records (PT ... ER); continuation lines are
-    indented by three spaces; the file header (FN, VR) and end (EF) are outside records."""
-    return _split_records(text, _WOS_TAG, "PT", lambda line: line.startswith("   "))
+def iter_wos(lines: Iterable[str]) -> Iterator[Record]:
+    """Split the lines of a Web of Science tagged export into records (PT ... ER); continuation
+    lines are indented by three spaces; the file header (FN, VR) and end (EF) are outside records."""
+    return _split_records(lines, _WOS_TAG, "PT", lambda line: line.startswith("   "))
 
 
-def _split_records(text: str, tag_re: re.Pattern, start_tag: str, continues) -> list[Record]:
+def _split_records(lines: Iterable[str], tag_re: re.Pattern, start_tag: str, continues) -> Iterator[Record]:
     """Records from a tagged export: ``start_tag`` opens one (closing any left open), ``ER``
     closes it, other tags append a value, and lines for which ``continues(line)`` is true
     extend the last value."""
-    records: list[Record] = []
     current: Record | None = None
     last_tag = ""
-    for line in text.split("\n"):
+    for line in lines:
         match = tag_re.match(line)
         if not match:
             if current is not None and last_tag and continues(line):
@@ -79,19 +90,18 @@ def _split_records(text: str, tag_re: re.Pattern, start_tag: str, continues) -> 
         tag, value = match.group(1), (match.group(2) or "").strip()
         if tag == start_tag:
             if current is not None:  # the previous record lacked its ER line
-                records.append(current)
+                yield current
             current = {}
         if current is None:
             continue
         if tag == "ER":
-            records.append(current)
+            yield current
             current, last_tag = None, ""
             continue
         current.setdefault(tag, []).append(value)
         last_tag = tag
     if current is not None:
-        records.append(current)
-    return records
+        yield current
 
 
 def _continue(record: Record, tag: str, line: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
@@ -11,17 +13,34 @@ _MAX_TITLE = 300  # a first line longer than this is a paragraph, not a title
 _PMID_STEM = re.compile(r"[0-9]{1,9}")
 
 
-def decode_utf8(data: bytes) -> str:
-    """Decode UTF-8 (a BOM is dropped) or raise ReaderError naming the first bad byte."""
+def decode_utf8(data: bytes, offset: int = 0) -> str:
+    """Decode UTF-8 (a BOM is dropped) or raise ReaderError naming the first bad byte, counted
+    from the start of the file (``data`` starts at byte ``offset`` of it)."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig" if offset == 0 else "utf-8")
     except UnicodeDecodeError as exc:
         bad = data[exc.start]
         hint = ""
         if bad >= 0xA0 or bad in (0x92, 0x93, 0x94, 0x96, 0x97):  # typical Latin-1/CP1252 letters
             hint = ", probably Latin-1/Windows-1252"
-        where = f"invalid byte 0x{bad:02x} at offset {exc.start}{hint}"
+        where = f"invalid byte 0x{bad:02x} at offset {offset + exc.start}{hint}"
         raise ReaderError(f"not UTF-8 text ({where}); re-save as UTF-8") from None
+
+
+def iter_lines(stream: BinaryIO) -> Iterator[str]:
+    """The lines of a UTF-8 file read from ``stream``, one at a time, without their ends: what
+    ``normalise_newlines(decode_utf8(data)).split("\n")`` gives of the whole file, in the
+    memory of one line. ReaderError names the offset of a byte that is not UTF-8."""
+    offset, ended = 0, True
+    for raw in stream:  # split at b"\n", which no multi-byte UTF-8 character contains (nor b"\r")
+        line = decode_utf8(raw, offset)
+        offset += len(raw)
+        ended = line.endswith("\n")  # else the last line, unterminated
+        if ended:
+            line = line[:-2] if line.endswith("\r\n") else line[:-1]
+        yield from normalise_newlines(line).split("\n")  # a lone CR ends a line too
+    if ended:
+        yield ""  # as split() gives after a final newline (or of an empty file)
 
 
 def normalise_newlines(text: str) -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import html.entities
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 import xml.etree.ElementTree as ET
 from xml.parsers import expat
 from xml.sax import SAXParseException
@@ -64,6 +67,48 @@ class _TreeHandler(ContentHandler):
             self.builder.data(char)
 
 
+class _RecordHandler(_TreeHandler):
+    """Builds a tree of each record element only (see ``iter_records``), dropping the rest."""
+
+    def __init__(self, tags: frozenset[str]) -> None:
+        super().__init__()
+        self.tags = tags
+        self.depth = 0  # of the next element to start
+        self.root: str | None = None
+        self.record_depth: int | None = None  # of the record being built
+        self.done: list[ET.Element] = []
+
+    def take(self) -> list[ET.Element]:
+        done, self.done = self.done, []
+        return done
+
+    def startElement(self, name: str, attrs) -> None:  # noqa: N802
+        if self.record_depth is None and name in self.tags and (
+                self.depth == 0 or (self.depth == 1 and self.root not in self.tags)):
+            self.builder, self.record_depth = ET.TreeBuilder(), self.depth
+        if self.depth == 0:
+            self.root = name
+        self.depth += 1
+        if self.record_depth is not None:
+            super().startElement(name, attrs)
+
+    def endElement(self, name: str) -> None:  # noqa: N802
+        self.depth -= 1
+        if self.record_depth is not None:
+            super().endElement(name)
+            if self.depth == self.record_depth:
+                self.done.append(self.builder.close())
+                self.record_depth = None
+
+    def characters(self, content: str) -> None:
+        if self.record_depth is not None:
+            super().characters(content)
+
+    def skippedEntity(self, name: str) -> None:  # noqa: N802
+        if self.record_depth is not None:
+            super().skippedEntity(name)
+
+
 def parse_xml(data: bytes, *, fragment: bool = False) -> ET.Element:
     """Parse ``data`` into an element tree, refusing entity declarations and external references.
 
@@ -77,8 +122,41 @@ def parse_xml(data: bytes, *, fragment: bool = False) -> ET.Element:
     parser.setContentHandler(handler)
     source = InputSource()
     source.setByteStream(io.BytesIO(data))
-    try:
+    with _reader_errors():
         parser.parse(source)
+    return handler.builder.close()
+
+
+def iter_records(stream: BinaryIO, tags: frozenset[str], chunk: int = 1 << 16) -> Iterator[ET.Element]:
+    """The record elements of the XML read from ``stream``, each as soon as it is complete: the
+    root if its tag is one of ``tags``, else the root's children whose tag is. Whatever else the
+    file holds is not kept, so memory holds one record at a time, however many the file has.
+
+    The same parser as ``parse_xml`` (fed ``chunk`` bytes at a time, as ``parse_xml``'s is), with
+    the same refusals: an entity declaration or an external reference fails the file at once,
+    before anything after it is read. Raises ReaderError with a one-line reason, possibly after
+    records were yielded (malformed XML further on).
+    """
+    handler = _RecordHandler(tags)
+    parser = _NoDtdFetchParser()
+    parser.setContentHandler(handler)
+    while True:
+        data = stream.read(chunk)
+        with _reader_errors():
+            if data:
+                parser.feed(data)
+            else:
+                parser.close()
+        yield from handler.take()
+        if not data:
+            return
+
+
+@contextmanager
+def _reader_errors() -> Iterator[None]:
+    """The parser's refusals and syntax errors as ReaderError."""
+    try:
+        yield
     except defusedxml.EntitiesForbidden:
         # Checked before expansion, so an entity bomb fails here at once.
         raise ReaderError("XML entity declarations are not allowed") from None
@@ -87,7 +165,6 @@ def parse_xml(data: bytes, *, fragment: bool = False) -> ET.Element:
     except SAXParseException as exc:
         where = f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}"
         raise ReaderError(f"malformed XML: {exc.getMessage()} ({where})") from None
-    return handler.builder.close()
 
 
 def _wrap_fragment(data: bytes) -> bytes:

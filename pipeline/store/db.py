@@ -300,6 +300,26 @@ def stored_documents(engine: Engine, file_path: str) -> list[Document] | None:
     return [_document_of(row) for row in rows]
 
 
+def stored_document_stream(conn: Connection, file_path: str, chunk: int = 100) -> Iterator[Document] | None:
+    """``stored_documents`` of a file holding many, read ``chunk`` at a time as they are
+    consumed (on ``conn``, which may be loading the file anew meanwhile: the documents are
+    those stored when this was called); None if one of them has no stored layout."""
+    db = conn.connection.driver_connection
+    found = db.execute(_DOCUMENT_LAYOUTS, (file_path,)).fetchall()
+    if any(missing for _id, missing in found):
+        return None
+    ids = [doc_id for doc_id, _missing in found]
+
+    def documents() -> Iterator[Document]:
+        for part in _chunks(ids, chunk):
+            yield from (_document_of(row) for row in _select_of(StoredDocument, "id", "id").rows(db, part))
+
+    return documents()
+
+
+_DOCUMENT_LAYOUTS = "SELECT id, layout IS NULL FROM document WHERE file_path = ? ORDER BY id"
+
+
 def _layout_of(document: Document) -> dict:
     return {
         "pages": [[p.number, p.start, p.end] for p in document.pages],
@@ -394,10 +414,14 @@ class _Select:
     def rows(self, db: sqlite3.Connection, values: list) -> Iterator[dict[str, Any]]:
         for chunk in _chunks(values):
             for found in db.execute(f"{self.sql}({_marks(len(chunk))}){self.order}", chunk):
-                row = dict(zip(self.names, found))
-                for name, convert in self.conversions:
-                    row[name] = convert(row[name])
-                yield row
+                yield self.row(found)
+
+    def row(self, found: Sequence) -> dict[str, Any]:
+        """The first ``len(self.names)`` values of ``found``, as ``rows`` gives them."""
+        row = dict(zip(self.names, found))
+        for name, convert in self.conversions:
+            row[name] = convert(row[name])
+        return row
 
 
 @cache
@@ -548,24 +572,117 @@ def load_file(
         if known and known.withdrawn_run is None and known.sha256 == sha256 and known.extractor_version == extractor_version:
             return LoadResult()
     rows = analysed if isinstance(analysed, FileRows) else file_rows(analysed, extractor_version)
-    result = LoadResult(documents=len(rows.documents), records=Counter(rows.counts))
+    return load_file_pieces(engine, file_path, sha256, [rows], extractor_version, run_id=run_id, stat=stat)
+
+
+def load_file_pieces(
+    engine: Engine | Connection,
+    file_path: str,
+    sha256: str,
+    pieces: Iterable[FileRows],
+    extractor_version: str,
+    *,
+    run_id: int | None = None,
+    stat: FileStat | None = None,
+) -> LoadResult:
+    """``load_file`` (with ``force``) of a file given as consecutive pieces: the rows of its
+    first documents, then of the next ones... Each piece is stored as it comes, all in the one
+    transaction of the file, so ``pieces`` may be a generator that reads and analyses the file
+    while it is stored, and memory holds one piece however many documents the file has. An
+    exception raised by ``pieces`` (a record broken half way through the file, a document over
+    its time limit) or by storing rolls the whole file back: it stays as it was.
+
+    The new documents are stored before the old ones are deleted, so the records of each piece
+    are compared, by key, with the old records still in the tables; those no piece brought
+    back are logged as removed at the end."""
     with _transaction(engine) as conn:
-        db = conn.connection.driver_connection  # the sqlite3 connection, in SQLAlchemy's transaction
-        old = db.execute(_DOCUMENTS_OF_FILE, (file_path,)).fetchall()
+        load = _FileLoad(conn, file_path, sha256, run_id)
+        for rows in pieces:
+            load.add(rows)
+        return load.finish(extractor_version, stat)
+
+
+class _FileLoad:
+    """One file being loaded in pieces, inside the transaction of ``conn`` (``load_file_pieces``)."""
+
+    def __init__(self, conn: Connection, file_path: str, sha256: str, run_id: int | None) -> None:
+        self.conn, self.db = conn, conn.connection.driver_connection  # the sqlite3 connection, in the transaction
+        self.file_path, self.sha256, self.run_id = file_path, sha256, run_id
+        old = self.db.execute(_DOCUMENTS_OF_FILE, (file_path,)).fetchall()
+        self.old = [doc_id for doc_id, _path, _withdrawn in old]
         # Records of withdrawn documents were logged as removed when they were withdrawn.
-        before = _current_records(db, {doc_id: path for doc_id, path, withdrawn in old if withdrawn is None})
-        _delete_documents(db, [doc_id for doc_id, _path, _w in old])
-        result.replaced = len(old)
+        self.old_current = {doc_id for doc_id, _path, withdrawn in old if withdrawn is None}
+        self.first_new: int | None = None  # id of the first document stored: all from there on are the file's new ones
+        self.ingested_at = _insert_of(StoredDocument).convert_late["ingested_at"](datetime.now(timezone.utc))
+        self.result = LoadResult(replaced=len(old))
+
+    def add(self, rows: FileRows) -> None:
+        """Store one piece and log its records that are new or changed."""
+        db, result = self.db, self.result
+        before, stored = self._earlier(rows)  # looked up before the piece's own rows are in
         documents = _insert_of(StoredDocument)
-        late = (file_path, sha256, documents.convert_late["ingested_at"](datetime.now(timezone.utc)), run_id)
+        late = (self.file_path, self.sha256, self.ingested_at, self.run_id)
         doc_ids = [db.execute(documents.sql, values + late).lastrowid for values in rows.documents]
+        if doc_ids and self.first_new is None:
+            self.first_new = doc_ids[0]
         for table, table_rows in rows.tables.items():
             _insert_rows(db, table, [(*values, doc_ids[place]) for place, values in table_rows])
-        result.added, result.removed, result.changed = _log_changes(conn, run_id, before, rows.records)
+        after = {key: record for key, record in rows.records.items() if key not in stored}
+        added, _removed, changed = _log_changes(self.conn, self.run_id, before, after, removals=False)
+        result.added += added
+        result.changed += changed
+        result.documents += len(rows.documents)
+        result.records.update(rows.counts)
+
+    def _earlier(self, rows: FileRows) -> tuple[dict[str, tuple[str, str, dict]], set[str]]:
+        """Of the piece's record keys: the old records with them (key -> (type, "", state)), and
+        those an earlier piece stored already (the file holds the same document twice)."""
+        before: dict[str, tuple[str, str, dict]] = {}
+        stored: set[str] = set()
+        if not self.old_current and self.first_new is None:
+            return before, stored  # a new file's first piece: nothing to compare with
+        keys: dict[str, list[str]] = {}
+        for key, (kind, _document, _state) in rows.records.items():
+            keys.setdefault(kind, []).append(key)
+        for kind, kind_keys in keys.items():
+            for row in _select_of(RECORD_KINDS[kind].table, "key").rows(self.db, kind_keys):
+                if row["document_id"] in self.old_current:
+                    before.setdefault(row["key"], (kind, "", state_of(kind, row)))
+                elif self.first_new is not None and row["document_id"] >= self.first_new:
+                    stored.add(row["key"])
+        return before, stored
+
+    def finish(self, extractor_version: str, stat: FileStat | None) -> LoadResult:
+        """Log the old records no piece brought back as removed, delete the old documents and
+        record the file."""
+        db, result = self.db, self.result
+        if self.old_current:
+            for batch in self._gone():
+                _added, removed, _changed = _log_changes(self.conn, self.run_id, batch, {})
+                result.removed += removed
+        _delete_documents(db, self.old)
         size, mtime_ns = stat or (None, None)
-        db.execute(_UPSERT_SOURCE_FILE, (file_path, sha256, result.documents, extractor_version, run_id, run_id, size, mtime_ns))
-        db.execute(_CLEAR_ERROR, (file_path,))
-    return result
+        db.execute(_UPSERT_SOURCE_FILE, (self.file_path, self.sha256, result.documents, extractor_version, self.run_id,
+                                         self.run_id, size, mtime_ns))
+        db.execute(_CLEAR_ERROR, (self.file_path,))
+        return result
+
+    def _gone(self, batch: int = 1000) -> Iterator[dict[str, tuple[str, str, dict]]]:
+        """key -> (type, document path, state) of the old records whose key no new
+        record has, a batch at a time, each key once."""
+        first_new = self.first_new if self.first_new is not None else 1 << 62
+        for kind, record_kind in RECORD_KINDS.items():
+            select = _select_of(record_kind.table, "document_id")
+            table = record_kind.table.__tablename__
+            columns = ", ".join(f'r."{name}"' for name in select.names)
+            cursor = self.db.execute(
+                f'SELECT {columns}, d.path FROM "{table}" AS r JOIN document AS d ON d.id = r.document_id '
+                f"WHERE d.file_path = ? AND d.withdrawn_run IS NULL AND d.id < ? AND r.key != '' "
+                f'AND NOT EXISTS (SELECT 1 FROM "{table}" AS n WHERE n.key = r.key AND n.document_id >= ?) '
+                f"GROUP BY r.key", (self.file_path, first_new, first_new))
+            while found := cursor.fetchmany(batch):
+                rows = [(select.row(values), values[-1]) for values in found]
+                yield {row["key"]: (kind, path, state_of(kind, row)) for row, path in rows}
 
 
 def checkpoint(conn: Connection) -> None:
@@ -661,9 +778,13 @@ def _log_changes(
     run_id: int | None,
     before: dict[str, tuple[str, str, dict]],
     after: dict[str, tuple[str, str, dict]],
+    *,
+    removals: bool = True,
 ) -> tuple[int, int, int]:
     """Write the difference between two sets of records to ``evidence_change``; flag curations
-    whose record went, unflag those whose record came back. Returns (added, removed, changed)."""
+    whose record went, unflag those whose record came back. Returns (added, removed, changed).
+    Without ``removals``, ``before`` holds only records that ``after`` may have changed: its
+    keys missing from ``after`` are not taken as gone."""
     rows = []
     for key, (kind, document, state) in after.items():
         if key not in before:
@@ -671,7 +792,7 @@ def _log_changes(
         elif before[key][2] != state:
             rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="changed",
                              before=before[key][2], after=state))
-    gone = [key for key in before if key not in after]
+    gone = [key for key in before if key not in after] if removals else []
     for key in gone:
         kind, document, state = before[key]
         rows.append(dict(run_id=run_id, key=key, type=kind, document=document, change="removed", before=state, after=None))
