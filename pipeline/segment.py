@@ -167,8 +167,30 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
     for p in [p for p, word in enumerate(texts[1:-1], 1) if len(word) == 2 and word[1] == "."]:
         if texts[p][0].isupper() and texts[p - 1].islower() and texts[p - 1].isalpha() and texts[p + 1][:1].isupper():
             starts[index[p + 1]] = 1
+    _bound_sentences(starts, words)
     # spaCy arrays are uint64; -1 ("not a start") wraps as it does in Doc.to_array.
     doc.from_array([SENT_START], starts.view("uint64").reshape(-1, 1))
+
+
+MAX_SENTENCE = 3000  # characters; the longest sentence of the development texts has 693
+
+
+def _bound_sentences(starts: numpy.ndarray, words: Words) -> None:
+    """A sentence longer than MAX_SENTENCE characters (a text without punctuation) starts anew at
+    the first word past every MAX_SENTENCE characters: the extractors' work on a sentence grows
+    faster than its length, and no sentence of a paper is that long."""
+    offsets, index = words.offsets, words.index
+    first = numpy.flatnonzero(starts == 1)
+    bounds = numpy.append(numpy.asarray(offsets)[first], offsets[-1] + len(words.tokens[-1]))
+    for k in numpy.flatnonzero(numpy.diff(bounds) > MAX_SENTENCE):
+        since = int(bounds[k])
+        for p in range(bisect.bisect_right(index, int(first[k])), len(index)):
+            at = offsets[index[p]]
+            if at >= bounds[k + 1]:
+                break
+            if at - since > MAX_SENTENCE:
+                starts[index[p]] = 1
+                since = at
 
 
 def segment(document: Document, nlp, tables: Sequence = ()) -> Segmentation:

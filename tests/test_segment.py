@@ -80,3 +80,17 @@ def test_sentence_pages_follow_the_document(nlp):
     doc = Document(source="x.pdf", format="pdf", text=text, pages=[PageSpan(1, 0, split), PageSpan(2, split, len(text))])
     seg = segment(doc, nlp)
     assert [s.page for s in seg.sentences] == [1, 2]
+
+
+def test_a_text_without_punctuation_is_cut_into_bounded_sentences(nlp):
+    from pipeline.segment import MAX_SENTENCE
+
+    words = ["response", "rate", "patients", "cohort", "treated"] * 2000  # 10,000 words, no full stop
+    text = " ".join(words)
+    doc = Document(source="nopunct.txt", format="text", text=text)
+    seg = segment(doc, nlp)
+    assert len(seg.sentences) > 1
+    assert max(len(s.text) for s in seg.sentences) <= MAX_SENTENCE + 20  # cut at the next word
+    assert "".join(text[s.start : s.end] for s in seg.sentences).replace(" ", "") == text.replace(" ", "")
+    for s in seg.sentences:
+        assert text[s.start : s.end] == s.text
