@@ -170,9 +170,9 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
                 build_nlp.cache_clear()
             else:
                 _warm_each_worker(workers, folds[1 - i])
-            ingest([folds[1 - i]], scratch / f"fold{i}.db", **_workers_option(workers))
+            ingest([folds[1 - i]], scratch / f"fold{i}.db", **_ingest_options(workers))
             start = time.perf_counter()
-            summary = ingest([fold], db, **_workers_option(workers))
+            summary = ingest([fold], db, **_ingest_options(workers))
             seconds += time.perf_counter() - start
         counts["documents"] += summary.documents_read
         counts["files"] += summary.files_seen
@@ -180,7 +180,7 @@ def _held_out_ingest(folds: list[Path], db: Path, workers: int, scratch: Path) -
     return seconds, counts
 
 
-def _workers_option(workers: int) -> dict:
+def _ingest_options(workers: int) -> dict:
     # (evx before issue 5 had no workers option: the "before" figures ran with 1)
     options = {"workers": workers} if workers != 1 else {}
     # The folds are folders of links to the corpus: links outside a folder are followed only on

@@ -76,6 +76,14 @@ def _ascii_digits(pattern: str) -> str:
     return "".join(out)
 
 
+_DIGIT = DigitPattern(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    """Whether ``text`` holds a digit (of any script, as ``\\d`` reads them)."""
+    return _DIGIT.of(text).search(text) is not None
+
+
 def lowered(text: str) -> str:
     """``text`` in lower case as re.IGNORECASE reads it, which also takes "ı", "İ" (lower case:
     "i" and a dot) and "ſ" for "i" and "s": a case-insensitive pattern that needs a word cannot

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from pipeline.extract.context import DigitPattern, Mention, MentionIndex, SentenceView
+from pipeline.extract.context import Mention, MentionIndex, SentenceView, has_digit
 from pipeline.extract.counts import BARE, RESPONSE, RESPONSE_TYPE, VERB, Count, read_counts, response_types
 from pipeline.extract.figures import Figure, find_figures, time_point, time_point_before
 from pipeline.extract.lexicon import load_endpoint_vocabulary
@@ -79,7 +79,6 @@ STATED_AFTER = re.compile(
 NOT_STATED = Mention(0, 0, "", "NOT", "")  # "30% of patients did not respond": no figure of the endpoint
 STATED_AFTER_REACH = 40  # characters between a figure and the endpoint its clause names after it
 RESPONSE_LASTING = words("response_lasting").pattern
-DIGIT = DigitPattern(r"\d")
 RATIO_WORD = re.compile(r"(?i:hazard|odds)|\b(?:HR|OR)s?\b")  # all that figures.RATIO(_STATED) start with
 RATIO_CUES = ("hazard", "odds")  # one of them (lower case) in every case-insensitive RATIO_WORD match
 MAX_GAP = 160  # characters between an endpoint and its figure
@@ -90,18 +89,18 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     whose one endpoint a ratio standing alone may belong to ("... OS ... . HR, 0.68; 95% CI"), and
     whose response "complete" or "partial" may refer to ("One of these was complete (4%)")."""
     text, base = view.text, view.start
-    has_digit = DIGIT.of(text).search(text) is not None
+    digit = has_digit(text)
     response_before = previous is not None and any(e.canonical == RESPONSE for e in previous.endpoints)
     # Cheap exits first: without an endpoint only a hazard or odds ratio can be a record, or a
     # response type after a sentence naming a response; without a digit, only a count in words.
-    if not view.endpoints and not (has_digit and _names_ratio(view)) and not response_before:
+    if not view.endpoints and not (digit and _names_ratio(view)) and not response_before:
         return []
     endpoints = [_relative(e, base) for e in view.endpoints]
     types = response_types(text, endpoints, response_before)
-    if not endpoints and not types and not (has_digit and _names_ratio(view)):
+    if not endpoints and not types and not (digit and _names_ratio(view)):
         return []
     endpoints = sorted([*endpoints, *(t.mention for t in types)], key=lambda e: e.start)
-    figures = find_figures(text) if has_digit else []
+    figures = find_figures(text) if digit else []
     counts = read_counts(text, endpoints, figures, types, response_before) if endpoints else []
     records = [_count_record(view, c) for c in counts]
     # "response" alone names no figure's endpoint

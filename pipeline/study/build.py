@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.analysis import Section
-from pipeline.extract.context import DigitPattern, Mention, SentenceView
+from pipeline.extract.context import DigitPattern, Mention, SentenceView, has_digit
 from pipeline.extract.treatments import regimen_drugs
 from pipeline.study.cues import COUNT, NUMBER_GATE, NUMBER_WORD, alternation, covering, cues, number_of, word_gate
 from pipeline.study.model import Arm, Size, Study, StudyModel
@@ -40,6 +40,11 @@ BARE_IDS = re.compile(rf"(?<=\()\s*(?P<ids>[A-Z](?:\s*\+\s*[A-Z])+)(?![\w])")
 # In the lower-cased text: a sentence without it has no labelled group (GROUP_LABEL, lower-cased).
 GROUP_CUE = re.compile(rf"(?:{GROUP_WORD})\s+(?:[a-z]|\d{{1,2}})(?![\w.-])")
 GROUP_GATE = covering(_C["group_words"])  # one of these in every GROUP_CUE match
+
+
+def may_hold_group(low: str) -> bool:
+    """GROUP_CUE's test of a lower-cased sentence, its plain word test first."""
+    return any(w in low for w in GROUP_GATE) and GROUP_CUE.search(low) is not None
 ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
 # (the first digit is read before the look-behind that checks what precedes it: a pattern that
 # starts with a character class lets re skip to where it can match; one that starts with a
@@ -182,9 +187,8 @@ def _sentence_contexts(text, views, sections, names, owner) -> list[SentenceCont
             paragraph += 1
         previous_end, previous_section = sentence.end, sentence.section
         title = (sections[sentence.section].title or "").strip().lower().rstrip(":")
-        low = view.lowered
         context = SentenceContext(view, paragraph, title in background_titles, title,
-                                  grouped=any(w in low for w in GROUP_GATE) and GROUP_CUE.search(low) is not None)
+                                  grouped=may_hold_group(view.lowered))
         for t in view.trials:
             name = owner.get(t.canonical) or names.name_of(t.canonical)
             if t.label == "REGISTRY" and t.canonical not in owner and any(x.label != "REGISTRY" for x in view.trials):
@@ -385,7 +389,7 @@ def group_labels(view: SentenceView, known_ids: frozenset[str] = frozenset(), gr
     "(A+B" only where the document has labelled groups with those letters. ``grouped``: the
     sentence's GROUP_CUE test, if made already."""
     found = []
-    if grouped if grouped is not None else (any(w in view.lowered for w in GROUP_GATE) and GROUP_CUE.search(view.lowered)):
+    if grouped if grouped is not None else may_hold_group(view.lowered):
         for m in GROUP_LABEL.finditer(view.text):
             found.append((view.start + m.start(), view.start + m.end(), m.group("word").lower(), label_ids(m.group("ids"))))
     if not known_ids or "(" not in view.text:
@@ -634,7 +638,6 @@ def sentence_sizes(view: SentenceView) -> list[Size]:
 AUXILIARIES = ("were", "was", "been", "could be")
 _LOW_NOUN = alternation(w.lower() for w in _C["patient_nouns"])
 _NOUN_WORDS = covering(_C["patient_nouns"])
-_DIGIT = DigitPattern(r"\d")
 _DIGIT_NOUN_CUE = DigitPattern(rf"\d\s+(?:[\w+-]+\s+)?(?:{_LOW_NOUN})")
 _DIGIT_AUXILIARY_CUE = DigitPattern(r"\d\s+(?:were|was|had\s+been|could\s+be)\s")
 _VERB_CUE = re.compile(alternation(k.lower() for k in _C["size_kinds"]))
@@ -645,7 +648,7 @@ def _read_sizes(view: SentenceView) -> list[Size]:
     """The sizes of a sentence, each pattern run only where its gates pass."""
     text, base, low = view.text, view.start, view.lowered
     verbs = any(w in low for w in _VERB_GATE) and _VERB_CUE.search(low) is not None
-    digit = _DIGIT.of(text).search(text) is not None
+    digit = has_digit(text)
     digit_noun = digit and _DIGIT_NOUN_CUE.of(low).search(low) is not None
     if not verbs and not digit_noun:
         return []  # most sentences
