@@ -44,6 +44,19 @@ def _load_json(name: str, key: str) -> dict:
     return data[key]
 
 
+def load_lists(path, known: frozenset[str]) -> dict:
+    """The "lists" of the data file at ``path`` (next to its "_source"): exactly the ``known``
+    lists, each left for its reader to check."""
+    name = path.name
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if set(data) != {"_source", "lists"} or not isinstance(data["lists"], dict):
+        raise LexiconError(f"{name}: expected the keys '_source' and 'lists', found {sorted(data)}")
+    names = set(data["lists"])
+    if names != known:
+        raise LexiconError(f"{name}: unknown lists {sorted(names - known)}, missing lists {sorted(known - names)}")
+    return data["lists"]
+
+
 @dataclass(frozen=True)
 class Lexicons:
     endpoints: dict[str, str]  # surface form -> canonical endpoint

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.extract.lexicon import DATA, LexiconError
+from pipeline.extract.lexicon import DATA, LexiconError, load_lists
 
 FILE = "outcome_words.json"
 # The lists the outcome readers use; outcome_words.json holds exactly these.
@@ -74,13 +74,7 @@ def _build(name: str, entry: dict) -> WordList:
 @lru_cache(maxsize=1)
 def word_lists() -> dict[str, WordList]:
     """All lists of outcome_words.json, checked (see the module docstring)."""
-    data = json.loads((DATA / FILE).read_text(encoding="utf-8"))
-    if set(data) != {"_source", "lists"} or not isinstance(data["lists"], dict):
-        raise LexiconError(f"{FILE}: expected the keys '_source' and 'lists', found {sorted(data)}")
-    names = set(data["lists"])
-    if names != LISTS:
-        raise LexiconError(f"{FILE}: unknown lists {sorted(names - LISTS)}, missing lists {sorted(LISTS - names)}")
-    return {name: _build(name, entry) for name, entry in data["lists"].items()}
+    return {name: _build(name, entry) for name, entry in load_lists(DATA / FILE, LISTS).items()}
 
 
 def words(name: str) -> WordList:

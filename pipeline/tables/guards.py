@@ -9,11 +9,10 @@ patterns are regular expressions used as written.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 
-from pipeline.extract.lexicon import DATA, LexiconError
+from pipeline.extract.lexicon import DATA, LexiconError, load_lists
 from pipeline.extract.outcome_vocabulary import _word_regex
 
 FILE = "table_guards.json"
@@ -40,10 +39,4 @@ def _build(name: str, entry: dict) -> re.Pattern:
 @lru_cache(maxsize=1)
 def guards() -> dict[str, re.Pattern]:
     """All lists of table_guards.json as patterns, checked (see the module docstring)."""
-    data = json.loads((DATA / FILE).read_text(encoding="utf-8"))
-    if set(data) != {"_source", "lists"} or not isinstance(data["lists"], dict):
-        raise LexiconError(f"{FILE}: expected the keys '_source' and 'lists', found {sorted(data)}")
-    names = set(data["lists"])
-    if names != LISTS:
-        raise LexiconError(f"{FILE}: unknown lists {sorted(names - LISTS)}, missing lists {sorted(LISTS - names)}")
-    return {name: _build(name, entry) for name, entry in data["lists"].items()}
+    return {name: _build(name, entry) for name, entry in load_lists(DATA / FILE, LISTS).items()}
