@@ -36,22 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 GOOD = 20  # good abstracts in every batch
 SECRET = "SECRET-7f3a outside the corpus"  # text of files outside the corpus folder: must never be stored
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE PubmedArticleSet [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>
-<ArticleTitle>&lol9;</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>
-"""
+BILLION_LAUGHS = (REPO / "tests" / "fixtures" / "readers" / "entity_bomb.xml").read_bytes()  # nine levels of ten references
 PUBMED = """<PubmedArticleSet>{}</PubmedArticleSet>"""
 PUBMED_RECORD = """<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>Trial {pmid}</ArticleTitle>
 <Abstract><AbstractText>The objective response rate was 41% (95% CI 22-61).</AbstractText></Abstract>

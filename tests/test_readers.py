@@ -325,22 +325,8 @@ def test_read_path_sends_pdf_to_the_pdf_reader(tmp_path: Path, monkeypatch) -> N
 # Bad input: one short ReaderError, never a hang, never part of a file
 
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE PubmedArticleSet [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>
-<ArticleTitle>&lol9;</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>
-"""
+# An entity bomb ("billion laughs"): nine levels of ten references each.
+BILLION_LAUGHS = (FIXTURES / "entity_bomb.xml").read_bytes()
 
 
 @pytest.mark.parametrize("name", ["bomb.xml", "bomb.txt", "bomb.nxml"])
