@@ -9,9 +9,14 @@ Workers are started fresh (spawned, not forked from the run: the run may have th
 progress bar, and holds the database lock, which a worker must not inherit), and each builds
 the NLP pipeline itself (pipeline.worker_start). Forking them from a fork server that built the
 pipeline once would share its memory between workers in principle, but with two workers it
-adds a third copy: the sum of the processes' memory is lower this way. A worker that dies
-(killed, or a crash in a PDF library) breaks the pool; the file it was reading is then run
-alone in a fresh pool to tell whether it is the cause, and the batch goes on either way.
+adds a third copy: the sum of the processes' memory is lower this way.
+
+A worker that dies (killed by the system, or a crash in a PDF library) breaks the whole pool:
+every task in flight in it is lost, and the pool cannot say which one was in the dead worker.
+The pool is then replaced once, for the tasks still to come, and each lost task is run again
+in a quarantine: a second pool of one worker that runs one task at a time, so a death there
+names its file for sure. The run goes on at full speed meanwhile; only the file that kills its
+worker again fails (``WorkerDied``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
@@ -75,6 +80,7 @@ class Analysers:
         self._unsent_bytes = 0
         self._unsubmitted = tasks  # tasks not yet submitted, if known
         self._batches_sent = 0
+        self._quarantine: ProcessPoolExecutor | None = None  # one worker, for tasks lost in a broken pool
 
     def __enter__(self) -> Analysers:
         return self
@@ -132,22 +138,46 @@ class Analysers:
             return
         self._batches_sent += 1
         calls = [(p.fn, p.args) for p in batch]
+        pool = self._running_pool()
         try:
-            future = self._running_pool().submit(_run_batch, calls)
+            future = pool.submit(_run_batch, calls)
         except BrokenProcessPool:  # broken by a worker that died since the last result
-            self._stop(wait=False)
+            self._replace_pool(pool)
             future = self._running_pool().submit(_run_batch, calls)
         for index, pending in enumerate(batch):
-            pending.future, pending.index = future, index
+            pending.future, pending.index, pending.pool = future, index, self._pool
 
-    def run_alone(self, fn: Callable, args: tuple) -> Any:
-        """Run one task in a fresh pool; ``WorkerDied`` if its worker dies again."""
-        self._stop(wait=False)
+    def run_again(self, pending: Pending) -> Any:
+        """The result of a task lost with a broken pool: the pool is replaced (once, by the
+        first of its lost tasks to be collected) and the task runs again in the quarantine;
+        ``WorkerDied`` if it kills that worker too."""
+        self._replace_pool(pending.pool)
+        if self._quarantine is None:
+            context = multiprocessing.get_context("spawn")
+            self._quarantine = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
+                                                   initargs=(os.getpid(),))
         try:
-            return self._running_pool().submit(fn, *args).result()
+            return self._quarantine.submit(pending.fn, *pending.args).result()
         except BrokenProcessPool:
-            self._stop(wait=False)
+            self._close_quarantine()
             raise WorkerDied("the worker process reading this file died (killed, or a crash in a parser)") from None
+
+    def close_quarantine_if_past(self, pending: Pending) -> None:
+        """A task of the current pool came back whole: the lost tasks, all sent before it, are
+        most likely behind the run, and the quarantine's worker need not wait for more."""
+        if self._quarantine is not None and pending.pool is self._pool:
+            self._close_quarantine()
+
+    def _close_quarantine(self) -> None:
+        quarantine, self._quarantine = self._quarantine, None
+        if quarantine is not None:
+            _terminate_workers(quarantine)
+            quarantine.shutdown(wait=False, cancel_futures=True)
+
+    def _replace_pool(self, broken: ProcessPoolExecutor | None) -> None:
+        """Let the next task start a new pool if ``broken`` is still the current one."""
+        if broken is not None and broken is self._pool:
+            self._stop(wait=False)
 
     def _running_pool(self) -> ProcessPoolExecutor:
         if self._pool is None and _kept is not None:
@@ -161,6 +191,7 @@ class Analysers:
         return self._pool
 
     def _stop(self, wait: bool) -> None:
+        self._close_quarantine()
         pool, self._pool = self._pool, None
         if pool is None:
             return
@@ -169,11 +200,14 @@ class Analysers:
                 return  # kept for the next run
             del _kept[self.workers]
         if not wait:
-            # Interrupted or broken: do not let the workers finish what they hold. The executor
-            # has no public way to stop running tasks before Python 3.14.
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
+            _terminate_workers(pool)  # interrupted or broken: do not let the workers finish what they hold
         pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    # The executor has no public way to stop running tasks before Python 3.14.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 class Pending:
@@ -183,6 +217,7 @@ class Pending:
         self.analysers, self.fn, self.args = analysers, fn, args
         self.future: Future | None = None  # of its batch, once sent
         self.index = 0  # in the batch
+        self.pool: ProcessPoolExecutor | None = None  # the pool it was sent to
 
     @classmethod
     def run_inline(cls, fn: Callable, args: tuple) -> Pending:
@@ -200,9 +235,12 @@ class Pending:
             self.analysers.send()
         try:
             done, value = self.future.result()[self.index]
-        except BrokenProcessPool:
-            # Some worker died, on this file or on another in flight: this one alone tells.
-            return self.analysers.run_alone(self.fn, self.args)
+        except (BrokenProcessPool, CancelledError):
+            # A worker died, reading this file or another one in flight; or the pool was
+            # stopped because of it before this task ran.
+            return self.analysers.run_again(self)
+        if self.analysers is not None:
+            self.analysers.close_quarantine_if_past(self)
         if not done:
             raise value
         return value

@@ -60,6 +60,39 @@ def test_a_dead_worker_fails_its_own_task_only():
     assert results == [0, 1, "ValueError", "WorkerDied", 16, 25, 36, 49]
 
 
+def _square_slowly(x: int, marker: str | None = None) -> int:
+    """A task of 30 ms; with ``marker``, the worker holding task 40 dies once (the marker is
+    gone when the task runs again), as if the system's OOM killer had picked it."""
+    if marker and x == 40 and os.path.exists(marker):
+        os.remove(marker)
+        os._exit(9)
+    time.sleep(0.03)
+    return x * x
+
+
+def _timed_run(tasks: int, marker: str | None = None) -> tuple[list, float]:
+    began = time.monotonic()
+    with Analysers(2, tasks=tasks) as analysers:
+        pending = [analysers.submit(_square_slowly, x, marker) for x in range(tasks)]
+        results = []
+        for p in pending:
+            try:
+                results.append(p.result())
+            except Exception as exc:  # noqa: BLE001 - any failure is what the test looks for
+                results.append(type(exc).__name__)
+    return results, time.monotonic() - began
+
+
+def test_a_worker_killed_once_loses_no_task_and_the_run_keeps_its_speed(tmp_path):
+    marker = tmp_path / "kill-once"
+    marker.touch()
+    undisturbed, undisturbed_s = _timed_run(300)
+    disturbed, disturbed_s = _timed_run(300, str(marker))
+    assert not marker.exists()  # a worker did die
+    assert disturbed == undisturbed == [x * x for x in range(300)]  # every task, the lost ones run again
+    assert disturbed_s <= 2 * undisturbed_s, (disturbed_s, undisturbed_s)
+
+
 def _pid_after_a_while(_task: int) -> int:
     time.sleep(0.05)  # long enough for the next batch to go to the other worker
     return os.getpid()
