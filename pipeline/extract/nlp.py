@@ -44,6 +44,7 @@ from pipeline.tokens import (
     forget_words,
     keep_abbreviations,
     positions,
+    run_positions,
 )
 
 MAX_DRUG_TOKENS = 4
@@ -185,7 +186,7 @@ def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
     """scispaCy's ``find_matches_for(filter_matches(matches))``: each definition's long form with
     its short form and every later use of the short form."""
     words, text = Words.of(doc), doc_text(doc)
-    rules: list[tuple[Span, list[str]]] = []
+    rules: list[tuple[Span, tuple[str, ...]]] = []
     occurrences: dict[Span, set[Span]] = defaultdict(set)
     seen_long: set[str] = set()
     seen_short: set[str] = set()
@@ -202,9 +203,11 @@ def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
         seen_short.add(short_text)
         long = doc[start:long_end]
         occurrences[long].add(doc[short_start:short_end])
-        rules.append((long, words.tokens[short_start:short_end]))
+        rules.append((long, tuple(words.tokens[short_start:short_end])))
+    # scispaCy's second Matcher: every use of each short form (one pass for all of them).
+    uses = run_positions(words.tokens, [short_words for _, short_words in rules])
     for long, short_words in rules:
-        for i in positions(words.tokens, short_words):
+        for i in uses[short_words]:
             occurrences[long].add(doc[i : i + len(short_words)])
     return list(occurrences.items())
 
