@@ -82,6 +82,8 @@ def run_positions(tokens: list[str], runs: list[tuple[str, ...]]) -> dict[tuple[
     token is tried only against the lengths of the runs starting with it, so the pass is linear
     whatever the runs have in common."""
     found: dict[tuple[str, ...], list[int]] = {run: [] for run in runs}
+    if not found:
+        return found  # (most texts define nothing: no need to look at the tokens)
     lengths: dict[str, set[int]] = {}
     for run in found:
         lengths.setdefault(run[0], set()).add(len(run))

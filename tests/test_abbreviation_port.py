@@ -94,3 +94,19 @@ def test_every_use_of_each_short_form(nlp):
                                            "Epirubicin and cyclophosphamide"]
     for (long, shorts), short in zip(found, ["PFS", "OS", "HR", "EC"]):
         assert sorted(shorts) == [(i, i + 1) for i in positions(tokens, [short])], long
+
+
+def test_bracketed_runs_are_the_matchers_short_runs_in_its_order(nlp):
+    """``_bracketed_runs`` gives the runs of scispaCy's Matcher pattern ``( any+ )`` that have at
+    most 8 tokens inside (the only ones its filter keeps), in the Matcher's order, brackets
+    nested, unclosed or at either end of the text."""
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    matcher.add("parenthesis", [[{"ORTH": "("}, {"OP": "+"}, {"ORTH": ")"}]])
+    rng = random.Random(8)
+    for _ in range(1500):
+        text = " ".join(rng.choice(["(", ")", "a", "PFS", "(OS)", "2"]) for _ in range(rng.randint(0, 30)))
+        doc = made(nlp, text)
+        expected = [(start, end) for _, start, end in matcher(doc) if end - start - 2 <= 8]
+        assert [(start, end) for _, start, end in _bracketed_runs(doc)] == expected, repr(text)

@@ -28,7 +28,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
+import numpy
 import spacy
+from spacy.attrs import ORTH
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -301,14 +303,18 @@ BRACKETED_MAX_TOKENS = 8  # scispaCy's filter_matches drops longer runs
 def _bracketed_runs(doc: Doc) -> list[tuple[int, int, int]]:
     """(match id, start, end) of every "(" ... ")" with 1 to 8 tokens inside, ordered as spaCy's
     Matcher orders them: by end, then the shorter first."""
-    texts = Words.of(doc).tokens
-    runs = []
-    for i in positions(texts, ["("]):
-        for j in range(i + 2, min(i + BRACKETED_MAX_TOKENS + 2, len(texts))):
-            if texts[j] == ")":
-                runs.append((0, i, j + 1))
-    runs.sort(key=lambda run: (run[2], -run[1]))
-    return runs
+    # Compared as arrays of token ids, one shift per run length: a loop over every "(" cost
+    # seconds on a text of brackets alone (issue 15).
+    orth = doc.to_array(ORTH)
+    opens, closes = orth == doc.vocab.strings["("], orth == doc.vocab.strings[")"]
+    starts, ends = [], []
+    for inside in range(1, BRACKETED_MAX_TOKENS + 1):
+        at = numpy.flatnonzero(opens[: max(len(orth) - inside - 1, 0)] & closes[inside + 1 :])
+        starts.append(at)
+        ends.append(at + inside + 2)
+    starts, ends = numpy.concatenate(starts), numpy.concatenate(ends)
+    order = numpy.lexsort((-starts, ends))
+    return [(0, i, j) for i, j in zip(starts[order].tolist(), ends[order].tolist())]
 
 
 @Language.factory("evx_lexicon_ner", default_config={})
