@@ -183,14 +183,17 @@ def _bound_sentences(starts: numpy.ndarray, words: Words) -> None:
     first = numpy.flatnonzero(starts == 1)
     bounds = numpy.append(numpy.asarray(offsets)[first], offsets[-1] + len(words.tokens[-1]))
     for k in numpy.flatnonzero(numpy.diff(bounds) > MAX_SENTENCE):
-        since = int(bounds[k])
-        for p in range(bisect.bisect_right(index, int(first[k])), len(index)):
-            at = offsets[index[p]]
-            if at >= bounds[k + 1]:
+        since, end = int(bounds[k]), int(bounds[k + 1])
+        p = bisect.bisect_right(index, int(first[k]))
+        while True:
+            # The first word more than MAX_SENTENCE past the last start, found by bisection:
+            # visiting every word of a text without punctuation cost 0.3 s a megabyte.
+            p = bisect.bisect_right(index, since + MAX_SENTENCE, lo=p, key=offsets.__getitem__)
+            if p == len(index) or offsets[index[p]] >= end:
                 break
-            if at - since > MAX_SENTENCE:
-                starts[index[p]] = 1
-                since = at
+            since = offsets[index[p]]
+            starts[index[p]] = 1
+            p += 1
 
 
 def segment(document: Document, nlp, tables: Sequence = ()) -> Segmentation:
