@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
 from pipeline.document import Document
-from pipeline.tokens import Words, abbreviation_pairs, keep_text
+from pipeline.tokens import Words, abbreviation_pairs, doc_text, keep_text
 
 HEADING_WORDS = (
     r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
@@ -238,10 +238,11 @@ def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Se
 
 def _abbreviations(doc: Doc) -> list[Abbreviation]:
     found: dict[str, Abbreviation] = {}
+    text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
     # scispaCy's order depends on string hashing, which varies between processes: the first
     # definition in the text is kept, so the rows are the same in every run.
     for short, long in sorted(abbreviation_pairs(doc), key=lambda pair: pair[0].start_char):
-        short_text, long_text = short.text, long.text
+        short_text, long_text = text[short.start_char : short.end_char], text[long.start_char : long.end_char]
         if short_text.lower() == long_text.lower() or len(short_text) < 2:
             continue
         if short_text not in found:

@@ -193,13 +193,16 @@ def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
     seen_long: set[str] = set()
     seen_short: set[str] = set()
     for (long_start, long_end), (short_start, short_end) in _candidates(words, text, _bracketed_runs(doc)):
+        # A long or short form defined twice keeps its first definition, as in scispaCy (a short
+        # form seen already is skipped before it is spelled out: the answer would be the same).
+        short_text = _span_text(words, text, short_start, short_end)
+        if short_text in seen_short:
+            continue
         start = _long_form_start(words, text, long_start, long_end, short_start, short_end)
         if start is None:
             continue
         long_text = _span_text(words, text, start, long_end)
-        short_text = _span_text(words, text, short_start, short_end)
-        # A long or short form defined twice keeps its first definition, as in scispaCy.
-        if long_text in seen_long or short_text in seen_short:
+        if long_text in seen_long:
             continue
         seen_long.add(long_text)
         seen_short.add(short_text)
@@ -349,7 +352,9 @@ class LexiconNER:
             self.second_words.setdefault(first, set()).add(second)
 
     def __call__(self, doc: Doc) -> Doc:
-        abbreviations = {short.text: long.text.lower() for short, long in abbreviation_pairs(doc)}
+        text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
+        abbreviations = {text[short.start_char : short.end_char]: text[long.start_char : long.end_char].lower()
+                         for short, long in abbreviation_pairs(doc)}
         words = Words.of(doc)
         doc.spans["evx_endpoints"] = self._endpoints(doc, words, abbreviations)
         drugs = self._drugs(doc, words, abbreviations)
