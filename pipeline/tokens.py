@@ -76,6 +76,26 @@ def positions(tokens: list[str], words: list[str]) -> Iterator[int]:
             yield i
 
 
+def run_positions(tokens: list[str], runs: list[tuple[str, ...]]) -> dict[tuple[str, ...], list[int]]:
+    """``positions`` of every run of ``runs`` (non-empty), in one pass over ``tokens``: a document
+    defining thousands of abbreviations would otherwise be scanned once per short form. Each
+    token is tried only against the lengths of the runs starting with it, so the pass is linear
+    whatever the runs have in common."""
+    found: dict[tuple[str, ...], list[int]] = {run: [] for run in runs}
+    if not found:
+        return found  # (most texts define nothing: no need to look at the tokens)
+    lengths: dict[str, set[int]] = {}
+    for run in found:
+        lengths.setdefault(run[0], set()).add(len(run))
+    for i in [i for i, token in enumerate(tokens) if token in lengths]:
+        for n in lengths[tokens[i]]:
+            # (cut short at the end, the slice could be another, shorter run)
+            at = found.get(tuple(tokens[i : i + n])) if i + n <= len(tokens) else None
+            if at is not None:
+                at.append(i)
+    return found
+
+
 def keep_abbreviations(doc: Doc, pairs: list[tuple[Span, Span]]) -> None:
     """Tell ``abbreviation_pairs`` the (short form, long form) pairs of ``doc._.abbreviations``."""
     doc.user_data[ABBREVIATION_PAIRS] = pairs

@@ -8,7 +8,7 @@ import pytest
 from scispacy.abbreviation import filter_matches, find_abbreviation
 
 from pipeline.extract.nlp import _bracketed_runs, _occurrences, build_nlp
-from pipeline.tokens import Words, keep_text, positions
+from pipeline.tokens import Words, keep_text, positions, run_positions
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,48 @@ def test_same_abbreviations_as_scispacy_on_made_up_text(nlp):
         text = "".join(rng.choice(words) + rng.choice(separators) for _ in range(rng.randint(1, 25)))
         doc = made(nlp, text)
         assert _as_offsets(_occurrences(doc)) == scispacy_occurrences(doc), repr(text)
+
+
+def test_run_positions_finds_what_positions_finds():
+    """The one-pass search of every short form's uses gives, run by run, what a scan per run
+    gave: runs sharing a first word, overlapping, repeated or at the end of the tokens."""
+    rng = random.Random(15)
+    vocabulary = ["PFS", "OS", "HR", "(", ")", "a", "B", "B", " ", "\n"]
+    for _ in range(2000):
+        tokens = [rng.choice(vocabulary) for _ in range(rng.randint(0, 30))]
+        runs = list({tuple(rng.choice(vocabulary) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 6))})
+        found = run_positions(tokens, runs)
+        assert list(found) == runs
+        for run in runs:
+            assert found[run] == list(positions(tokens, list(run))), (tokens, run)
+
+
+def test_every_use_of_each_short_form(nlp):
+    """Each definition keeps its short form and every other use of it, in a text where the short
+    forms sit side by side, in brackets and at the very end."""
+    text = ("Progression-free survival (PFS) and overall survival (OS) were long; hazard ratio (HR) 0.5. "
+            "PFS was 8 months, OS 20 months (HR 0.5, PFS HR 0.6). Epirubicin and cyclophosphamide (EC) "
+            "then EC again, PFS at last: PFS")
+    doc = made(nlp, text)
+    tokens = Words.of(doc).tokens
+    found = [(long.text, [(s.start, s.end) for s in shorts]) for long, shorts in _occurrences(doc)]
+    assert [long for long, _ in found] == ["Progression-free survival", "overall survival", "hazard ratio",
+                                           "Epirubicin and cyclophosphamide"]
+    for (long, shorts), short in zip(found, ["PFS", "OS", "HR", "EC"]):
+        assert sorted(shorts) == [(i, i + 1) for i in positions(tokens, [short])], long
+
+
+def test_bracketed_runs_are_the_matchers_short_runs_in_its_order(nlp):
+    """``_bracketed_runs`` gives the runs of scispaCy's Matcher pattern ``( any+ )`` that have at
+    most 8 tokens inside (the only ones its filter keeps), in the Matcher's order, brackets
+    nested, unclosed or at either end of the text."""
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    matcher.add("parenthesis", [[{"ORTH": "("}, {"OP": "+"}, {"ORTH": ")"}]])
+    rng = random.Random(8)
+    for _ in range(1500):
+        text = " ".join(rng.choice(["(", ")", "a", "PFS", "(OS)", "2"]) for _ in range(rng.randint(0, 30)))
+        doc = made(nlp, text)
+        expected = [(start, end) for _, start, end in matcher(doc) if end - start - 2 <= 8]
+        assert [(start, end) for _, start, end in _bracketed_runs(doc)] == expected, repr(text)

@@ -82,6 +82,52 @@ def test_sentence_pages_follow_the_document(nlp):
     assert [s.page for s in seg.sentences] == [1, 2]
 
 
+def test_long_sentences_are_cut_where_a_walk_over_every_word_cuts_them():
+    """``_bound_sentences`` jumps from cut to cut by bisection: the cuts are those of the walk
+    over every word it replaced (a cut at the first word more than MAX_SENTENCE characters past
+    the previous start), with words of any length, runs of white space and sentences already
+    started inside the long ones."""
+    import bisect
+    import random
+    from types import SimpleNamespace
+
+    import numpy
+
+    from pipeline.segment import MAX_SENTENCE, _bound_sentences
+
+    def walked(starts, words):
+        offsets, index = words.offsets, words.index
+        first = numpy.flatnonzero(starts == 1)
+        bounds = numpy.append(numpy.asarray(offsets)[first], offsets[-1] + len(words.tokens[-1]))
+        for k in numpy.flatnonzero(numpy.diff(bounds) > MAX_SENTENCE):
+            since = int(bounds[k])
+            for p in range(bisect.bisect_right(index, int(first[k])), len(index)):
+                at = offsets[index[p]]
+                if at >= bounds[k + 1]:
+                    break
+                if at - since > MAX_SENTENCE:
+                    starts[index[p]] = 1
+                    since = at
+
+    rng = random.Random(3)
+    for _ in range(200):
+        tokens = [rng.choice(["a", "word", "x" * rng.randint(1, 900), " ", "\n\n"]) for _ in range(rng.randint(1, 400))]
+        tokens[0] = "w"
+        offsets = [0]
+        for token in tokens[:-1]:
+            offsets.append(offsets[-1] + len(token))
+        index = [i for i, token in enumerate(tokens) if not token.isspace()]
+        words = SimpleNamespace(tokens=tokens, offsets=offsets, index=index)
+        starts = numpy.full(len(tokens), -1, dtype="int64")
+        starts[0] = 1
+        for i in rng.sample(index, min(len(index), rng.randint(0, 3))):
+            starts[i] = 1
+        expected = starts.copy()
+        walked(expected, words)
+        _bound_sentences(starts, words)
+        assert starts.tolist() == expected.tolist()
+
+
 def test_a_text_without_punctuation_is_cut_into_bounded_sentences(nlp):
     from pipeline.segment import MAX_SENTENCE
 

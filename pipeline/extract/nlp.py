@@ -28,7 +28,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import lru_cache
 
+import numpy
 import spacy
+from spacy.attrs import ORTH
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -44,6 +46,7 @@ from pipeline.tokens import (
     forget_words,
     keep_abbreviations,
     positions,
+    run_positions,
 )
 
 MAX_DRUG_TOKENS = 4
@@ -185,26 +188,31 @@ def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
     """scispaCy's ``find_matches_for(filter_matches(matches))``: each definition's long form with
     its short form and every later use of the short form."""
     words, text = Words.of(doc), doc_text(doc)
-    rules: list[tuple[Span, list[str]]] = []
+    rules: list[tuple[Span, tuple[str, ...]]] = []
     occurrences: dict[Span, set[Span]] = defaultdict(set)
     seen_long: set[str] = set()
     seen_short: set[str] = set()
     for (long_start, long_end), (short_start, short_end) in _candidates(words, text, _bracketed_runs(doc)):
+        # A long or short form defined twice keeps its first definition, as in scispaCy (a short
+        # form seen already is skipped before it is spelled out: the answer would be the same).
+        short_text = _span_text(words, text, short_start, short_end)
+        if short_text in seen_short:
+            continue
         start = _long_form_start(words, text, long_start, long_end, short_start, short_end)
         if start is None:
             continue
         long_text = _span_text(words, text, start, long_end)
-        short_text = _span_text(words, text, short_start, short_end)
-        # A long or short form defined twice keeps its first definition, as in scispaCy.
-        if long_text in seen_long or short_text in seen_short:
+        if long_text in seen_long:
             continue
         seen_long.add(long_text)
         seen_short.add(short_text)
         long = doc[start:long_end]
         occurrences[long].add(doc[short_start:short_end])
-        rules.append((long, words.tokens[short_start:short_end]))
+        rules.append((long, tuple(words.tokens[short_start:short_end])))
+    # scispaCy's second Matcher: every use of each short form (one pass for all of them).
+    uses = run_positions(words.tokens, [short_words for _, short_words in rules])
     for long, short_words in rules:
-        for i in positions(words.tokens, short_words):
+        for i in uses[short_words]:
             occurrences[long].add(doc[i : i + len(short_words)])
     return list(occurrences.items())
 
@@ -298,14 +306,18 @@ BRACKETED_MAX_TOKENS = 8  # scispaCy's filter_matches drops longer runs
 def _bracketed_runs(doc: Doc) -> list[tuple[int, int, int]]:
     """(match id, start, end) of every "(" ... ")" with 1 to 8 tokens inside, ordered as spaCy's
     Matcher orders them: by end, then the shorter first."""
-    texts = Words.of(doc).tokens
-    runs = []
-    for i in positions(texts, ["("]):
-        for j in range(i + 2, min(i + BRACKETED_MAX_TOKENS + 2, len(texts))):
-            if texts[j] == ")":
-                runs.append((0, i, j + 1))
-    runs.sort(key=lambda run: (run[2], -run[1]))
-    return runs
+    # Compared as arrays of token ids, one shift per run length: a loop over every "(" cost
+    # seconds on a text of brackets alone (issue 15).
+    orth = doc.to_array(ORTH)
+    opens, closes = orth == doc.vocab.strings["("], orth == doc.vocab.strings[")"]
+    starts, ends = [], []
+    for inside in range(1, BRACKETED_MAX_TOKENS + 1):
+        at = numpy.flatnonzero(opens[: max(len(orth) - inside - 1, 0)] & closes[inside + 1 :])
+        starts.append(at)
+        ends.append(at + inside + 2)
+    starts, ends = numpy.concatenate(starts), numpy.concatenate(ends)
+    order = numpy.lexsort((-starts, ends))
+    return [(0, i, j) for i, j in zip(starts[order].tolist(), ends[order].tolist())]
 
 
 @Language.factory("evx_lexicon_ner", default_config={})
@@ -340,7 +352,9 @@ class LexiconNER:
             self.second_words.setdefault(first, set()).add(second)
 
     def __call__(self, doc: Doc) -> Doc:
-        abbreviations = {short.text: long.text.lower() for short, long in abbreviation_pairs(doc)}
+        text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
+        abbreviations = {text[short.start_char : short.end_char]: text[long.start_char : long.end_char].lower()
+                         for short, long in abbreviation_pairs(doc)}
         words = Words.of(doc)
         doc.spans["evx_endpoints"] = self._endpoints(doc, words, abbreviations)
         drugs = self._drugs(doc, words, abbreviations)
