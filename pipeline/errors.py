@@ -23,3 +23,7 @@ class DocumentTooLarge(ReaderError):
 
 class DocumentTimeout(EvxError):
     """Reading or analysing one document took longer than the allowed time."""
+
+
+class FileChanged(EvxError):
+    """A source file was rewritten while the run read it: what was read is not what was hashed."""

@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
 from pipeline import extractor, readers
 from pipeline.analysis import Analysis
 from pipeline.document import Document
-from pipeline.errors import DocumentTimeout, EvxError
+from pipeline.errors import DocumentTimeout, EvxError, FileChanged
 from pipeline.records import RECORD_TYPES
 from pipeline.store import (
     FileRows,
@@ -58,6 +59,9 @@ from pipeline.store import (
 from pipeline.store.db import FileStat, add_source_root, checkpoint, require_db, source_roots
 from pipeline.store.runs import exclusive, finish_run, start_run, update_run
 from pipeline.workers import Analysers, Pending
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
 DEFAULT_MAX_TEXT = readers.DEFAULT_MAX_TEXT  # bytes of text in one document
@@ -450,13 +454,31 @@ class _Job:
     def load(self, step: _Step) -> LoadResult:
         """Store the file's new analysis, waiting for it, or made piece by piece."""
         if not step.stream:
-            return load_file(self.loads, step.ref.name, step.digest, step.analysis.result(), self.version,
-                             run_id=self.run_id, force=True, stat=step.stat)
+            rows = step.analysis.result()
+            digest, stat = step.digest, step.stat
+            if rows.source_sha256 not in (None, digest):
+                # Rewritten between the hash and the read: store what was read, under its own
+                # hash, and no time stamp, so that the next run hashes the file again.
+                log.warning("run %d: %s changed while it was read; stored as read", self.run_id, step.ref.name)
+                digest, stat = rows.source_sha256, None
+            return load_file(self.loads, step.ref.name, digest, rows, self.version, run_id=self.run_id, force=True,
+                             stat=stat)
         documents = stored_document_stream(self.loads, step.ref.name) if step.stream == "stored" else None
-        if documents is None:  # stored before layouts were kept: read again
-            documents = readers.read_path(step.ref.path, step.ref.name, self.max_text)
-        return load_file_pieces(self.loads, step.ref.name, step.digest, self.pieces(documents), self.version,
+        pieces = None
+        if documents is None:  # not stored yet, or stored before layouts were kept: read the file
+            digest = hashlib.sha256()
+            documents = readers.read_path(step.ref.path, step.ref.name, self.max_text, digest)
+            pieces = self._checked(self.pieces(documents), digest, step.digest)
+        return load_file_pieces(self.loads, step.ref.name, step.digest, pieces or self.pieces(documents), self.version,
                                 run_id=self.run_id, stat=step.stat)
+
+    @staticmethod
+    def _checked(pieces: Iterator[FileRows], digest: Hash, expected: str) -> Iterator[FileRows]:
+        """``pieces``, then a failure (rolling the file back) if the bytes read were not those hashed
+        when the run planned the file: its pieces were stored under the plan's hash."""
+        yield from pieces
+        if digest.hexdigest() != expected:
+            raise FileChanged("changed while it was read; the next run reads it again")
 
     def pieces(self, documents: Iterator[Document]) -> Iterator[FileRows]:
         """The rows of ``documents``, analysed a piece at a time (a few pieces in flight with
@@ -495,13 +517,14 @@ def _under(name: str, root: str) -> bool:
 
 def read_and_analyse(
     file: Path, time_limit: float | None = DEFAULT_TIME_LIMIT, source: str | None = None,
-    max_text: int | None = DEFAULT_MAX_TEXT,
+    max_text: int | None = DEFAULT_MAX_TEXT, digest: Hash | None = None,
 ) -> list[tuple[Document, Analysis]]:
     """Every document of ``file`` (named after ``source``) with its analysis; each document read
     and analysed within ``time_limit`` seconds, none longer than ``max_text`` bytes. All
-    documents are read before any is analysed, so a file that fails half way stores nothing."""
+    documents are read before any is analysed, so a file that fails half way stores nothing.
+    ``digest`` (hashlib) is fed the bytes read."""
     documents: list[Document] = []
-    stream = iter(readers.read_path(file, source, max_text))
+    stream = iter(readers.read_path(file, source, max_text, digest))
     while True:
         with deadline(time_limit, f"reading document {len(documents) + 1}"):
             document = next(stream, None)
@@ -533,8 +556,12 @@ def _pieces(documents: Iterator[Document], time_limit: float | None) -> Iterator
 
 def read_for_store(file: Path, time_limit: float | None, source: str, version: str,
                    max_text: int | None = DEFAULT_MAX_TEXT) -> FileRows:
-    """``read_and_analyse``, made into the rows that store it (in the worker: the run only inserts them)."""
-    return file_rows(read_and_analyse(file, time_limit, source, max_text), version)
+    """``read_and_analyse``, made into the rows that store it (in the worker: the run only inserts
+    them), with the sha256 of the bytes they were read from."""
+    digest = hashlib.sha256()
+    rows = file_rows(read_and_analyse(file, time_limit, source, max_text, digest), version)
+    rows.source_sha256 = digest.hexdigest()
+    return rows
 
 
 def analyse_for_store(documents: list[Document], time_limit: float | None, version: str) -> FileRows:

@@ -309,8 +309,8 @@ def test_detect_format_rejects(name: str, head: bytes, error: type, message: str
 def test_read_path_sends_pdf_to_the_pdf_reader(tmp_path: Path, monkeypatch) -> None:
     calls = []
 
-    def fake_read_pdf(path: Path, source: str) -> Document:
-        calls.append((path, source))
+    def fake_read_pdf(path: Path, source: str, data: bytes) -> Document:
+        calls.append((path, source, data))
         return Document(source=source, format="pdf", text="x")
 
     module = types.ModuleType("pipeline.readers.pdf")
@@ -318,7 +318,7 @@ def test_read_path_sends_pdf_to_the_pdf_reader(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setitem(sys.modules, "pipeline.readers.pdf", module)
     path = write(tmp_path, "scan.dat", b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
     assert [d.format for d in read(path)] == ["pdf"]
-    assert calls == [(path, str(path))]
+    assert calls == [(path, str(path), path.read_bytes())]  # the bytes read once, by read_path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -94,14 +94,15 @@ class _FoundTable:
     continued: bool = False  # its rows continue the previous page's last table
 
 
-def read_pdf(path: Path, source: str, *, tables: bool = True) -> Document:
-    """Read one PDF into a Document with its pages and tables.
+def read_pdf(path: Path, source: str, *, tables: bool = True, data: bytes | None = None) -> Document:
+    """Read one PDF (whose bytes are ``data``, if the caller has read them) into a Document with
+    its pages and tables.
 
     ``tables=False`` skips the table pass (a few ms per page with a table caption), e.g. to
     measure the text path alone. Raises ReaderError for empty, non-PDF, corrupt, encrypted and
     text-less (scanned) files.
     """
-    data = _read_bytes(path)
+    data = _read_bytes(path, data)
     pages, title = _read_pages(data, tables)
     if not any(page.lines for page in pages):
         raise ReaderError("no text layer (scanned?); OCR is not supported")
@@ -111,9 +112,9 @@ def read_pdf(path: Path, source: str, *, tables: bool = True) -> Document:
     return _assemble(pages, source, title)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, data: bytes | None = None) -> bytes:
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ReaderError(f"cannot read file ({exc.strerror or exc.__class__.__name__})") from exc
     if not data.strip():

@@ -441,6 +441,7 @@ class FileRows:
         default_factory=lambda: {table: [] for table in _CHILD_TABLES})  # (document's place, values)
     records: dict[str, tuple[str, str, dict]] = field(default_factory=dict)  # key -> (type, document path, state)
     counts: Counter[str] = field(default_factory=Counter)  # records by type
+    source_sha256: str | None = None  # of the bytes the documents were read from, when read from a file
 
 
 def file_rows(analysed: Sequence[tuple[Document, Analysis]], extractor_version: str) -> FileRows:
