@@ -30,7 +30,8 @@ from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
-from pipeline.ingest import DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, ingest, refresh, request_stop
+from pipeline.ingest import (DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, MASS_WITHDRAWAL, WITHDRAW_SHARE, ingest, refresh,
+                             request_stop)
 from pipeline.readers import printable
 from pipeline.store import DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, open_store, run_query, store_status
 from pipeline.store.evidence import summary
@@ -190,12 +191,18 @@ def refresh_command(
     workers: WorkersOption = None,
     follow_outside_links: FollowLinksOption = False,
     max_text: MaxTextOption = DEFAULT_MAX_TEXT / 1e6,
+    allow_mass_withdrawal: Annotated[bool, typer.Option(
+        "--allow-mass-withdrawal",
+        help=f"Withdraw files gone from a folder even if that is all of them, or more than {WITHDRAW_SHARE:.0%} "
+             f"(and more than {MASS_WITHDRAWAL}); by default such a folder fails and nothing in it is withdrawn.")] = False,
 ) -> None:
     """Bring the database up to date with its sources; made to run from cron or a systemd timer.
 
     Re-scans the files and folders of earlier runs (or PATHS): new files are ingested, changed
     files have their records replaced, unchanged files are skipped unread, files gone from a
-    scanned folder are marked withdrawn (kept, out of views and exports). Documents stored by
+    scanned folder are marked withdrawn (kept, out of views and exports), unless that would
+    withdraw all of a folder's files, or more than a fifth of them (an unmounted share, an
+    emptied sync folder): then the folder fails and nothing is withdrawn. Documents stored by
     another extractor version are re-extracted from their stored text. Every run is recorded
     (`evx runs`); what it changed is shown by `evx changes`.
 
@@ -209,7 +216,8 @@ def refresh_command(
     """
     _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress,
                                           reextract=reextract, workers=workers or _cores(),
-                                          follow_outside_links=follow_outside_links, max_text=_bytes(max_text)),
+                                          follow_outside_links=follow_outside_links, max_text=_bytes(max_text),
+                                          allow_mass_withdrawal=allow_mass_withdrawal),
                  "refresh", fmt, quiet, log_file)
 
 

@@ -66,6 +66,8 @@ if TYPE_CHECKING:
 DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
 DEFAULT_MAX_TEXT = readers.DEFAULT_MAX_TEXT  # bytes of text in one document
 SPACY_DEFAULT_MAX_LENGTH = 1_000_000  # characters: spaCy's default nlp.max_length; a shorter text never needs it raised
+WITHDRAW_SHARE = 0.2  # a refresh withdraws at most this share of a folder's files at once...
+MASS_WITHDRAWAL = 10  # ...when that is more than this many files, and never all of them (see guard_withdrawal)
 RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
 RUN_ROW_EVERY = 5.0  # seconds between updates of the run's counts (a commit each)
 CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiting for workers
@@ -179,12 +181,17 @@ def refresh(
     workers: int = 1,
     follow_outside_links: bool = False,
     max_text: int | None = DEFAULT_MAX_TEXT,
+    allow_mass_withdrawal: bool = False,
+    withdraw_share: float = WITHDRAW_SHARE,
 ) -> IngestSummary:
     """Bring the database at ``db_path`` up to date with its sources: the files and folders of
-    earlier runs, or ``paths``. Files that disappeared from a scanned folder are withdrawn."""
+    earlier runs, or ``paths``. Files that disappeared from a scanned folder are withdrawn, but
+    not all of a folder's files, nor more than ``withdraw_share`` of them (if more than
+    MASS_WITHDRAWAL files), unless ``allow_mass_withdrawal``: the folder fails instead."""
     require_db(db_path)
     return _run("refresh", list(paths or []), db_path, withdraw=True, time_limit=time_limit, progress=progress,
-                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text)
+                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text,
+                allow_mass_withdrawal=allow_mass_withdrawal, withdraw_share=withdraw_share)
 
 
 def _run(
@@ -199,6 +206,8 @@ def _run(
     workers: int,
     follow_outside_links: bool,
     max_text: int | None,
+    allow_mass_withdrawal: bool = False,
+    withdraw_share: float = WITHDRAW_SHARE,
 ) -> IngestSummary:
     """One run under the database lock. Raises ``DatabaseBusy`` if another run holds it,
     ``StoreError`` if the database cannot be opened; per-file problems end up in the summary."""
@@ -209,6 +218,7 @@ def _run(
         try:
             job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit,
                        follow_outside_links, max_text)
+            job.allow_mass_withdrawal, job.withdraw_share = allow_mass_withdrawal, withdraw_share
             summary = job.summary
             log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
@@ -268,6 +278,7 @@ class _Job:
         self.analysers: Analysers | None = None  # during run
         self.failed_before = {path for path, _reason in ingest_errors(engine)}
         self.unscanned: list[str] = []  # entries of scanned folders that could not be used: withdraw nothing under them
+        self.allow_mass_withdrawal, self.withdraw_share = False, WITHDRAW_SHARE
 
     def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
         roots = self.roots(paths)
@@ -303,10 +314,34 @@ class _Job:
                         raise SystemExit(_stop_code)
         if withdraw:
             found = {ref.name for ref in files}
-            for name, stored in known.items():
-                if (stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned)
-                        and not any(_under(name, entry) for entry in self.unscanned)):
-                    self.withdraw(name)
+            gone = [name for name, stored in known.items()
+                    if stored.withdrawn_run is None and name not in found and any(_under(name, root) for root in scanned)
+                    and not any(_under(name, entry) for entry in self.unscanned)]
+            for name in self.guard_withdrawal(gone, known, [root for root in roots if root.name in scanned]):
+                self.withdraw(name)
+
+    def guard_withdrawal(self, gone: list[str], known: dict[str, StoredFile], roots: list[_Root]) -> list[str]:
+        """The files of ``gone`` to withdraw: none of a folder whose files would all go, or more
+        than ``withdraw_share`` of them (when that is more than MASS_WITHDRAWAL files), unless
+        ``allow_mass_withdrawal``. A share that leaves at once is more likely an unmounted
+        share, a sync client that emptied the folder or a wrong path than a deletion; it fails
+        the folder (the run exits 1, the files are kept as they were)."""
+        if self.allow_mass_withdrawal or not gone:
+            return gone
+        folders = sorted((root for root in roots if root.is_folder), key=lambda root: len(root.name), reverse=True)
+        by_root: dict[str, list[str]] = {}
+        for name in gone:
+            holder = next((root.name for root in folders if _under(name, root.name)), None)
+            by_root.setdefault(holder, []).append(name)  # None: under a root given as a file
+        kept = list(by_root.pop(None, []))
+        for root, names in by_root.items():
+            held = sum(1 for name, stored in known.items() if stored.withdrawn_run is None and _under(name, root))
+            if len(names) == held or (len(names) > self.withdraw_share * held and len(names) > MASS_WITHDRAWAL):
+                self.fail(root, f"refused to withdraw {len(names)} of its {held} files at once (gone from the folder: "
+                                f"unmounted, emptied, or moved?); nothing withdrawn; --allow-mass-withdrawal to withdraw them")
+            else:
+                kept += names
+        return kept
 
     def roots(self, paths: list[Path | str]) -> list[_Root]:
         """The roots to scan: ``paths`` (recorded as new roots unless an earlier root holds

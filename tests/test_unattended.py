@@ -79,3 +79,49 @@ def test_a_large_export_rewritten_while_it_is_read_in_pieces_fails_and_is_read_a
     summary = refresh(None, db)
     assert not summary.errors and summary.files_new == 1
     assert _stored(db, "corpus/set.ris")[0] == hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def _folder_of(count_files: int) -> Path:
+    corpus = Path("corpus")
+    corpus.mkdir()
+    for i in range(count_files):
+        write(corpus, f"f{i:02}.txt", f"Note {i}\nThe ORR was {i + 10}%.\n")
+    return corpus
+
+
+def _withdrawn(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM source_file WHERE withdrawn_run IS NOT NULL").fetchone()[0]
+
+
+def test_a_folder_that_looks_empty_withdraws_nothing_and_fails_the_run(tmp_path, fake_extractor, monkeypatch):
+    from typer.testing import CliRunner
+    from pipeline.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    corpus = _folder_of(30)
+    db = tmp_path / "e.db"
+    ingest([corpus], db)
+    for file in corpus.iterdir():  # an unmounted share leaves its empty mount point
+        file.unlink()
+    result = CliRunner().invoke(app, ["refresh", "--db", str(db), "--quiet"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("corpus: refused to withdraw 30 of its 30 files at once (gone from the folder: "
+                                     "unmounted, emptied, or moved?); nothing withdrawn; --allow-mass-withdrawal to withdraw them")
+    assert _withdrawn(db) == 0
+    result = CliRunner().invoke(app, ["refresh", "--db", str(db), "--quiet", "--allow-mass-withdrawal"])
+    assert result.exit_code == 0 and _withdrawn(db) == 30
+
+
+@pytest.mark.parametrize("deleted, withdrawn", [(6, 6), (10, 10), (11, 0)])
+def test_a_refresh_withdraws_a_fifth_of_a_folder_at_most_when_that_is_more_than_ten_files(
+        tmp_path, fake_extractor, monkeypatch, deleted, withdrawn):
+    monkeypatch.chdir(tmp_path)
+    corpus = _folder_of(40)  # 11 of 40 is over a fifth, and more than ten files
+    db = tmp_path / "e.db"
+    ingest([corpus], db)
+    for file in sorted(corpus.iterdir())[:deleted]:
+        file.unlink()
+    summary = refresh(None, db)
+    assert summary.files_withdrawn == withdrawn == _withdrawn(db)
+    assert [path for path, _reason in summary.errors] == ([] if withdrawn else ["corpus"])
