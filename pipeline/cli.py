@@ -1,9 +1,11 @@
 """The ``evx`` command line: parse options, call one library function, print the result.
 
-Data goes to stdout, progress and messages to stderr. Exit codes: 0 success; 1 ingest or refresh
-finished but some files failed (each listed as "path: reason"); 2 usage error or could not run
-(bad option, missing database, refused or invalid SQL, a query over its time limit); 3 another
-ingest or refresh is writing to the database; 130 a query stopped by Ctrl-C.
+Data goes to stdout, progress and messages to stderr. Exit codes, one meaning each: 0 success;
+1 ingest or refresh finished but some files failed (each listed as "path: reason"); 2 usage
+error or could not run (bad option, missing database, no room for its lock, full disk, refused
+or invalid SQL, a query over its time limit, a bug: one line, the traceback in the log); 3 busy
+(another ingest or refresh, or another program, writing to the database); 130/143 stopped by
+Ctrl-C/SIGTERM.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
 from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
-from pipeline.ingest import (DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, MASS_WITHDRAWAL, WITHDRAW_SHARE, ingest, refresh,
-                             request_stop)
+from pipeline.ingest import (DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, MASS_WITHDRAWAL, WITHDRAW_SHARE, failure_reason,
+                             ingest, refresh, request_stop)
 from pipeline.readers import printable
 from pipeline.store import DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, open_store, run_query, store_status
 from pipeline.store.evidence import summary
@@ -94,7 +96,8 @@ def main(
     oncology literature into SQLite, with provenance.
 
     Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run;
-    3 another ingest or refresh is writing to the database; 130 stopped by Ctrl-C.
+    3 another ingest or refresh (or program) is writing to the database; 130/143 stopped by
+    Ctrl-C/SIGTERM.
     The database is outputs/evidence.db unless --db or EVX_DB says otherwise.
 
     **Example:**
@@ -167,7 +170,7 @@ def ingest_command(
     files and folders inside the folder given, unless --follow-outside-links.
 
     Exit codes: 0 every file ingested; 1 some failed; 2 could not run; 3 another ingest or
-    refresh is writing to the database.
+    refresh (or program) is writing to the database; 130/143 stopped by Ctrl-C/SIGTERM.
 
     **Example:**
 
@@ -208,7 +211,8 @@ def refresh_command(
 
     With --quiet nothing is printed unless files fail (then "path: reason" lines on stderr).
     Exit codes: 0 all good; 1 finished, some files failed (retried next run); 2 could not run;
-    3 another ingest or refresh is writing to the database (nothing done).
+    3 another ingest or refresh (or program) is writing to the database (nothing done);
+    130/143 stopped by Ctrl-C/SIGTERM.
 
     **Example:**
 
@@ -238,6 +242,18 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
                 bar.update(task, completed=done, total=total, description=printable(Path(file).name))
 
             summary = job(None if bar.disable else progress)  # an idle bar still costs per file
+    except typer.Exit:
+        raise
+    except (SystemExit, KeyboardInterrupt) as exc:  # SIGTERM (request_stop) or Ctrl-C
+        code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else EXIT_INTERRUPTED
+        how = signal.Signals(code - 128).name if 128 < code < 128 + signal.NSIG else "a signal"
+        typer.echo(f"evx: {name} interrupted by {how}; files stored so far are kept, the next run does the rest", err=True)
+        raise typer.Exit(code) from None
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, the traceback in the log
+        logging.getLogger("evx").exception("%s stopped by an unexpected error", name)
+        where = f" (traceback in {log_file})" if log_file else " (run with --log FILE for the traceback)"
+        typer.echo(f"evx: {name} stopped by an unexpected error: {failure_reason(exc)}{where}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         if handler:
@@ -263,9 +279,9 @@ def _cores() -> int:
 
 
 def _terminate(signum: int, _frame) -> None:
-    # Not raised here: a signal can land in the middle of a database statement, whose connection
-    # then holds the write lock until the exception is gone, and the run could not record how it
-    # ended. The run stops between two files instead.
+    # The run stops at once if it is waiting for an analysis (request_stop raises SystemExit),
+    # else after the file it is storing: a signal landing in the middle of a database statement
+    # would leave its connection holding the write lock, and the run could not record how it ended.
     request_stop(128 + signum)
 
 

@@ -57,7 +57,7 @@ from pipeline.store import (
     withdraw_file,
 )
 from pipeline.store.db import FileStat, add_source_root, checkpoint, require_db, source_roots
-from pipeline.store.runs import exclusive, finish_run, start_run, update_run
+from pipeline.store.runs import database_failure, exclusive, finish_run, start_run, update_run
 from pipeline.workers import Analysers, Pending
 
 if TYPE_CHECKING:
@@ -85,13 +85,31 @@ Progress = Callable[[int, int, str], None]
 
 log = logging.getLogger("evx")
 _stop_code: int | None = None  # set by request_stop: the run in progress stops after its current file
+_waiting = False  # the run is waiting for an analysis (a worker's, or its own): no statement runs
 
 
 def request_stop(exit_code: int | None) -> None:
-    """Ask the run in progress to stop after the file in hand, exiting with ``exit_code``; made
-    for signal handlers (SIGTERM). The run records itself as interrupted."""
+    """Ask the run in progress to stop, exiting with ``exit_code``; made for signal handlers
+    (SIGTERM). While the run waits for an analysis it stops at once (``SystemExit`` from the
+    handler: the analysis is abandoned, its workers stopped, an open file rolled back); in the
+    middle of storing, after the file in hand. The run records itself as interrupted."""
     global _stop_code
     _stop_code = exit_code
+    if exit_code is not None and _waiting:
+        raise SystemExit(exit_code)
+
+
+@contextmanager
+def _waiting_for_analysis() -> Iterator[None]:
+    """The block only waits for (or runs) an analysis: a stop asked for may land in it."""
+    global _waiting
+    if _stop_code is not None:
+        raise SystemExit(_stop_code)
+    _waiting = True
+    try:
+        yield
+    finally:
+        _waiting = False
 
 
 @dataclass
@@ -216,18 +234,30 @@ def _run(
     with exclusive(db_path):
         engine = open_store(db_path, create=True)
         try:
-            job = _Job(engine, start_run(engine, command, version), version, reextract, time_limit,
-                       follow_outside_links, max_text)
+            try:
+                run_id = start_run(engine, command, version)
+            except Exception as exc:  # noqa: BLE001 - e.g. another program holding the database's write lock
+                failure = database_failure(exc, db_path)
+                if failure is None:
+                    raise
+                raise failure from exc
+            job = _Job(engine, run_id, version, reextract, time_limit, follow_outside_links, max_text)
             job.allow_mass_withdrawal, job.withdraw_share = allow_mass_withdrawal, withdraw_share
             summary = job.summary
             log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
                 job.run(paths, withdraw, progress, workers)
-            except BaseException as exc:  # killed by a signal (SystemExit), Ctrl-C, or a bug
+            except BaseException as exc:  # killed by a signal (SystemExit), Ctrl-C, the database, or a bug
                 summary.status = "interrupted" if isinstance(exc, (KeyboardInterrupt, SystemExit)) else "aborted"
-                note = f"stopped: {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
-                finish_run(engine, job.run_id, summary.status, note=note[:300], **summary.run_counts())
-                log.error("run %d: %s", job.run_id, note)
+                failure = database_failure(exc, db_path)
+                note = f"stopped: {failure or type(exc).__name__}" + ("" if failure or not str(exc) else f": {exc}")
+                log.error("run %d: %s", job.run_id, note, exc_info=summary.status == "aborted" and failure is None)
+                try:
+                    finish_run(engine, job.run_id, summary.status, note=note[:300], **summary.run_counts())
+                except Exception as unrecorded:  # noqa: BLE001 - the disk is full, or the database gone: the next run marks it
+                    log.error("run %d: could not record how it ended: %s", job.run_id, unrecorded)
+                if failure is not None:
+                    raise failure from exc
                 raise
             summary.status = "failed_files" if summary.errors else "ok"
             finish_run(engine, job.run_id, summary.status, **summary.run_counts())
@@ -431,11 +461,13 @@ class _Job:
                 analysers.not_submitted()
                 return step
             documents = stored_documents(self.engine, ref.name) if unchanged else None
-            if documents is None:
-                step.analysis = analysers.submit(read_for_store, ref.path, self.time_limit, ref.name, self.version,
-                                                 self.max_text, size=size)
-            else:
-                step.analysis = analysers.submit(analyse_for_store, documents, self.time_limit, self.version, size=size)
+            with _waiting_for_analysis():  # with one process, submit analyses the file there and then
+                if documents is None:
+                    step.analysis = analysers.submit(read_for_store, ref.path, self.time_limit, ref.name, self.version,
+                                                     self.max_text, size=size)
+                else:
+                    step.analysis = analysers.submit(analyse_for_store, documents, self.time_limit, self.version,
+                                                     size=size)
         except Exception as exc:  # noqa: BLE001 - reported by finish, in file order
             step.error = exc
         return step
@@ -451,6 +483,8 @@ class _Job:
                 return
             result = self.load(step)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+            if database_failure(exc, "") is not None:
+                raise  # the database, not the file: a full disk, a lock held by another program
             self.fail(ref.name, failure_reason(exc))
             return
         summary.count_load(result)
@@ -489,7 +523,8 @@ class _Job:
     def load(self, step: _Step) -> LoadResult:
         """Store the file's new analysis, waiting for it, or made piece by piece."""
         if not step.stream:
-            rows = step.analysis.result()
+            with _waiting_for_analysis():
+                rows = step.analysis.result()
             digest, stat = step.digest, step.stat
             if rows.source_sha256 not in (None, digest):
                 # Rewritten between the hash and the read: store what was read, under its own
@@ -518,17 +553,21 @@ class _Job:
     def pieces(self, documents: Iterator[Document]) -> Iterator[FileRows]:
         """The rows of ``documents``, analysed a piece at a time (a few pieces in flight with
         workers), in order. Each document is read within the time limit, and analysed within it.
-        A stop asked for (SIGTERM) stops the run here, between pieces: the file's transaction is
-        rolled back, and the next run loads it."""
+        A stop asked for (SIGTERM) stops the run here, while it waits for a piece: the file's
+        transaction is rolled back, and the next run loads it."""
         in_flight: deque[Pending] = deque()
+
+        def next_result() -> FileRows:
+            with _waiting_for_analysis():
+                return in_flight.popleft().result()
+
         for piece in _pieces(documents, self.time_limit):
-            if _stop_code is not None:
-                raise SystemExit(_stop_code)
-            in_flight.append(self.analysers.submit_alone(analyse_for_store, piece, self.time_limit, self.version))
+            with _waiting_for_analysis():
+                in_flight.append(self.analysers.submit_alone(analyse_for_store, piece, self.time_limit, self.version))
             if len(in_flight) > self.analysers.pieces_ahead:
-                yield in_flight.popleft().result()
+                yield next_result()
         while in_flight:
-            yield in_flight.popleft().result()
+            yield next_result()
 
     def withdraw(self, name: str) -> None:
         result = withdraw_file(self.engine, name, self.run_id)

@@ -5,7 +5,13 @@ Uses the stand-in extractor of conftest (an outcome per "ORR n%")."""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +131,156 @@ def test_a_refresh_withdraws_a_fifth_of_a_folder_at_most_when_that_is_more_than_
     summary = refresh(None, db)
     assert summary.files_withdrawn == withdrawn == _withdrawn(db)
     assert [path for path, _reason in summary.errors] == ([] if withdrawn else ["corpus"])
+
+
+# ----------------------------------------------------------------------------- real processes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _evx(cwd: Path, *args: str, **popen) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("EVX_DB", None)
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def _slow_corpus(folder: Path, shared_corpus: Path) -> None:
+    """Ten abstracts, then a document whose analysis takes tens of seconds (4 MB of figures)."""
+    folder.mkdir()
+    for file in sorted((shared_corpus / "pico-breast").glob("*.txt"))[:10]:
+        shutil.copyfile(file, folder / file.name)
+    (folder / "zz-slow.txt").write_text("ORR 10%. " * 450_000, encoding="utf-8")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_while_a_slow_document_is_analysed_stops_the_run_within_5_s(shared_corpus, tmp_path, workers):
+    _slow_corpus(tmp_path / "corpus", shared_corpus)
+    log = tmp_path / "run.log"
+    proc = _evx(tmp_path, "ingest", "corpus", "--db", "e.db", "--workers", workers, "--time-limit", "0", "--quiet",
+                "--log", "run.log")
+    try:
+        deadline = time.monotonic() + 120
+        # The ten abstracts are stored (logged after their commit): the slow one is in hand.
+        while log.read_text().count(": new ") < 10 if log.exists() else True:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+        stopped_after = time.monotonic() - began
+    finally:
+        proc.kill()
+    time.sleep(0.5)
+    assert not [pid for pid in children if _alive(int(pid))]  # the worker on the slow file was stopped too
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert err.splitlines() == ["evx: ingest interrupted by SIGTERM; files stored so far are kept, the next run does the rest"]
+    assert stopped_after < 5, stopped_after
+    with sqlite3.connect(tmp_path / "e.db") as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+        assert conn.execute("SELECT count(*) FROM source_file").fetchone() == (10,)  # the slow one abandoned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+# ----------------------------------------------------------------------------- exit codes
+
+def _run_to_end(cwd: Path, *args: str, preexec_fn=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("EVX_DB", None)
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300, preexec_fn=preexec_fn)
+
+
+def _small_disk() -> None:
+    """In the child: files may not grow past 1.5 MB, as on a full disk (writes fail, no signal)."""
+    import resource
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000))
+
+
+def test_a_full_disk_stops_the_run_with_one_line_and_exit_2_and_the_next_run_completes(shared_corpus, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:150]
+    for file in files:
+        shutil.copyfile(file, corpus / file.name)
+    full = _run_to_end(tmp_path, "ingest", "corpus", "--db", "e.db", "--workers", "1", "--log", "run.log",
+                       preexec_fn=_small_disk)
+    assert full.returncode == 2, full.stderr
+    assert len(full.stderr.splitlines()) == 1 and full.stderr.startswith("evx: cannot "), full.stderr
+    assert "Traceback" not in full.stderr and "e.db" in full.stderr
+    with sqlite3.connect(tmp_path / "e.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        stored = conn.execute("SELECT count(*) FROM source_file").fetchone()[0]
+        assert conn.execute("SELECT count(*) FROM ingest_error").fetchone() == (0,)  # not blamed on the files
+    assert 0 < stored < len(files)  # it did stop part way
+    done = _run_to_end(tmp_path, "refresh", "--db", "e.db", "--quiet")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "e.db") as conn:
+        assert conn.execute("SELECT count(*) FROM source_file").fetchone() == (len(files),)
+
+
+@pytest.mark.parametrize("db, reason", [
+    ("notes.txt/e.db", "cannot create notes.txt/e.db.lock (notes.txt is not a folder)"),  # --db inside a regular file
+    ("/proc/e.db", "cannot create /proc/e.db.lock"),  # a place no one may write, even root
+])
+def test_a_lock_that_cannot_be_made_is_exit_2_with_one_line(tmp_path, db, reason):
+    (tmp_path / "notes.txt").write_text("not a folder\n")
+    write(tmp_path / "corpus", "a.txt", A) if (tmp_path / "corpus").mkdir() is None else None
+    result = _run_to_end(tmp_path, "ingest", "corpus", "--db", db, "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.startswith("evx: cannot lock the database: " + reason) and len(result.stderr.splitlines()) == 1
+
+
+def test_an_outside_writer_holding_the_database_is_busy_exit_3(tmp_path, fake_extractor, monkeypatch):
+    from typer.testing import CliRunner
+    import pipeline.store.db
+    from pipeline.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    corpus = _folder_of(3)
+    ingest([corpus], tmp_path / "e.db")
+    write(corpus, "new.txt", "New\nThe ORR was 20%.\n")
+    monkeypatch.setattr(pipeline.store.db, "BUSY_TIMEOUT_MS", 200)  # instead of waiting 30 s
+    outside = sqlite3.connect(tmp_path / "e.db", isolation_level=None)
+    outside.execute("BEGIN IMMEDIATE")  # another program's write transaction, not an evx run
+    try:
+        result = CliRunner().invoke(app, ["refresh", "--db", "e.db", "--quiet"])
+    finally:
+        outside.execute("ROLLBACK")
+        outside.close()
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("evx: e.db is locked by another program writing to it")
+    assert len(result.stderr.splitlines()) == 1
+    assert CliRunner().invoke(app, ["refresh", "--db", "e.db", "--quiet"]).exit_code == 0  # once it is gone
+
+
+def test_an_unexpected_error_is_one_line_exit_2_and_its_traceback_goes_to_the_log(tmp_path, fake_extractor, monkeypatch):
+    from typer.testing import CliRunner
+    import pipeline.ingest as ingest_module
+    from pipeline.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    _folder_of(2)
+
+    def broken_scan(self, roots):
+        raise ZeroDivisionError("a bug in the scan")
+
+    monkeypatch.setattr(ingest_module._Job, "scan", broken_scan)
+    result = CliRunner().invoke(app, ["ingest", "corpus", "--db", "e.db", "--quiet", "--log", "run.log"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "evx: ingest stopped by an unexpected error: unexpected ZeroDivisionError: a bug in the scan (traceback in run.log)"]
+    log = Path("run.log").read_text()
+    assert "Traceback" in log and "broken_scan" in log
+    with sqlite3.connect("e.db") as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("aborted",)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import shutil
 import sqlite3
 import types
 from collections import Counter
@@ -37,7 +38,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from pipeline.analysis import Analysis, Sentence
@@ -157,6 +158,38 @@ class StoreError(EvxError):
     """The database cannot be opened, or a document cannot be stored."""
 
 
+class DatabaseBusy(EvxError):
+    """Another ingest or refresh holds the database."""
+
+
+def database_failure(exc: BaseException, db_path: Path | str) -> EvxError | None:
+    """What an SQLite error that stops a whole run means, as the error the CLI prints (exit 3
+    for ``DatabaseBusy``, 2 for the others); None for an error that is not about the database
+    as a whole (a constraint broken by one file's rows)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(cause, sqlite3.DatabaseError) or isinstance(cause, sqlite3.IntegrityError):
+        return None
+    message = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if "locked" in message or "busy" in message:
+        return DatabaseBusy(f"{db_path} is locked by another program writing to it ({message}); not evx's "
+                            "own lock, so another SQLite client: run again when it is done")
+    if getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in message:
+        return StoreError(f"cannot write to {db_path}: disk full ({message}); the last file is rolled back, "
+                          "free some space and run again")
+    if "I/O error" in message:
+        message += f" ({_free_space(db_path)})"
+    return StoreError(f"cannot use database {db_path}: {message}")
+
+
+def _free_space(db_path: Path | str) -> str:
+    """How much room the database's disk has left, as a hint to an I/O error's cause."""
+    try:
+        free = shutil.disk_usage(Path(db_path).resolve().parent).free
+    except OSError:
+        return "free space unknown"
+    return f"{free / 1e6:,.0f} MB free on its disk"
+
+
 @dataclass
 class LoadResult:
     """What one ``load_file`` call changed."""
@@ -207,6 +240,8 @@ def open_store(db_path: Path | str, create: bool = False) -> Engine:
             if create or version < SCHEMA_VERSION:
                 _create_or_migrate(conn, version)
     except (SQLAlchemyError, OSError) as exc:
+        if isinstance(busy := database_failure(exc, path), DatabaseBusy):
+            raise busy from exc
         cause = getattr(exc, "orig", None) or exc  # the sqlite3 error, without SQLAlchemy's wrapping
         raise StoreError(f"cannot open database {path}: {_first_line(cause)}") from exc
     return engine
@@ -220,12 +255,15 @@ def require_db(db_path: Path | str) -> Path:
     return path
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a statement waits for another connection's write to end
+
+
 def _on_connect(dbapi_conn, _record) -> None:
     # Foreign keys are off by default in SQLite; on, they catch a record pointing nowhere.
     dbapi_conn.execute("PRAGMA foreign_keys=ON")
     # A reviewer's command and a running refresh wait for each other's short transactions
     # instead of failing with "database is locked".
-    dbapi_conn.execute("PRAGMA busy_timeout=30000")
+    dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     _sync_normal_if_wal(dbapi_conn)
 
 

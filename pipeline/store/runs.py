@@ -8,6 +8,7 @@ its ``runs`` row, still "running", is marked "interrupted" by the next run.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -18,22 +19,24 @@ from pathlib import Path
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from pipeline.errors import EvxError
+from pipeline.store.db import DatabaseBusy, StoreError, database_failure  # noqa: F401 - DatabaseBusy, database_failure re-exported
 from pipeline.store.models import Run, RunFailure
-
-
-class DatabaseBusy(EvxError):
-    """Another ingest or refresh holds the database."""
 
 
 @contextmanager
 def exclusive(db_path: Path | str) -> Iterator[None]:
     """Hold the database's run lock for the block; raise ``DatabaseBusy`` at once if another
-    process holds it."""
+    process holds it, ``StoreError`` if the lock file cannot be made."""
     db = Path(db_path)
-    db.parent.mkdir(parents=True, exist_ok=True)
     lock_path = db.with_name(db.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            reason = f"{db.parent} is not a folder"
+        raise StoreError(f"cannot lock the database: cannot create {lock_path} ({reason.lower()})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
