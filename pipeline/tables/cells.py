@@ -17,8 +17,12 @@ from pipeline.extract.figures import DASH, NUM, NUMBER_WORDS, UNIT_WORDS, to_flo
 
 SIGNED = r"[-−]?\d+(?:[.·]\d+)?"
 UNIT = r"(?:%|months?|mos?\.?|weeks?|wks?|days?|years?|yrs?)"
-# Marks after a figure: symbols (with or without a space) or a letter a-f right after it.
-TRAILING_MARKS = re.compile(r"(?:(?<=[\d)\]%])[a-f]|\s*[*†‡§¶#ᵃᵇᶜᵈᵉᶠ]+)+$")
+# Marks after a figure: symbols (with or without a space) or a letter a-f right after it. The
+# symbols and spaces are one run, ending on a symbol, taken from where the run starts (the
+# look-behind): started inside a long run of white space a search would re-scan it from each
+# position, and as "(?:\s*[*...]+)+" a run of symbols before more text was retried exponentially.
+TRAILING_MARKS = re.compile(r"(?:(?<=[\d)\]%])[a-f](?:[\s*†‡§¶#ᵃᵇᶜᵈᵉᶠ]*[*†‡§¶#ᵃᵇᶜᵈᵉᶠ])?"
+                            r"|(?<![\s*†‡§¶#ᵃᵇᶜᵈᵉᶠ])[\s*†‡§¶#ᵃᵇᶜᵈᵉᶠ]*[*†‡§¶#ᵃᵇᶜᵈᵉᶠ])$")
 NO_NUMBER = re.compile(
     r"(?:NR|NE|NA|N/A|n/a|ND|NC|NAv|not (?:yet )?(?:reached|estimable|evaluable|applicable|reported|available|assessed)|"
     r"[-–—−‒]+|\.{1,3})(?:\s*[(\[].*[)\]])?",
