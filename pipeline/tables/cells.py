@@ -38,7 +38,9 @@ FIGURE = re.compile(
     re.IGNORECASE,
 )
 COUNT_FIRST = re.compile(rf"(?P<n>\d+)\s*/\s*(?P<N>\d+)\s*[(\[]\s*(?P<v>{NUM})\s*%?\s*[)\]]")  # "18/57 (31.6)"
-COUNT = re.compile(r"(?P<n>\d+)\s*/\s*(?P<N>\d+)")  # "18/57"
+# "18/57". The count is read from its first digit (the look-behind: no digit before it), so a
+# search does not re-read a long run of digits from each of its positions.
+COUNT = re.compile(r"(?P<n>\d(?<!\d\d)\d*)\s*/\s*(?P<N>\d+)")
 RANGE = re.compile(rf"[(\[]?\s*(?P<lo>{SIGNED})\s*%?\s*(?:{DASH}|,)\s*(?P<hi>{NUM})\s*%?\s*[)\]]?")
 P_CELL = re.compile(r"(?P<op>[<>≤≥=])?\s*(?P<pv>0?[.·]\d+|1(?:\.0+)?)")
 
