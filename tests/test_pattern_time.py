@@ -38,11 +38,9 @@ PIECES = ["(", "((((", "()", "1.1.", "HER2 IHC ", "a-", "10 (95% CI ", " ", "1",
           "HER2 ", "mg/m2 ", "A-1 ", "vs. ", "in ", "% "]
 MATCHING = {"match", "fullmatch"}
 # Still super-linear when searched over a long run, since each start re-scans the run their
-# first quantifier takes (a leading \\s* or \\d+); each search is bounded in use by a table
-# cell, a drug name or a sentence, and whole pathological documents are timed in
-# test_hostile_documents.py. A possessive quantifier does not help there; a look-behind would
-# change where a search from a position inside the run starts. To do: rewrite and drop them.
-KNOWN_QUADRATIC = {"pipeline.tables.read.MEASURE_WORDS"}
+# first quantifier takes (a leading \\s*); each is a re.sub over one matched name, and whole
+# pathological documents are timed in test_hostile_documents.py. The fix the named patterns got
+# (take the run only from where it starts: "\\s(?<!\\s\\s)\\s*") would do here too. To do.
 KNOWN_QUADRATIC_SOURCE = {r"\s*[(\[][^()\[\]]*[)\]]",  # re.sub literals of pipeline.study.build and
                           r"\s*\([^()]*\)$"}  # pipeline.extract.biomarkers, on one matched name
 METHODS = MATCHING | {"search", "finditer", "findall", "sub", "subn", "split"}
@@ -131,7 +129,6 @@ def test_the_patterns_are_all_found():
         assert name in names, name
     assert names["pipeline.extract.counts.SHORT_FORM_COUNT"][1]  # only ever matched after a mention
     assert not names["pipeline.extract.figures.CI"][1]
-    assert KNOWN_QUADRATIC <= set(names)
     assert KNOWN_QUADRATIC_SOURCE <= {pattern.pattern for pattern, _ in names.values()}
 
 
@@ -141,7 +138,7 @@ def test_every_pattern_is_linear(piece):
     long = (piece * (4 * N // len(piece) + 1))[: 4 * N]
     slow = []
     for name, (pattern, matched) in collected().items():
-        if name in KNOWN_QUADRATIC or pattern.pattern in KNOWN_QUADRATIC_SOURCE:
+        if pattern.pattern in KNOWN_QUADRATIC_SOURCE:
             continue
         took = _time(pattern, short, matched)
         if took < FLOOR:
