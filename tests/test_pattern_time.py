@@ -25,17 +25,19 @@ import time
 import pytest
 
 import pipeline.extract
+import pipeline.extract.figures
 import pipeline.extract.regimens
 import pipeline.readers
 import pipeline.study
 import pipeline.tables
+import pipeline.tables.cells
 
 N = 4000
 RATIO = 8  # time at 4N over time at N; linear ~4, quadratic ~16
 FLOOR = 0.004  # seconds at N under which a pattern is not timed again at 4N (a quadratic one takes more)
 PIECES = ["(", "((((", "()", "1.1.", "HER2 IHC ", "a-", "10 (95% CI ", " ", "1", "n=", "a ", "a", "1 ", "\n", "a | ",
           "1, ", "(a) ", "ORR 10%. ", "and ", ", ", "-", "1-", "/", "A ", "vs ", "+ ", "(1) ", "a\n", "1 a ", "a, ",
-          "HER2 ", "mg/m2 ", "A-1 ", "vs. ", "in ", "% "]
+          "HER2 ", "mg/m2 ", "A-1 ", "vs. ", "in ", "% ", "*", " *"]
 MATCHING = {"match", "fullmatch"}
 # Still super-linear when searched over a long run, since each start re-scans the run their
 # first quantifier takes (a leading \\s*); each is a re.sub over one matched name, and whole
@@ -150,3 +152,11 @@ def test_every_pattern_is_linear(piece):
         if longer / took > RATIO:
             slow.append((name, round(took, 4), round(longer, 4)))
     assert not slow, slow
+
+
+def test_a_run_after_the_start_of_a_match_is_read_once():
+    """Each start reads a run once, also when it gets far into the pattern: "95% CI" before a
+    long run of white space (quantifiers on white space around optional marks, retried cubically:
+    10 s at 1,000 spaces), symbols before more text (a repetition in a repetition: exponential)."""
+    assert _time(pipeline.extract.figures.CI, "95% CI" + " " * 4 * N + "x", False) < 0.1
+    assert _time(pipeline.tables.cells.TRAILING_MARKS, "*" * 4 * N + "x", False) < 0.1
