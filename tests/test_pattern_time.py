@@ -25,26 +25,24 @@ import time
 import pytest
 
 import pipeline.extract
+import pipeline.extract.figures
 import pipeline.extract.regimens
 import pipeline.readers
 import pipeline.study
 import pipeline.tables
+import pipeline.tables.cells
 
 N = 4000
 RATIO = 8  # time at 4N over time at N; linear ~4, quadratic ~16
 FLOOR = 0.004  # seconds at N under which a pattern is not timed again at 4N (a quadratic one takes more)
 PIECES = ["(", "((((", "()", "1.1.", "HER2 IHC ", "a-", "10 (95% CI ", " ", "1", "n=", "a ", "a", "1 ", "\n", "a | ",
           "1, ", "(a) ", "ORR 10%. ", "and ", ", ", "-", "1-", "/", "A ", "vs ", "+ ", "(1) ", "a\n", "1 a ", "a, ",
-          "HER2 ", "mg/m2 ", "A-1 ", "vs. ", "in ", "% "]
+          "HER2 ", "mg/m2 ", "A-1 ", "vs. ", "in ", "% ", "*", " *"]
 MATCHING = {"match", "fullmatch"}
 # Still super-linear when searched over a long run, since each start re-scans the run their
-# first quantifier takes (a leading \\s* or \\d+); each search is bounded in use by a table
-# cell, a drug name or a sentence, and whole pathological documents are timed in
-# test_hostile_documents.py. A possessive quantifier does not help there; a look-behind would
-# change where a search from a position inside the run starts. To do: rewrite and drop them.
-KNOWN_QUADRATIC = {"pipeline.extract.figures.CI", "pipeline.extract.treatments.OUTER_SEPARATORS",
-                   "pipeline.study.build.ID_SPLIT", "pipeline.tables.cells.TRAILING_MARKS",
-                   "pipeline.tables.read.MEASURE_WORDS", "pipeline.tables.cells.COUNT"}
+# first quantifier takes (a leading \\s*); each is a re.sub over one matched name, and whole
+# pathological documents are timed in test_hostile_documents.py. The fix the named patterns got
+# (take the run only from where it starts: "\\s(?<!\\s\\s)\\s*") would do here too. To do.
 KNOWN_QUADRATIC_SOURCE = {r"\s*[(\[][^()\[\]]*[)\]]",  # re.sub literals of pipeline.study.build and
                           r"\s*\([^()]*\)$"}  # pipeline.extract.biomarkers, on one matched name
 METHODS = MATCHING | {"search", "finditer", "findall", "sub", "subn", "split"}
@@ -133,7 +131,6 @@ def test_the_patterns_are_all_found():
         assert name in names, name
     assert names["pipeline.extract.counts.SHORT_FORM_COUNT"][1]  # only ever matched after a mention
     assert not names["pipeline.extract.figures.CI"][1]
-    assert KNOWN_QUADRATIC <= set(names)
     assert KNOWN_QUADRATIC_SOURCE <= {pattern.pattern for pattern, _ in names.values()}
 
 
@@ -143,7 +140,7 @@ def test_every_pattern_is_linear(piece):
     long = (piece * (4 * N // len(piece) + 1))[: 4 * N]
     slow = []
     for name, (pattern, matched) in collected().items():
-        if name in KNOWN_QUADRATIC or pattern.pattern in KNOWN_QUADRATIC_SOURCE:
+        if pattern.pattern in KNOWN_QUADRATIC_SOURCE:
             continue
         took = _time(pattern, short, matched)
         if took < FLOOR:
@@ -155,3 +152,11 @@ def test_every_pattern_is_linear(piece):
         if longer / took > RATIO:
             slow.append((name, round(took, 4), round(longer, 4)))
     assert not slow, slow
+
+
+def test_a_run_after_the_start_of_a_match_is_read_once():
+    """Each start reads a run once, also when it gets far into the pattern: "95% CI" before a
+    long run of white space (quantifiers on white space around optional marks, retried cubically:
+    10 s at 1,000 spaces), symbols before more text (a repetition in a repetition: exponential)."""
+    assert _time(pipeline.extract.figures.CI, "95% CI" + " " * 4 * N + "x", False) < 0.1
+    assert _time(pipeline.tables.cells.TRAILING_MARKS, "*" * 4 * N + "x", False) < 0.1

@@ -57,10 +57,16 @@ RATIO = re.compile(
 RATIO_STATED = re.compile(rf"\b((?i:hazard|odds) ratio)s?\b(?:[^\d%;()\[\]]|\B\d){{0,100}}?\b(?:was|were|is|of)\s+({NUM})(?!\s*%)")
 # Further ratios of a list, each with its CI: "were 2.36 (95% CI, 1.49-3.75), 1.20 (...) and 0.61".
 NEXT_RATIO = re.compile(rf"^\s*[(\[][^()\[\]]*[)\]]\s*(?:,|;|and|,\s*and)\s+({NUM})(?=\s*[(\[]\s*\d{{2}}\s?%)")
+# "(95% CI, 1.49-3.75)". White space before the level is taken from where its run starts, not
+# from inside it (the look-behind: no white space before its first character), so a search
+# does not re-scan a long run from each of its positions. The later runs are possessive: what
+# follows each (a separator, a bracket, a sign or digit, a unit, a dash) never starts with white
+# space, so giving some back never matches, and after "95% CI" a long run of white space would
+# otherwise be retried cubically.
 CI = re.compile(
-    rf"[(\[,;]?\s*(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI|C\.I\.|[Cc]onfidence [Ii]ntervals?(?:\s*[(\[]CI[)\]])?|CrI)"
-    rf"\s*[,:=]?\s*[(\[]?\s*"
-    rf"([-−+]?{NUM})\s*(?:%|{DURATION_UNIT})?\s*(?:{DASH}|,)\s*([-−+]?{NUM})\s*(?:%|{DURATION_UNIT})?\s*[)\]]?"
+    rf"[(\[,;]?+(?:\s(?<!\s\s)\s*)?(\d{{2}}(?:[.·]\d+)?)\s?(?:%|percent)\s*+"
+    rf"(?:CI|C\.I\.|[Cc]onfidence [Ii]ntervals?(?:\s*+[(\[]CI[)\]])?|CrI)\s*+[,:=]?\s*+[(\[]?\s*+"
+    rf"([-−+]?{NUM})\s*+(?:%|{DURATION_UNIT})?\s*+(?:{DASH}|,)\s*+([-−+]?{NUM})\s*+(?:%|{DURATION_UNIT})?\s*+[)\]]?"
 )
 BARE_RANGE = re.compile(rf"^\s*[(\[]\s*({NUM})\s*%?\s*{DASH}\s*({NUM})\s*%?\s*(?=[;)\]])")
 P_VALUE = re.compile(r"\b(?:[Pp](?:[- ]?values?)?|log-rank [Pp])\s*(=|<|>|≤|≥|<=|>=|&lt;)\s*(0?[.·]\d+(?:\s*[x×]\s*10\s*[-−]\s*\d+)?|1(?:\.0+)?)")

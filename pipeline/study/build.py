@@ -45,7 +45,10 @@ GROUP_GATE = covering(_C["group_words"])  # one of these in every GROUP_CUE matc
 def may_hold_group(low: str) -> bool:
     """GROUP_CUE's test of a lower-cased sentence, its plain word test first."""
     return any(w in low for w in GROUP_GATE) and GROUP_CUE.search(low) is not None
-ID_SPLIT = re.compile(r"\s*(?:\+|,\s*and|,|and|or|&|/)\s*")
+# What joins the letters of a group label: "A+B", "A, B and C". White space before the joint is
+# taken from where its run starts (the look-behind: no white space before its first character),
+# so a search does not re-scan a long run from each of its positions.
+ID_SPLIT = re.compile(r"(?:\s(?<!\s\s)\s*)?(?:\+|,\s*and|,|and|or|&|/)\s*")
 # (the first digit is read before the look-behind that checks what precedes it: a pattern that
 # starts with a character class lets re skip to where it can match; one that starts with a
 # look-behind is tried at every position)

@@ -17,8 +17,12 @@ from pipeline.extract.figures import DASH, NUM, NUMBER_WORDS, UNIT_WORDS, to_flo
 
 SIGNED = r"[-−]?\d+(?:[.·]\d+)?"
 UNIT = r"(?:%|months?|mos?\.?|weeks?|wks?|days?|years?|yrs?)"
-# Marks after a figure: symbols (with or without a space) or a letter a-f right after it.
-TRAILING_MARKS = re.compile(r"(?:(?<=[\d)\]%])[a-f]|\s*[*†‡§¶#ᵃᵇᶜᵈᵉᶠ]+)+$")
+# Marks after a figure: symbols (with or without a space) or a letter a-f right after it. The
+# symbols and spaces are one run, ending on a symbol, taken from where the run starts (the
+# look-behind): started inside a long run of white space a search would re-scan it from each
+# position, and as "(?:\s*[*...]+)+" a run of symbols before more text was retried exponentially.
+TRAILING_MARKS = re.compile(r"(?:(?<=[\d)\]%])[a-f](?:[\s*†‡§¶#ᵃᵇᶜᵈᵉᶠ]*[*†‡§¶#ᵃᵇᶜᵈᵉᶠ])?"
+                            r"|(?<![\s*†‡§¶#ᵃᵇᶜᵈᵉᶠ])[\s*†‡§¶#ᵃᵇᶜᵈᵉᶠ]*[*†‡§¶#ᵃᵇᶜᵈᵉᶠ])$")
 NO_NUMBER = re.compile(
     r"(?:NR|NE|NA|N/A|n/a|ND|NC|NAv|not (?:yet )?(?:reached|estimable|evaluable|applicable|reported|available|assessed)|"
     r"[-–—−‒]+|\.{1,3})(?:\s*[(\[].*[)\]])?",
@@ -34,7 +38,9 @@ FIGURE = re.compile(
     re.IGNORECASE,
 )
 COUNT_FIRST = re.compile(rf"(?P<n>\d+)\s*/\s*(?P<N>\d+)\s*[(\[]\s*(?P<v>{NUM})\s*%?\s*[)\]]")  # "18/57 (31.6)"
-COUNT = re.compile(r"(?P<n>\d+)\s*/\s*(?P<N>\d+)")  # "18/57"
+# "18/57". The count is read from its first digit (the look-behind: no digit before it), so a
+# search does not re-read a long run of digits from each of its positions.
+COUNT = re.compile(r"(?P<n>\d(?<!\d\d)\d*)\s*/\s*(?P<N>\d+)")
 RANGE = re.compile(rf"[(\[]?\s*(?P<lo>{SIGNED})\s*%?\s*(?:{DASH}|,)\s*(?P<hi>{NUM})\s*%?\s*[)\]]?")
 P_CELL = re.compile(r"(?P<op>[<>≤≥=])?\s*(?P<pv>0?[.·]\d+|1(?:\.0+)?)")
 

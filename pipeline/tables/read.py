@@ -44,9 +44,11 @@ CITATION = re.compile(r"\bet al\b")
 EVENTS = re.compile(r"\b(?:events?|deaths?|censored|at risk|progressions)\b", re.IGNORECASE)
 EFFICACY = re.compile(r"\b(?:efficacy|activity|response|survival|outcomes?|endpoints?)\b", re.IGNORECASE)
 BRACKETED = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
-# Words of a header that say how a figure is given, not which arm it is of.
+# Words of a header that say how a figure is given, not which arm it is of. White space before
+# "95% CI" is taken from where its run starts (the look-behind: no white space before its first
+# character), so a search does not re-scan a long run from each of its positions.
 MEASURE_WORDS = re.compile(
-    r"[(\[]?\s*\d{2}\s?%\s*(?:CI|C\.I\.|CrI)\s*[)\]]?|\b(?:n|no\.)\s*(?:/\s*N\s*)?[(\[]\s*%\s*[)\]]|[(\[]\s*%\s*[)\]]|%|"
+    r"[(\[]?+(?:\s(?<!\s\s)\s*)?\d{2}\s?%\s*(?:CI|C\.I\.|CrI)\s*[)\]]?|\b(?:n|no\.)\s*(?:/\s*N\s*)?[(\[]\s*%\s*[)\]]|[(\[]\s*%\s*[)\]]|%|"
     r"(?<![-\d])\b(?:median|mean|months?|mo|weeks?|rate|value|estimate|range|IQR|HR|OR|hazard ratio|odds ratio|"
     r"p[- ]?value|95\s?%\s*CI|CI|results?|values?|estimates?|outcomes?)\b",
     re.IGNORECASE,

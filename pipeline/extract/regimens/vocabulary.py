@@ -174,7 +174,10 @@ BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 BRACKET = re.compile(r"[()\[\]]")
 OPENING_ONLY = re.compile(r"\s*[(\[]\s*")
 UP_TO = re.compile(r"\bup to\b")
-OUTER_SEPARATORS = re.compile(r"^(?:[,;]\s*)+|(?:\s*[,;])+$")
+# The separators that open or close a phrase. The closing ones are taken from where their run of
+# white space, commas and semicolons starts (the look-behind: none of them before its first
+# character), so a search does not re-scan a long run from each of its positions.
+OUTER_SEPARATORS = re.compile(r"^(?:[,;]\s*)+|[\s,;](?<![\s,;][\s,;])[\s,;]*(?<=[,;])$")
 LONG_WORD = re.compile(r"[a-z]{3,}")
 COMPARE_LEAD = re.compile(r"\b(?:compar(?:e|ed|es|ing|ison|able)|similar|between|differ(?:ed|ent|ence)?|"
                           r"superior|inferior|equivalent)\b", re.IGNORECASE)
