@@ -284,3 +284,51 @@ def test_an_unexpected_error_is_one_line_exit_2_and_its_traceback_goes_to_the_lo
     assert "Traceback" in log and "broken_scan" in log
     with sqlite3.connect("e.db") as conn:
         assert conn.execute("SELECT status FROM runs").fetchall() == [("aborted",)]
+
+
+def _pool_workers(pid: int) -> list[int]:
+    """The run's worker processes (its children, but multiprocessing's resource tracker)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    workers = []
+    for child in children:
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as fh:
+                if b"resource_tracker" not in fh.read():
+                    workers.append(int(child))
+        except FileNotFoundError:
+            pass
+    return workers
+
+
+def test_a_worker_killed_mid_run_loses_no_file_and_the_run_keeps_its_speed(shared_corpus, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:400]
+    for file in files:
+        shutil.copyfile(file, corpus / file.name)
+    began = time.monotonic()
+    undisturbed = _run_to_end(tmp_path, "ingest", "corpus", "--db", "calm.db", "--workers", "2", "--quiet")
+    undisturbed_s = time.monotonic() - began
+    assert undisturbed.returncode == 0, undisturbed.stderr
+
+    began = time.monotonic()
+    proc = _evx(tmp_path, "ingest", "corpus", "--db", "e.db", "--workers", "2", "--quiet", "--log", "run.log")
+    try:
+        log = tmp_path / "run.log"
+        while not log.exists() or log.read_text().count(": new ") < 40:  # well into the run
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        victims = _pool_workers(proc.pid)
+        assert len(victims) == 2
+        os.kill(victims[0], signal.SIGKILL)  # as the OOM killer would
+        _out, err = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    disturbed_s = time.monotonic() - began
+    assert proc.returncode == 0 and err == ""
+    with sqlite3.connect(tmp_path / "e.db") as conn, sqlite3.connect(tmp_path / "calm.db") as calm:
+        assert conn.execute("SELECT count(*) FROM ingest_error").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM source_file").fetchone() == (len(files),)
+        same = "SELECT key FROM outcome ORDER BY key"
+        assert conn.execute(same).fetchall() == calm.execute(same).fetchall()
+    assert disturbed_s <= 2 * undisturbed_s, (disturbed_s, undisturbed_s)
