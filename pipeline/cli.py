@@ -4,7 +4,7 @@ Data goes to stdout, progress and messages to stderr. Exit codes: 0 success; 1 i
 finished but some files failed (each listed as "path: reason"); 2 usage error or could not run
 (bad option, missing or damaged database, refused or invalid SQL, a query over its time limit);
 3 another ingest or refresh is writing to the database; 130 a query stopped by Ctrl-C; 141 the
-reader of the output went away before the end (`evx query ... | head`), said nowhere.
+reader of the output went away before the end (`evx query ... | head`; nothing printed).
 """
 
 from __future__ import annotations
@@ -508,8 +508,9 @@ def query_command(
     code 2. csv, json and jsonl rows are written as they are read, in flat memory whatever
     their number; a table is printed once its rows (--limit) are in. A query running longer
     than --timeout (reading its rows included) is stopped with exit code 2; Ctrl-C stops it
-    too (exit code 130); the rows written until then stay written. Tables: document, section, sentence, outcome, trial, regimen,
-    her2_criterion, biomarker, abbreviation, ingest_error; view: outcome_evidence.
+    too (exit code 130); the rows written until then stay written. Tables: document,
+    section, sentence, outcome, trial, regimen, her2_criterion, biomarker, abbreviation,
+    ingest_error; view: outcome_evidence.
 
     **Example:**
 
