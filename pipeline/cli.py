@@ -2,10 +2,11 @@
 
 Data goes to stdout, progress and messages to stderr. Exit codes, one meaning each: 0 success;
 1 ingest or refresh finished but some files failed (each listed as "path: reason"); 2 usage
-error or could not run (bad option, missing database, no room for its lock, full disk, refused
-or invalid SQL, a query over its time limit, a bug: one line, the traceback in the log); 3 busy
-(another ingest or refresh, or another program, writing to the database); 130/143 stopped by
-Ctrl-C/SIGTERM.
+error or could not run (bad option, missing or damaged database, no room for its lock, full
+disk, refused or invalid SQL, a query over its time limit, a bug: one line, the traceback in the
+log); 3 busy (another ingest or refresh, or another program, writing to the database); 130/143
+stopped by Ctrl-C/SIGTERM; 141 the reader of the output went away before the end (`evx query ...
+| head`; nothing printed).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -35,12 +37,14 @@ from pipeline.export import export_records, parse_types, schema_text, write_csv,
 from pipeline.ingest import (DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, MASS_WITHDRAWAL, WITHDRAW_SHARE, failure_reason,
                              ingest, refresh, request_stop)
 from pipeline.readers import printable
-from pipeline.store import DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, open_store, run_query, store_status
+from pipeline.store import (DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, StoreDamaged, check_message, check_store, open_query, open_store,
+                            store_status)
 from pipeline.store.evidence import summary
 from pipeline.store.runs import DatabaseBusy, list_runs, run_failures
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # stopped by Ctrl-C, as shells report it
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # stdout closed early, as shells report a process the closed pipe ended
 TABLE_ROWS = 1000  # rows evx query prints as a table unless --limit says otherwise
 
 app = typer.Typer(
@@ -95,9 +99,9 @@ def main(
     """Extract evidence (trials, regimens, efficacy figures, HER2 criteria, biomarkers) from
     oncology literature into SQLite, with provenance.
 
-    Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run;
-    3 another ingest or refresh (or program) is writing to the database; 130/143 stopped by
-    Ctrl-C/SIGTERM.
+    Exit codes: 0 ok; 1 some files failed to ingest; 2 usage error or could not run (a
+    damaged database too: see `evx check`); 3 another ingest or refresh (or program) is writing
+    to the database; 130/143 stopped by Ctrl-C/SIGTERM; 141 the output's reader went away (`| head`).
     The database is outputs/evidence.db unless --db or EVX_DB says otherwise.
 
     **Example:**
@@ -115,6 +119,22 @@ def _errors_to_exit() -> Iterator[None]:
     except EvxError as exc:
         typer.echo(f"evx: {exc}", err=True)
         raise typer.Exit(EXIT_BUSY if isinstance(exc, DatabaseBusy) else EXIT_USAGE) from None
+
+
+@contextmanager
+def _stdout_may_close() -> Iterator[None]:
+    """A reader that stops early (`evx query ... | head`) ends the command quietly: no
+    traceback and no message, exit code 141 as for a process a closed pipe ends."""
+    try:
+        yield
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit: let that write to /dev/null, not complain.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no file descriptor (a test's captured stdout)
+            pass
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
 
 
 def _say(message: str, quiet: bool = False) -> None:
@@ -508,9 +528,12 @@ def query_command(
 
     The database is opened read-only: a statement that would change it (INSERT, UPDATE,
     DELETE, CREATE, DROP, ATTACH, a PRAGMA that sets something, ...) is refused with exit
-    code 2. A query running longer than --timeout is stopped with exit code 2; Ctrl-C stops
-    it too (exit code 130). Tables: document, section, sentence, outcome, trial, regimen,
-    her2_criterion, biomarker, abbreviation, ingest_error; view: outcome_evidence.
+    code 2. csv, json and jsonl rows are written as they are read, in flat memory whatever
+    their number; a table is printed once its rows (--limit) are in. A query running longer
+    than --timeout (reading its rows included) is stopped with exit code 2; Ctrl-C stops it
+    too (exit code 130); the rows written until then stay written. Tables: document,
+    section, sentence, outcome, trial, regimen, her2_criterion, biomarker, abbreviation,
+    ingest_error; view: outcome_evidence.
 
     **Example:**
 
@@ -522,31 +545,44 @@ def query_command(
     # Ctrl-C cannot break into SQLite's C code; the query's progress handler sees the flag.
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
     try:
-        with _errors_to_exit():
-            result = run_query(db, sql, timeout=timeout or None, limit=limit or None, stop=stop)
+        with _errors_to_exit(), _stdout_may_close(), open_query(db, sql, timeout=timeout or None, stop=stop) as result:
+            more = _write_rows(result.columns, result, fmt, sys.stdout, limit or None)
     except typer.Exit:
         if stop.is_set():
             raise typer.Exit(EXIT_INTERRUPTED) from None
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
-    _write_rows(result.columns, result.rows, fmt, sys.stdout)
-    if result.truncated:
+    if more:
         _say(f"evx: showing the first {limit} rows; --limit 0 shows all")
 
 
-def _write_rows(columns: Sequence[str], rows: Sequence[tuple], fmt: QueryFormat, out: TextIO) -> None:
+def _write_rows(columns: Sequence[str], rows: Iterable[tuple], fmt: QueryFormat, out: TextIO, limit: int | None = None) -> bool:
+    """Write the first ``limit`` rows (None: all) as they come, a table once they are all in.
+    True if there were more."""
+    rows = iter(rows)
+    shown = islice(rows, limit)
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder, not one per row
     if fmt is QueryFormat.csv:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows(shown)
     elif fmt is QueryFormat.json:
-        out.write(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, ensure_ascii=False, default=str) + "\n")
+        # The text of json.dumps(all_rows, indent=2), written a row at a time (SQLite values
+        # are flat: no deeper indentation to make).
+        out.write("[")
+        empty = True
+        for row in shown:
+            fields = ",\n".join(f"    {encode(k)}: {encode(v)}" for k, v in dict(zip(columns, row)).items())
+            out.write(("\n" if empty else ",\n") + (f"  {{\n{fields}\n  }}" if fields else "  {}"))
+            empty = False
+        out.write("]\n" if empty else "\n]\n")
     elif fmt is QueryFormat.jsonl:
-        for row in rows:
-            out.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str) + "\n")
+        for row in shown:
+            out.write(encode(dict(zip(columns, row))) + "\n")
     else:
-        out.write(_table(columns, rows))
+        out.write(_table(columns, list(shown)))
+    return limit is not None and next(rows, None) is not None
 
 
 def _table(columns: Sequence[str], rows: Sequence[tuple], max_width: int = 48) -> str:
@@ -589,15 +625,19 @@ def export_command(
         raise typer.BadParameter(str(exc), param_hint="--type") from None
 
     def write(fh: TextIO) -> int:
-        records = export_records(open_store(db), chosen)
+        records = export_records(open_store(db, readonly=True), chosen)
         return write_jsonl(records, fh) if fmt is ExportFormat.jsonl else write_csv(records, fh, chosen)
 
     with _errors_to_exit():
         if out is None:
-            write(sys.stdout)
+            with _stdout_may_close():
+                write(sys.stdout)
             return
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            n = write(fh)
+        try:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                n = write(fh)
+        except OSError as exc:
+            raise EvxError(f"cannot write {out}: {exc.strerror or exc}") from None
     _say(f"wrote {n} records to {out}", quiet)
 
 
@@ -613,7 +653,7 @@ def status_command(
         evx status --db outputs/evidence.db
     """
     with _errors_to_exit():
-        status = store_status(open_store(db), db)
+        status = store_status(open_store(db, readonly=True), db)
     if fmt is SummaryFormat.json:
         typer.echo(json.dumps(dataclasses.asdict(status), indent=2))
         return
@@ -628,6 +668,27 @@ def status_command(
         "last run: " + (f"{run['id']} {run['command']} {run['status']}, started {run['started']}"
                         if (run := status.last_run) else "-"),
     ]))
+
+
+@app.command("check")
+def check_command(
+    db: DbOption = DEFAULT_DB,
+    foreign_keys: Annotated[bool, typer.Option("--foreign-keys/--no-foreign-keys", help="Also look for rows pointing at missing rows.")] = True,
+) -> None:
+    """Check the database file for damage: SQLite's quick_check (every page and record
+    readable, indexes in order) and foreign_key_check. Prints "ok" (exit code 0), or the
+    first problem in one line (exit code 2). It reads the whole file once and changes nothing;
+    a read-only copy can be checked too.
+
+    **Example:**
+
+        evx check --db outputs/evidence.db || echo "restore outputs/evidence.db from a backup"
+    """
+    with _errors_to_exit():
+        problems = check_store(db, foreign_keys=foreign_keys)
+        if problems:
+            raise StoreDamaged(check_message(db, problems))
+    typer.echo("ok")
 
 
 # ----------------------------------------------------------------------------- eval

@@ -41,7 +41,10 @@ from pipeline.store import (
     FileRows,
     LoadResult,
     StoredFile,
+    StoreDamaged,
     StoreError,
+    check_message,
+    check_store,
     clear_error,
     file_rows,
     ingest_errors,
@@ -207,6 +210,10 @@ def refresh(
     not all of a folder's files, nor more than ``withdraw_share`` of them (if more than
     MASS_WITHDRAWAL files), unless ``allow_mass_withdrawal``: the folder fails instead."""
     require_db(db_path)
+    # A damaged file found before anything is written: a scheduled job stops there, loudly,
+    # instead of writing into it until some statement meets the damaged page.
+    if problems := check_store(db_path, foreign_keys=False):
+        raise StoreDamaged(check_message(db_path, problems))
     return _run("refresh", list(paths or []), db_path, withdraw=True, time_limit=time_limit, progress=progress,
                 reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text,
                 allow_mass_withdrawal=allow_mass_withdrawal, withdraw_share=withdraw_share)

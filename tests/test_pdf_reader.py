@@ -445,7 +445,38 @@ def test_truncated_pdf(tmp_path: Path) -> None:
     data = _pdf_bytes(tmp_path)
     path = tmp_path / "truncated.pdf"
     path.write_bytes(data[: len(data) // 2])
-    assert _error(path).startswith("corrupt PDF")
+    message = _error(path)
+    assert message.startswith("corrupt PDF") and "\n" not in message
+
+
+def _three_pages(tmp_path: Path) -> bytes:
+    path = tmp_path / "three.pdf"
+    canvas = Canvas(str(path), pagesize=A4)
+    for number in range(1, 4):
+        canvas.setFont("Helvetica", 11)
+        canvas.drawString(72, 700, f"Page {number}: the objective response rate was {30 + number}%.")
+        canvas.showPage()
+    canvas.save()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda data: data + b"\x00junk after the end " * 300, id="6 KB of junk after %%EOF"),
+    pytest.param(lambda data: data[: data.rindex(b"%%EOF")], id="cut before %%EOF"),
+    pytest.param(lambda data: data[: data.rindex(b"startxref")], id="cut before startxref"),
+])
+def test_a_pdf_pdfium_reads_whole_is_read_whole(tmp_path: Path, damage) -> None:
+    """Junk after the end or a cut tail (no %%EOF) is no reason to refuse a PDF whose every page
+    pdfium still reads: the text is the same as the intact file's."""
+    data = _three_pages(tmp_path)
+    intact, damaged = tmp_path / "intact.pdf", tmp_path / "damaged.pdf"
+    intact.write_bytes(data)
+    damaged.write_bytes(damage(data))
+    assert b"%%EOF" not in damaged.read_bytes()[-2048:]  # what the old check refused
+    expected = read_pdf(intact, "x.pdf")
+    read = read_pdf(damaged, "x.pdf")
+    assert read.text == expected.text and "Page 3: the objective response rate was 33%." in read.text
+    assert read.pages == expected.pages
 
 
 def test_corrupt_pdf_body(tmp_path: Path) -> None:

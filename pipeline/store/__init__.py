@@ -9,10 +9,14 @@ from pipeline.store.db import (
     SCHEMA_VERSION,
     FileRows,
     LoadResult,
+    StoreDamaged,
     StoreError,
     StoredFile,
     StoreStatus,
+    check_message,
+    check_store,
     clear_error,
+    connect_readonly,
     file_rows,
     ingest_errors,
     load_document,
@@ -30,12 +34,13 @@ from pipeline.store.db import (
     withdraw_file,
 )
 from pipeline.store.models import RECORD_KINDS, RecordKind
-from pipeline.store.query import DEFAULT_QUERY_TIMEOUT, QueryInterrupted, QueryResult, QueryTimeout, ReadOnlyViolation, run_query
+from pipeline.store.query import (DEFAULT_QUERY_TIMEOUT, QueryInterrupted, QueryResult, QueryRows, QueryTimeout, ReadOnlyViolation,
+                                  open_query, run_query)
 
 __all__ = [
     "DEFAULT_DB", "DEFAULT_QUERY_TIMEOUT", "SCHEMA_VERSION", "RECORD_KINDS", "FileRows", "LoadResult", "QueryInterrupted",
-    "QueryResult", "QueryTimeout", "ReadOnlyViolation",
-    "RecordKind", "StoreError", "StoreStatus", "StoredFile", "clear_error", "file_rows", "ingest_errors",
-    "load_document", "load_file", "load_file_pieces", "note_file_stat", "open_store", "record_error", "restore_file", "run_query", "source_files", "store_status", "stored_document_stream", "stored_documents",
+    "QueryResult", "QueryRows", "QueryTimeout", "ReadOnlyViolation",
+    "RecordKind", "StoreDamaged", "StoreError", "StoreStatus", "StoredFile", "check_message", "check_store", "clear_error", "connect_readonly", "file_rows", "ingest_errors",
+    "load_document", "load_file", "load_file_pieces", "note_file_stat", "open_store", "record_error", "open_query", "restore_file", "run_query", "source_files", "store_status", "stored_document_stream", "stored_documents",
     "stored_file", "withdraw_file",
 ]

@@ -166,9 +166,13 @@ def database_failure(exc: BaseException, db_path: Path | str) -> EvxError | None
     """What an SQLite error that stops a whole run means, as the error the CLI prints (exit 3
     for ``DatabaseBusy``, 2 for the others); None for an error that is not about the database
     as a whole (a constraint broken by one file's rows)."""
+    if isinstance(exc, StoreDamaged):  # raised by the engine's hook (_engine)
+        return exc
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     if not isinstance(cause, sqlite3.DatabaseError) or isinstance(cause, sqlite3.IntegrityError):
         return None
+    if (damaged := damage_error(db_path, cause)) is not None:
+        return damaged
     message = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     if "locked" in message or "busy" in message:
         return DatabaseBusy(f"{db_path} is locked by another program writing to it ({message}); not evx's "
@@ -221,17 +225,29 @@ class StoredFile:
 FileStat = tuple[int, int]  # size in bytes, modification time in ns
 
 
-def open_store(db_path: Path | str, create: bool = False) -> Engine:
+def open_store(db_path: Path | str, create: bool = False, *, readonly: bool = False) -> Engine:
     """An engine on the database at ``db_path``.
 
     With ``create``, a missing database (and its folder) is made and the tables and views are
-    brought up to date; without it a missing database is a ``StoreError``.
+    brought up to date; without it a missing database is a ``StoreError``. With ``readonly``
+    (export, status) every connection only reads (``connect_readonly``), so a database in a
+    read-only folder or on read-only media opens too; a database of an older schema is still
+    upgraded in place first, which needs it writable.
+
+    A damaged database (SQLite's "database disk image is malformed") is a ``StoreDamaged``
+    wherever a statement meets it, not an SQL error escaping to the user.
     """
     path = Path(db_path) if create else require_db(db_path)
     try:
+        if readonly:
+            engine = _engine(path, creator=lambda: connect_readonly(path))
+            with engine.connect() as conn:
+                if conn.exec_driver_sql("PRAGMA user_version").scalar_one() == SCHEMA_VERSION:
+                    return engine
+            engine.dispose()  # an older or newer schema: the writing open upgrades it or says why not
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(f"sqlite:///{path}", json_serializer=_json_dumps)
+        engine = _engine(path)
         event.listen(engine, "connect", _on_connect)
         with engine.begin() as conn:
             version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
@@ -256,6 +272,102 @@ def require_db(db_path: Path | str) -> Path:
 
 
 BUSY_TIMEOUT_MS = 30_000  # how long a statement waits for another connection's write to end
+
+
+def _engine(path: Path, creator=None) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", json_serializer=_json_dumps, **({"creator": creator} if creator else {}))
+
+    def damaged(context) -> None:
+        # The one place an SQLAlchemy statement's damaged-file error becomes ours (export,
+        # status, refresh, review...); raising here replaces SQLAlchemy's wrapped error.
+        error = damage_error(path, context.original_exception)
+        if error is not None:
+            raise error from context.original_exception
+
+    event.listen(engine, "handle_error", damaged)
+    return engine
+
+
+class StoreDamaged(StoreError):
+    """The database file is damaged (SQLite found a malformed page)."""
+
+
+def damage_error(db_path: Path | str, exc: BaseException) -> StoreDamaged | None:
+    """A ``StoreDamaged`` for ``exc`` if it is SQLite reporting a damaged file, else None."""
+    if isinstance(exc, sqlite3.DatabaseError) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_CORRUPT:
+        return StoreDamaged(_damaged_message(db_path, _first_line(exc)))
+    return None
+
+
+def _damaged_message(db_path: Path | str, problem: str) -> str:
+    return f"database {db_path} is damaged: {problem}; restore it from a backup or rebuild it with evx ingest"
+
+
+# Opening a database read-only fails with these when SQLite cannot make the -shm file the
+# write-ahead log needs (a read-only folder or medium).
+_NO_SHM = {getattr(sqlite3, "SQLITE_READONLY_DIRECTORY", 1544), getattr(sqlite3, "SQLITE_READONLY_CANTINIT", 1288),
+           sqlite3.SQLITE_CANTOPEN}
+
+
+def connect_readonly(db_path: Path | str) -> sqlite3.Connection:
+    """A connection that can only read ``db_path``, also in a read-only folder or on read-only media.
+
+    It is opened with ``mode=ro``. Where SQLite cannot create the write-ahead log's -shm file
+    there, it is opened ``immutable=1`` (no -shm, no locks) -- but only if there is no
+    write-ahead log holding changes: immutable ignores the log, and would show the database
+    without its last commits. (It also assumes nobody writes the file meanwhile: in a folder
+    this process cannot write, only its owner could.)
+    """
+    path = require_db(db_path)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # opens the log, if it can
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if getattr(exc, "sqlite_errorcode", None) not in _NO_SHM:
+            raise
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreError(f"cannot read {path}: its folder is read-only and its write-ahead log {wal.name} holds "
+                             "changes not yet in the database; copy both files to a writable folder") from None
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # a refresh's checkpoint may hold the file a moment
+    return conn
+
+
+def check_store(db_path: Path | str, *, foreign_keys: bool = True) -> list[str]:
+    """The problems SQLite finds in the database at ``db_path`` (empty: none), one line each.
+
+    Runs ``PRAGMA quick_check`` (every page and record readable, indexes in order; a pass over
+    the whole file) and, with ``foreign_keys``, ``PRAGMA foreign_key_check`` (rows pointing at
+    missing rows). Reads only, so it works on a read-only copy too. Meant for ``evx check`` and
+    for a refresh to call before it writes anything. A missing file is a ``StoreError``.
+    """
+    path = require_db(db_path)
+    try:
+        conn = connect_readonly(path)
+    except sqlite3.DatabaseError as exc:
+        return [_first_line(exc)]
+    try:
+        # A row may hold several lines under a "*** in database main ***" heading.
+        problems = [line for (found,) in conn.execute("PRAGMA quick_check") if found != "ok"
+                    for line in found.splitlines() if line.strip() and not line.startswith("***")]
+        if foreign_keys and not problems:
+            problems = [f"{table} row {rowid} points at a missing {parent} row"
+                        for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check")]
+    except sqlite3.DatabaseError as exc:  # too damaged for the check to get through
+        problems = [_first_line(exc)]
+    finally:
+        conn.close()
+    return problems
+
+
+def check_message(db_path: Path | str, problems: Sequence[str]) -> str:
+    """One line saying what is wrong with a database ``check_store`` found problems in."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return _damaged_message(db_path, problems[0] + more)
 
 
 def _on_connect(dbapi_conn, _record) -> None:

@@ -4,6 +4,9 @@ Three locks, so no statement can change anything: the file is opened with ``mode
 connection has ``PRAGMA query_only=ON``, and an SQLite authorizer denies every writing action
 before the statement runs. A statement that runs too long (a recursive CTE without end) is
 stopped by a progress handler, as is one whose caller asks it to stop (Ctrl-C).
+
+Rows are fetched in chunks as the caller takes them (``open_query``), so a result of any size
+is written out in flat memory; the time limit and the stop request cover the fetching too.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
-from pipeline.store.db import StoreError, require_db
+from pipeline.store.db import StoreError, connect_readonly, damage_error
 
 # Authorizer actions that change a database, an attached file or the schema.
 _WRITES = {
@@ -39,6 +45,7 @@ _READ_PRAGMAS = {
 
 DEFAULT_QUERY_TIMEOUT = 30.0  # seconds
 _CHECK_EVERY = 10_000  # SQLite virtual machine steps between two looks at the clock (microseconds)
+CHUNK = 1000  # rows fetched at a time
 
 
 class ReadOnlyViolation(StoreError):
@@ -60,30 +67,48 @@ class QueryResult:
     truncated: bool = False  # more rows than the limit asked for
 
 
-def connect_readonly(db_path: Path | str) -> sqlite3.Connection:
-    """A connection that can only read ``db_path``."""
-    path = require_db(db_path)
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-    conn.execute("PRAGMA query_only=ON")
-    return conn
+class QueryRows:
+    """The rows of a running statement: ``columns``, then iterate for the rows, fetched
+    ``CHUNK`` at a time. Errors while fetching are raised as the ones of ``run_query``."""
+
+    def __init__(self, cursor: sqlite3.Cursor, fail, stop: threading.Event | None) -> None:
+        self.columns = [c[0] for c in cursor.description or []]
+        self._cursor, self._fail, self._stop = cursor, fail, stop
+
+    def __iter__(self) -> Iterator[tuple]:
+        while True:
+            try:
+                rows = self._cursor.fetchmany(CHUNK)
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                raise self._fail(exc) from exc
+            if not rows:
+                return
+            yield from rows
+            # Ctrl-C while the caller was writing (SQLite's handler only runs while it steps).
+            if self._stop is not None and self._stop.is_set():
+                raise QueryInterrupted("query interrupted")
 
 
-def run_query(
+@contextmanager
+def open_query(
     db_path: Path | str,
     sql: str,
     params: tuple | dict = (),
     *,
     timeout: float | None = DEFAULT_QUERY_TIMEOUT,
-    limit: int | None = None,
     stop: threading.Event | None = None,
-) -> QueryResult:
-    """Run one SQL statement read-only and return its rows (the first ``limit`` only, if given).
+) -> Iterator[QueryRows]:
+    """Start one SQL statement read-only; its rows come as the ``QueryRows`` is iterated.
 
     Raises ``ReadOnlyViolation`` for a statement that would write, ``QueryTimeout`` when it
-    runs (reading its rows included) longer than ``timeout`` seconds (None: no limit),
-    ``QueryInterrupted`` once ``stop`` is set, ``StoreError`` for any other SQL error.
+    runs (fetching its rows included) longer than ``timeout`` seconds (None: no limit),
+    ``QueryInterrupted`` once ``stop`` is set, ``StoreDamaged`` if the file is damaged,
+    ``StoreError`` for any other SQL error -- at the start or while the rows are taken.
     """
-    conn = connect_readonly(db_path)
+    try:
+        conn = connect_readonly(db_path)
+    except sqlite3.Error as exc:
+        raise damage_error(db_path, exc) or StoreError(f"cannot open database {db_path}: {exc}") from exc
     refused = False
     deadline = time.monotonic() + timeout if timeout else None
     why_stopped: StoreError | None = None
@@ -107,27 +132,44 @@ def run_query(
             return sqlite3.SQLITE_DENY
         return sqlite3.SQLITE_OK
 
-    conn.set_authorizer(authorize)
-    conn.set_progress_handler(progress, _CHECK_EVERY)
-    truncated = False
-    try:
-        cursor = conn.execute(sql, params)
-        if limit is None:
-            rows = cursor.fetchall()
-        else:
-            rows = cursor.fetchmany(limit + 1)  # one more tells whether there were more
-            truncated, rows = len(rows) > limit, rows[:limit]
-        columns = [c[0] for c in cursor.description or []]
-    except sqlite3.Error as exc:
+    def fail(exc: sqlite3.Error | sqlite3.Warning) -> StoreError:
         if why_stopped is not None:
-            raise why_stopped from None
+            return why_stopped
+        if isinstance(exc, sqlite3.Warning):  # e.g. two statements at once
+            return StoreError(f"SQL error: {exc}")
+        if (damaged := damage_error(db_path, exc)) is not None:
+            return damaged
         if refused or "readonly" in str(exc):
             statement = " ".join(sql.split())
             statement = statement if len(statement) <= 60 else statement[:57] + "..."
-            raise ReadOnlyViolation(f"refused: `{statement}` would change the database; evx query only reads") from exc
-        raise StoreError(f"SQL error: {exc}") from exc
-    except sqlite3.Warning as exc:  # e.g. two statements at once
-        raise StoreError(f"SQL error: {exc}") from exc
+            return ReadOnlyViolation(f"refused: `{statement}` would change the database; evx query only reads")
+        return StoreError(f"SQL error: {exc}")
+
+    conn.set_authorizer(authorize)
+    conn.set_progress_handler(progress, _CHECK_EVERY)
+    try:
+        try:
+            cursor = conn.execute(sql, params)
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            raise fail(exc) from exc
+        yield QueryRows(cursor, fail, stop)
     finally:
         conn.close()
-    return QueryResult(columns, rows, truncated)
+
+
+def run_query(
+    db_path: Path | str,
+    sql: str,
+    params: tuple | dict = (),
+    *,
+    timeout: float | None = DEFAULT_QUERY_TIMEOUT,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> QueryResult:
+    """Run one SQL statement read-only and return its rows (the first ``limit`` only, if given),
+    raising as ``open_query``."""
+    with open_query(db_path, sql, params, timeout=timeout, stop=stop) as result:
+        # One more than the limit tells whether there were more.
+        rows = list(result if limit is None else islice(result, limit + 1))
+        truncated = limit is not None and len(rows) > limit
+        return QueryResult(result.columns, rows[:limit] if truncated else rows, truncated)
