@@ -163,6 +163,18 @@ MaxTextOption = Annotated[
 FollowLinksOption = Annotated[
     bool, typer.Option("--follow-outside-links", help="Follow symbolic links in folders that lead outside the folder given (by default they are listed as failures and not read).")
 ]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="GLOB",
+                 help="Leave out entries of folders matching this shell glob (repeatable): on the name if it has no "
+                      "'/' ('*.tmp', 'drafts'), else on the path inside the folder ('old/*.pdf'). A left-out file "
+                      "stored before counts as gone."),
+]
+GiveUpOption = Annotated[
+    int, typer.Option("--give-up-after", metavar="N", min=0,
+                      help="Stop retrying a file that failed N runs in a row with the same reason and has not "
+                           "changed since (it is skipped, not failed, until it changes; 0: retry for ever).")
+]
 ReextractOption = Annotated[
     bool, typer.Option("--reextract", help="Analyse every stored document again from its stored text, even if the extractor is unchanged.")
 ]
@@ -180,6 +192,8 @@ def ingest_command(
     workers: WorkersOption = None,
     follow_outside_links: FollowLinksOption = False,
     max_text: MaxTextOption = DEFAULT_MAX_TEXT / 1e6,
+    exclude: ExcludeOption = None,
+    give_up_after: GiveUpOption = 0,
 ) -> None:
     """Read source files, extract their evidence and store it.
 
@@ -198,7 +212,7 @@ def ingest_command(
     """
     _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract,
                                          workers=workers or _cores(), follow_outside_links=follow_outside_links,
-                                         max_text=_bytes(max_text)),
+                                         max_text=_bytes(max_text), exclude=exclude or (), give_up_after=give_up_after),
                  "ingest", fmt, quiet, log_file)
 
 
@@ -218,6 +232,8 @@ def refresh_command(
         "--allow-mass-withdrawal",
         help=f"Withdraw files gone from a folder even if that is all of them, or more than {WITHDRAW_SHARE:.0%} "
              f"(and more than {MASS_WITHDRAWAL}); by default such a folder fails and nothing in it is withdrawn.")] = False,
+    exclude: ExcludeOption = None,
+    give_up_after: GiveUpOption = 0,
 ) -> None:
     """Bring the database up to date with its sources; made to run from cron or a systemd timer.
 
@@ -241,7 +257,8 @@ def refresh_command(
     _run_command(lambda progress: refresh(paths, db, time_limit=time_limit or None, progress=progress,
                                           reextract=reextract, workers=workers or _cores(),
                                           follow_outside_links=follow_outside_links, max_text=_bytes(max_text),
-                                          allow_mass_withdrawal=allow_mass_withdrawal),
+                                          allow_mass_withdrawal=allow_mass_withdrawal, exclude=exclude or (),
+                                          give_up_after=give_up_after),
                  "refresh", fmt, quiet, log_file)
 
 
@@ -331,7 +348,8 @@ def _summary_text(s) -> str:
     lines = [
         f"run {s.run_id}: {s.status}",
         f"files: {s.files_seen} ({s.files_new} new, {s.files_changed} changed, {s.files_reextracted} re-extracted, "
-        f"{s.files_restored} restored, {s.files_skipped} unchanged, {s.files_withdrawn} withdrawn, {failed} failed)",
+        f"{s.files_restored} restored, {s.files_skipped} unchanged, {s.files_withdrawn} withdrawn, {failed} failed"
+        + (f", {s.files_given_up} given up" if s.files_given_up else "") + ")",
         f"documents: {s.documents_read} read, {s.documents_replaced} replaced, {s.documents_skipped} unchanged",
         "records stored: " + ", ".join(f"{t} {n}" for t, n in s.records.items()),
         f"evidence: {s.records_added} added, {s.records_removed} removed, {s.records_changed} changed"

@@ -24,7 +24,7 @@ import signal
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,7 +47,7 @@ from pipeline.store import (
     check_store,
     clear_error,
     file_rows,
-    ingest_errors,
+    failed_files,
     load_file,
     load_file_pieces,
     note_file_stat,
@@ -128,6 +128,7 @@ class IngestSummary:
     files_restored: int = 0
     files_skipped: int = 0  # unchanged since they were stored
     files_withdrawn: int = 0
+    files_given_up: int = 0  # failed give_up_after times in a row the same way, unchanged: not tried
     documents_read: int = 0  # analysed and stored in this run
     documents_skipped: int = 0  # held by skipped files
     documents_replaced: int = 0  # stored from earlier versions of changed files, now removed
@@ -182,14 +183,19 @@ def ingest(
     workers: int = 1,
     follow_outside_links: bool = False,
     max_text: int | None = DEFAULT_MAX_TEXT,
+    exclude: Sequence[str] = (),
+    give_up_after: int = 0,
 ) -> IngestSummary:
     """Ingest the files under ``paths`` into the database at ``db_path`` (made if missing).
     Files stored before and now gone are left alone (``refresh`` withdraws them). With
     ``workers`` > 1, files are read and analysed in that many processes; the result is the same.
     Symbolic links in folders are followed only inside the folder, unless ``follow_outside_links``.
-    A document of more than ``max_text`` bytes of text (None: no limit) fails."""
+    A document of more than ``max_text`` bytes of text (None: no limit) fails. Entries of folders
+    matching a glob of ``exclude`` are left out (``readers.walk.excluded``). A file that failed
+    ``give_up_after`` times in a row the same way (0: never), unchanged since, is skipped."""
     return _run("ingest", list(paths), db_path, withdraw=False, time_limit=time_limit, progress=progress,
-                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text)
+                reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text,
+                exclude=exclude, give_up_after=give_up_after)
 
 
 def refresh(
@@ -204,11 +210,14 @@ def refresh(
     max_text: int | None = DEFAULT_MAX_TEXT,
     allow_mass_withdrawal: bool = False,
     withdraw_share: float = WITHDRAW_SHARE,
+    exclude: Sequence[str] = (),
+    give_up_after: int = 0,
 ) -> IngestSummary:
     """Bring the database at ``db_path`` up to date with its sources: the files and folders of
     earlier runs, or ``paths``. Files that disappeared from a scanned folder are withdrawn, but
     not all of a folder's files, nor more than ``withdraw_share`` of them (if more than
-    MASS_WITHDRAWAL files), unless ``allow_mass_withdrawal``: the folder fails instead."""
+    MASS_WITHDRAWAL files), unless ``allow_mass_withdrawal``: the folder fails instead. Files
+    left out by ``exclude`` count as gone. ``give_up_after``: as for ``ingest``."""
     require_db(db_path)
     # A damaged file found before anything is written: a scheduled job stops there, loudly,
     # instead of writing into it until some statement meets the damaged page.
@@ -216,7 +225,8 @@ def refresh(
         raise StoreDamaged(check_message(db_path, problems))
     return _run("refresh", list(paths or []), db_path, withdraw=True, time_limit=time_limit, progress=progress,
                 reextract=reextract, workers=workers, follow_outside_links=follow_outside_links, max_text=max_text,
-                allow_mass_withdrawal=allow_mass_withdrawal, withdraw_share=withdraw_share)
+                allow_mass_withdrawal=allow_mass_withdrawal, withdraw_share=withdraw_share, exclude=exclude,
+                give_up_after=give_up_after)
 
 
 def _run(
@@ -233,6 +243,8 @@ def _run(
     max_text: int | None,
     allow_mass_withdrawal: bool = False,
     withdraw_share: float = WITHDRAW_SHARE,
+    exclude: Sequence[str] = (),
+    give_up_after: int = 0,
 ) -> IngestSummary:
     """One run under the database lock. Raises ``DatabaseBusy`` if another run holds it,
     ``StoreError`` if the database cannot be opened; per-file problems end up in the summary."""
@@ -250,6 +262,7 @@ def _run(
                 raise failure from exc
             job = _Job(engine, run_id, version, reextract, time_limit, follow_outside_links, max_text)
             job.allow_mass_withdrawal, job.withdraw_share = allow_mass_withdrawal, withdraw_share
+            job.exclude, job.give_up_after = tuple(exclude), give_up_after
             summary = job.summary
             log.info("run %d: %s started (extractor %s)", job.run_id, command, version)
             try:
@@ -293,6 +306,7 @@ class _Step:
     analysis: Pending | None = None  # reading, analysis and the rows to store, under way
     stream: str | None = None  # or read and analysed in pieces when stored: from the "file", or "stored" documents
     error: Exception | None = None
+    given_up: bool = False  # not tried: it failed the same way too often, unchanged
 
 
 @dataclass(frozen=True)
@@ -313,9 +327,11 @@ class _Job:
         self.summary = IngestSummary(run_id=run_id)
         self.loads: Connection | None = None  # the connection that loads files, during run
         self.analysers: Analysers | None = None  # during run
-        self.failed_before = {path for path, _reason in ingest_errors(engine)}
+        self.failed_before = failed_files(engine)  # by path
         self.unscanned: list[str] = []  # entries of scanned folders that could not be used: withdraw nothing under them
         self.allow_mass_withdrawal, self.withdraw_share = False, WITHDRAW_SHARE
+        self.exclude: tuple[str, ...] = ()
+        self.give_up_after = 0
 
     def run(self, paths: list[Path | str], withdraw: bool, progress: Progress | None, workers: int) -> None:
         roots = self.roots(paths)
@@ -410,7 +426,7 @@ class _Job:
         for root in roots:
             if root.place.is_dir():
                 unusable: list[tuple[str, str]] = []
-                names = readers.walk_folder(root.place, follow_outside_links=self.follow_outside_links,
+                names = readers.walk_folder(root.place, follow_outside_links=self.follow_outside_links, exclude=self.exclude,
                                             problem=lambda name, reason: unusable.append((name, reason)))
                 found = [SourceFileRef(os.path.normpath(os.path.join(root.name, name)), root.place / name)
                          for name in names]
@@ -450,6 +466,11 @@ class _Job:
         step = _Step(ref, known)
         try:
             step.stat = _file_stat(ref.path)
+            failed = self.failed_before.get(ref.name)
+            if (self.give_up_after and failed is not None and failed.failures >= self.give_up_after
+                    and step.stat is not None and failed.stat == step.stat):
+                step.given_up = True  # not even hashed: the same bytes would fail the same way
+                return step
             if known is not None and step.stat is not None and known.stat == step.stat:
                 step.digest = known.sha256  # same size and time stamp: unchanged, not read (as rsync and git judge)
             else:
@@ -482,6 +503,12 @@ class _Job:
     def finish(self, step: _Step) -> None:
         """Store one planned file; any failure becomes its error row and the run goes on."""
         ref, known, summary = step.ref, step.known, self.summary
+        if step.given_up:
+            summary.files_given_up += 1
+            failed = self.failed_before[ref.name]
+            log.info("run %d: given up on %s (failed %d times in a row, unchanged: %s)", self.run_id, ref.name,
+                     failed.failures, failed.reason)
+            return
         try:
             if step.error is not None:
                 raise step.error
@@ -492,7 +519,7 @@ class _Job:
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             if database_failure(exc, "") is not None:
                 raise  # the database, not the file: a full disk, a lock held by another program
-            self.fail(ref.name, failure_reason(exc))
+            self.fail(ref.name, failure_reason(exc), step.stat)
             return
         summary.count_load(result)
         if known is None:
@@ -582,10 +609,10 @@ class _Job:
         self.summary.records_removed += result.removed
         log.info("run %d: withdrawn %s (gone; %d records out)", self.run_id, name, result.removed)
 
-    def fail(self, name: str, reason: str) -> None:
+    def fail(self, name: str, reason: str, stat: FileStat | None = None) -> None:
         # A name that is not UTF-8 is recorded with its odd bytes shown as \xNN.
         name, reason = readers.storable(name), readers.storable(reason)
-        record_error(self.engine, name, reason, self.run_id)
+        record_error(self.engine, name, reason, self.run_id, stat)
         self.summary.errors.append((name, reason))
         log.warning("run %d: failed %s: %s", self.run_id, readers.printable(name), readers.printable(reason))
 

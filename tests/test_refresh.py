@@ -428,3 +428,19 @@ def test_a_file_failing_mid_load_stores_nothing_and_the_others_are_stored(tmp_pa
         outcomes_per_doc = conn.execute("SELECT count(*) FROM outcome GROUP BY document_id").fetchall()
     assert stored == files == ["a.txt", "b.txt", "c.txt"]
     assert outcomes_per_doc == [(1,), (1,), (1,)]
+
+
+def test_schema_5_databases_count_failures_in_a_row(corpus: Path, tmp_path: Path, fake_extractor: None) -> None:
+    db = tmp_path / "e.db"
+    _age(corpus / "a.txt", corpus / "b.txt")
+    ingest([corpus], db)
+    with sqlite3.connect(db) as conn:  # as evx of schema 5 left it, with a failure on record
+        for column in ("failures", "size", "mtime_ns"):
+            conn.execute(f"ALTER TABLE ingest_error DROP COLUMN {column}")
+        conn.execute("INSERT INTO ingest_error (path, reason, at) VALUES ('x.txt', 'bad', '2026-01-01')")
+        conn.execute("PRAGMA user_version = 5")
+    summary = refresh(None, db)
+    assert summary.errors == []
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert conn.execute("SELECT path, failures, size FROM ingest_error").fetchall() == [("x.txt", 1, None)]

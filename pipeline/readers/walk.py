@@ -8,10 +8,11 @@ reported with its path and a reason while the walk goes on.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,15 @@ SIDECAR_SUFFIXES = frozenset({".ann", ".json", ".md", ".py", ".pyc", ".db", ".sq
 Problem = Callable[[str, str], None]
 """Told (path, reason) of each entry a walk cannot use; ``walk_folder`` gives the path relative
 to the folder walked ("." for the folder itself)."""
+
+
+def excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """Whether the entry at ``relative`` (a path inside the folder walked, "/"-separated) is
+    left out by one of ``patterns``: shell globs (``*``, ``?``, ``[...]``) matched against the
+    entry's name when the pattern has no "/" ("*.tmp", "drafts"), else against its whole
+    relative path ("old/*.pdf"). A folder left out is not walked."""
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(relative if "/" in pattern else name, pattern.strip("/")) for pattern in patterns)
 
 
 def iter_source_files(paths: Iterable[Path], *, follow_outside_links: bool = False,
@@ -48,7 +58,8 @@ def iter_source_files(paths: Iterable[Path], *, follow_outside_links: bool = Fal
                 yield file
 
 
-def walk_folder(directory: Path, *, follow_outside_links: bool = False, problem: Problem | None = None) -> Iterator[str]:
+def walk_folder(directory: Path, *, follow_outside_links: bool = False, problem: Problem | None = None,
+                exclude: Sequence[str] = ()) -> Iterator[str]:
     """Paths relative to ``directory`` of the source files under it, in sorted order (hidden
     entries and sidecar files skipped). os.scandir, not Path.iterdir: a refresh walks folders
     of tens of thousands of files, and each Path and stat call counts there.
@@ -57,9 +68,10 @@ def walk_folder(directory: Path, *, follow_outside_links: bool = False, problem:
     ``follow_outside_links``): a corpus must not pull in /etc/passwd. What cannot be used goes
     to ``problem`` (default: logged) and the walk goes on: folders that cannot be listed,
     symbolic link loops, broken links, links leading outside, names that are not UTF-8, pipes,
-    sockets and devices, entries gone while the folder was read."""
+    sockets and devices, entries gone while the folder was read. Entries matching a pattern
+    of ``exclude`` (see ``excluded``) are left out without a word, whatever they are."""
     real = os.path.realpath(directory)
-    walk = _Walk(real, follow_outside_links, problem or _log_problem, set())
+    walk = _Walk(real, follow_outside_links, problem or _log_problem, set(), tuple(exclude))
     yield from _walk(str(directory), real, "", walk)
 
 
@@ -69,6 +81,7 @@ class _Walk:
     follow_outside_links: bool
     problem: Problem
     visited: set[str]  # real paths of the folders walked
+    exclude: tuple[str, ...] = ()  # globs of entries to leave out
 
 
 class _Unusable(Exception):
@@ -85,6 +98,8 @@ def _walk(directory: str, real: str, prefix: str, walk: _Walk) -> Iterator[str]:
         return
     for entry in entries:
         if entry.name.startswith("."):
+            continue
+        if walk.exclude and excluded((prefix + entry.name).replace(os.sep, "/"), walk.exclude):
             continue
         try:
             kind, target = _classify(entry, real, walk)

@@ -18,6 +18,7 @@ from pipeline.store.db import (
     clear_error,
     connect_readonly,
     file_rows,
+    failed_files,
     ingest_errors,
     load_document,
     load_file,
@@ -40,7 +41,7 @@ from pipeline.store.query import (DEFAULT_QUERY_TIMEOUT, QueryInterrupted, Query
 __all__ = [
     "DEFAULT_DB", "DEFAULT_QUERY_TIMEOUT", "SCHEMA_VERSION", "RECORD_KINDS", "FileRows", "LoadResult", "QueryInterrupted",
     "QueryResult", "QueryRows", "QueryTimeout", "ReadOnlyViolation",
-    "RecordKind", "StoreDamaged", "StoreError", "StoreStatus", "StoredFile", "check_message", "check_store", "clear_error", "connect_readonly", "file_rows", "ingest_errors",
+    "RecordKind", "StoreDamaged", "StoreError", "StoreStatus", "StoredFile", "check_message", "check_store", "clear_error", "connect_readonly", "failed_files", "file_rows", "ingest_errors",
     "load_document", "load_file", "load_file_pieces", "note_file_stat", "open_store", "record_error", "open_query", "restore_file", "run_query", "source_files", "store_status", "stored_document_stream", "stored_documents",
     "stored_file", "withdraw_file",
 ]

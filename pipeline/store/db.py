@@ -66,7 +66,7 @@ DEFAULT_DB = Path("outputs/evidence.db")
 
 # Bumped whenever the tables change; kept in PRAGMA user_version. A migration from version
 # n-1 to n goes into MIGRATIONS[n] (SQL statements run in order, after the new tables are made).
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _RECORD_TABLES = ["outcome", "trial", "regimen", "her2_criterion", "biomarker"]  # the tables of schema 1
 MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
     2: [
@@ -101,6 +101,11 @@ MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
         # re-extraction (the extractor's version changed with the code).
         lambda conn: _add_missing_columns(conn, "outcome", {"table_idx": "INTEGER", "table_row": "INTEGER",
                                                             "table_column": "INTEGER"}),
+    ],
+    6: [
+        # A failure counts how many runs in a row met it, on the same file, so a run can give up on it.
+        lambda conn: _add_missing_columns(conn, "ingest_error", {"failures": "INTEGER NOT NULL DEFAULT 1",
+                                                                 "size": "INTEGER", "mtime_ns": "INTEGER"}),
     ],
 }
 
@@ -969,14 +974,24 @@ def note_file_stat(engine: Engine, file_path: str, stat: FileStat | None) -> Non
                      .values(size=size, mtime_ns=mtime_ns))
 
 
-def record_error(engine: Engine, file_path: str, reason: str, run_id: int | None = None) -> None:
+def record_error(engine: Engine, file_path: str, reason: str, run_id: int | None = None,
+                 stat: FileStat | None = None) -> int:
     """Note that ``file_path`` failed (one row per file: the latest reason wins; the run keeps
-    its own list in ``run_failure``)."""
+    its own list in ``run_failure``), and return how many runs in a row it failed so: the same
+    reason with the same ``stat`` (size and time stamp, None when unknown) as last time counts
+    one more, anything else starts again at 1."""
     with Session(engine) as session, session.begin():
+        earlier = session.exec(select(IngestError).where(IngestError.path == file_path)).first()
+        same = (earlier is not None and stat is not None and earlier.reason == reason
+                and (earlier.size, earlier.mtime_ns) == stat)
+        failures = earlier.failures + 1 if same else 1
         session.execute(delete(IngestError).where(IngestError.path == file_path))
-        session.add(IngestError(path=file_path, reason=reason, at=datetime.now(timezone.utc), run_id=run_id))
+        size, mtime_ns = stat or (None, None)
+        session.add(IngestError(path=file_path, reason=reason, at=datetime.now(timezone.utc), run_id=run_id,
+                                failures=failures, size=size, mtime_ns=mtime_ns))
         if run_id is not None:
             session.add(RunFailure(run_id=run_id, path=file_path, reason=reason))
+    return failures
 
 
 def clear_error(engine: Engine, file_path: str) -> None:
@@ -1054,6 +1069,23 @@ def store_status(engine: Engine, db_path: Path | str) -> StoreStatus:
         documents_by_format=by_format, records=records, errors=errors, extractor_versions=list(versions),
         withdrawn_documents=withdrawn, last_run=last_run,
     )
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file's last failure, as ``record_error`` left it."""
+
+    reason: str
+    failures: int  # runs in a row
+    stat: FileStat | None  # of the file that failed
+
+
+def failed_files(engine: Engine) -> dict[str, FailedFile]:
+    """Every file whose last ingest failed, by path."""
+    with Session(engine) as session:
+        rows = session.exec(select(IngestError))
+        return {e.path: FailedFile(e.reason, e.failures or 1, None if e.size is None or e.mtime_ns is None
+                                   else (e.size, e.mtime_ns)) for e in rows}
 
 
 def ingest_errors(engine: Engine) -> list[tuple[str, str]]:

@@ -156,6 +156,9 @@ class IngestError(SQLModel, table=True):
     reason: str
     at: datetime
     run_id: int | None = None
+    failures: int = 1  # runs in a row it failed with this reason, unchanged (same size and time stamp)
+    size: int | None = None  # of the file that failed, when known
+    mtime_ns: int | None = None
 
 
 # ----------------------------------------------------------------------------- sources and runs
