@@ -310,3 +310,20 @@ def test_refresh_checks_the_database_first_and_writes_nothing_to_a_damaged_one(d
     [line] = err.splitlines()
     assert line.startswith(f"evx: database {db} is damaged: ") and "rebuild it with evx ingest" in line
     assert db.read_bytes() == before
+
+
+def test_a_refresh_whose_lock_cannot_be_made_in_a_read_only_folder_is_exit_2_in_one_line(
+        tmp_path: Path, fake_extractor: None) -> None:
+    """A scheduled refresh pointed at a read-only copy: it cannot make its lock file, says so in
+    one line and exits 2 (it exited 1 with a traceback, the code of "some files failed")."""
+    db = make_db(tmp_path / "snapshot")
+    lock = db.with_name("evidence.db.lock")
+    lock.unlink()
+    db.parent.chmod(0o555)
+    try:
+        run = subprocess.run([*_without_root_powers(), sys.executable, "-m", "pipeline", "refresh", "--db", str(db),
+                              "--quiet"], env=ENV, capture_output=True, text=True, timeout=120)
+    finally:
+        db.parent.chmod(0o755)
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [f"evx: cannot lock the database: cannot create {lock} (permission denied)"]
