@@ -128,9 +128,9 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             # the arms of the last earlier sentence naming any, for figures of the same study
             carried = _newest(latest, ("arms", c.paragraph), before, arms_at) if study is not None else None
             sizes = _newest(latest, ("sizes", c.paragraph, key), before, lambda p, s: (s.key if s else None) == key
-                            and [z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]) or []
+                            and [z for z in sentence_sizes(p) if z.kind in SIZE_PREFERENCE]) or []
             previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: _analysis(p.view, None))
-            facts = SentenceFacts(_analysis(view, previous_analysis), sizes)
+            facts = SentenceFacts(_analysis(view, previous_analysis), sizes, sentence_sizes(c))
             _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
         before.append((c, study))
 
@@ -156,6 +156,7 @@ class SentenceFacts:
 
     analysis: Item | None  # the analysis the figures belong to ("6.7-year follow-up")
     sizes: list[Size]  # sizes stated by the last sentence that stated any, in this study
+    stated: list[Size]  # sizes the sentence itself states
 
 
 def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
@@ -544,7 +545,7 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     else:
         o.drugs = None
     # N
-    consistent = _consistent_size(o, [*facts.sizes, *sentence_sizes(view),
+    consistent = _consistent_size(o, [*facts.sizes, *facts.stated,
                                       *([arm.size] if arm is not None and arm.size else []),
                                       *([study.size] if study is not None and study.size else [])])
     if o.total is not None:

@@ -126,6 +126,7 @@ class SentenceContext:
     own_study: bool | None = None  # whether it speaks of the paper's own study (read on demand)
     study: Study | None = None  # the study it speaks of (``study_of``), set once the model has its studies
     grouped: bool = False  # whether it may hold a labelled group ("cohort A"): GROUP_CUE
+    sizes: list[Size] | None = None  # its patient numbers (``sentence_sizes``), read on demand
 
 
 @dataclass
@@ -614,21 +615,15 @@ def _size_around(arm: Arm, view: SentenceView, start: int, end: int) -> None:
         arm.size = Size(n, "group", a, start, view.text[a - view.start : start - view.start].strip(), "size.before_label")
 
 
-_SIZES_OF: dict[int, tuple[SentenceView, list[Size]]] = {}  # id(view) -> its sizes, for the document in hand
 _NUMBER_WORD_LOW = re.compile(rf"\b{NUMBER_WORD.replace('(?i:', '(?:')}")  # in the lower-cased text
 
 
-def sentence_sizes(view: SentenceView) -> list[Size]:
+def sentence_sizes(c: SentenceContext) -> list[Size]:
     """The patient numbers a sentence states with what they count, in order (read once per
-    sentence: the model and the attribution both ask)."""
-    known = _SIZES_OF.get(id(view))
-    if known is not None and known[0] is view:
-        return known[1]
-    sizes = _read_sizes(view)
-    if len(_SIZES_OF) > 10_000:
-        _SIZES_OF.clear()
-    _SIZES_OF[id(view)] = (view, sizes)
-    return sizes
+    sentence and kept with its context: the model and the attribution both ask)."""
+    if c.sizes is None:
+        c.sizes = _read_sizes(c.view)
+    return c.sizes
 
 
 # Tests in the lower-cased text that rule patterns out before they run (each is a necessary
@@ -699,7 +694,7 @@ def _sizes(model: StudyModel, contexts: list[SentenceContext]) -> None:
         study = c.study
         if study is None:
             continue
-        for size in sentence_sizes(c.view):
+        for size in sentence_sizes(c):
             if size.kind not in SIZE_ORDER:
                 continue
             if _inside_group_label(size, c.view):
