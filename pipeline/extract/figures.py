@@ -152,7 +152,7 @@ class Figure:
 
 def find_figures(sentence: str) -> list[Figure]:
     """All candidate figures of a sentence, in order, with CI, n/N and p attached."""
-    ci_spans = [(m.start(), m.end(), m) for m in CI.finditer(sentence)]
+    ci_spans = [(m.start(), m.end(), m) for m in CI.finditer(sentence)] if _may_hold_ci(sentence) else []
 
     def inside_ci(pos: int) -> bool:
         i = bisect.bisect_right(ci_spans, (pos, float("inf"))) - 1  # the last CI starting at or before pos
@@ -160,7 +160,8 @@ def find_figures(sentence: str) -> list[Figure]:
 
     figures: list[Figure] = []
     taken: set[int] = set()
-    for m in [*RATIO.finditer(sentence), *RATIO_STATED.finditer(sentence)]:
+    ratios = [*RATIO.finditer(sentence), *RATIO_STATED.finditer(sentence)] if _may_hold_ratio(sentence) else ()
+    for m in ratios:
         kind = "hr" if m.group(1).lower().startswith(("h", "hr")) else "or"
         start, end = m.start(2), m.end(2)
         rule = "ratio" if m.re is RATIO else "ratio.stated"
@@ -180,7 +181,8 @@ def find_figures(sentence: str) -> list[Figure]:
             continue
         figures.append(Figure("percent", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit="%", rule="percent"))
         taken.add(m.start(1))
-    for m in DURATION_WITH_RANGE.finditer(sentence):
+    durations = any(cue in sentence for cue in DURATION_CUES)
+    for m in DURATION_WITH_RANGE.finditer(sentence) if durations else ():
         if inside_ci(m.start(1)) or not _reads_as_result(sentence, m.start(1), m.end()):
             continue
         low, high, value = to_float(m.group(2)), to_float(m.group(3)), to_float(m.group(1))
@@ -190,7 +192,7 @@ def find_figures(sentence: str) -> list[Figure]:
                                   ci_high=high, ci_text=sentence[m.end(1) : m.start(4)].strip(" ([])"),
                                   rule="duration.with_range"))
             taken.update((m.start(1), m.start(2), m.start(3)))
-    for m in DURATION.finditer(sentence):
+    for m in DURATION.finditer(sentence) if durations else ():
         if inside_ci(m.start(1)) or m.start(1) in taken or _is_time_point(sentence, m):
             continue
         if not _reads_as_result(sentence, m.start(1), m.end()):
@@ -198,7 +200,8 @@ def find_figures(sentence: str) -> list[Figure]:
         unit = UNIT_WORDS.get(m.group(2).lower().rstrip("."), None)
         figures.append(Figure("duration", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit=unit, rule="duration"))
         taken.add(m.start(1))
-    for m in LEADING_VALUE.finditer(sentence):
+    # (a leading value borrows the unit of a percentage or duration found above: without one, none)
+    for m in LEADING_VALUE.finditer(sentence) if any(f.kind in ("percent", "duration") for f in figures) else ():
         if m.start(1) in taken or inside_ci(m.start(1)):
             continue
         follower = _next_figure(figures, m.end())
@@ -221,6 +224,25 @@ def find_figures(sentence: str) -> list[Figure]:
     _attach_group_sizes(sentence, figures)
     _attach_totals_after(sentence, figures)
     return figures
+
+
+# Plain tests that rule patterns out before they run: each finds a part of every match.
+DURATION_CUES = ("mo", "wk", "week", "day", "yr", "year")  # DURATION_UNIT (case-sensitive)
+CI_LEVEL = re.compile(r"\s*(?:CI|C\.I\.|[Cc]onfidence|CrI)\b")  # right after the "95%" of a CI
+
+
+def _may_hold_ci(sentence: str) -> bool:
+    """Whether CI may match: it needs a percent sign or "percent", and one of CI_LEVEL's words."""
+    return ("%" in sentence or "percent" in sentence) and (
+        "CI" in sentence or "C.I." in sentence or "onfidence" in sentence or "CrI" in sentence)
+
+
+def _may_hold_ratio(sentence: str) -> bool:
+    """Whether RATIO or RATIO_STATED may match: "HR", "OR", or "hazard" or "odds" in any case."""
+    if "HR" in sentence or "OR" in sentence:
+        return True
+    low = lowered(sentence)
+    return "hazard" in low or "odds" in low
 
 
 def _next_figure(figures: list[Figure], pos: int) -> Figure | None:
@@ -280,7 +302,7 @@ def _may_end_before_pattern(before: str) -> bool:
 
 def _is_ci_level(sentence: str, end: int) -> bool:
     """The 95 of '95% CI' is a confidence level, not a figure."""
-    return bool(re.match(r"\s*(?:CI|C\.I\.|[Cc]onfidence|CrI)\b", sentence[end : end + 20]))
+    return CI_LEVEL.match(sentence, end, end + 20) is not None
 
 
 def _is_time_point(sentence: str, m: re.Match) -> bool:
@@ -326,13 +348,14 @@ def _attach_counts(sentence: str, figure: Figure) -> None:
     before = sentence[max(0, figure.start - COUNT_REACH) : figure.start]
     offset = figure.start - len(before)
     after = sentence[figure.end : figure.end + REACH]
-    m = N_OF_N_BEFORE.search(before)
+    # (both patterns before the figure end in an opening bracket: "8 (", "10 of 36 patients (")
+    m = N_OF_N_BEFORE.search(before) if before.rstrip().endswith("(") else None
     if m:
         figure.count, figure.total = count_value(m.group(1)), int(m.group(2))
         figure.extent[0] = offset + m.start()
         _check_count(figure)
         return
-    m = N_BEFORE_PAREN.search(before)
+    m = N_BEFORE_PAREN.search(before) if before.rstrip().endswith("(") else None
     if m and not DENOMINATOR_BEFORE.search(before, 0, m.start()):
         figure.count = count_value(m.group(1))
         figure.extent[0] = offset + m.start()
