@@ -116,6 +116,16 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
         arms = [i for i in items_at(c, study) if i.kind == "arm"]
         return (study.key if study else None, arms) if arms else None
 
+    named_analyses: dict[int, Item | None] = {}
+
+    def named_analysis(c) -> Item | None:
+        """The analysis the sentence names itself (asked of it as the figures' sentence and as an
+        earlier sentence of the paragraph: read once)."""
+        index = c.view.sentence.index
+        if index not in named_analyses:
+            named_analyses[index] = _analysis(c.view, None)
+        return named_analyses[index]
+
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
     latest: dict[tuple, tuple[int, object]] = {}  # what the earlier sentences gave (_newest)
     for c in reading.sentences:
@@ -129,8 +139,9 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
             carried = _newest(latest, ("arms", c.paragraph), before, arms_at) if study is not None else None
             sizes = _newest(latest, ("sizes", c.paragraph, key), before, lambda p, s: (s.key if s else None) == key
                             and [z for z in sentence_sizes(p) if z.kind in SIZE_PREFERENCE]) or []
-            previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: _analysis(p.view, None))
-            facts = SentenceFacts(_analysis(view, previous_analysis), sizes, sentence_sizes(c))
+            previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: named_analysis(p))
+            analysis = named_analysis(c) or (_analysis(view, previous_analysis) if previous_analysis else None)
+            facts = SentenceFacts(analysis, sizes, sentence_sizes(c))
             _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
         before.append((c, study))
 
@@ -284,14 +295,16 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
     runs = _runs(outcomes)
     in_turn = _in_turn(view, runs, items, claimed, carried, study)
     resolved: dict[int, tuple[Item | None, str | None]] = {}
+    unclaimed = [it for it in items if it not in claimed.values()]
+    regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
+    run_of = {id(o): r for r in runs for o in r}
     for i, o in enumerate(outcomes):
         segment_start = outcomes[i - 1].end if i else view.start
-        own = [it for it in items if segment_start <= it.start < o.start and it not in claimed.values()]
+        own = [it for it in unclaimed if segment_start <= it.start < o.start]
         # a labelled group before a regimen: "Cohort C (TUC monotherapy, n=30): ORR 3.3%"
         owners = [it for it in own if it.kind == "arm"] or [it for it in own if it.kind == "regimen"]
-        earlier = [it for it in items if it.start < o.start and it.kind in ("arm", "regimen") and it not in claimed.values()]
-        regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
-        run = next(r for r in runs if o in r)
+        earlier = [it for it in unclaimed if it.start < o.start and it.kind in ("arm", "regimen")]
+        run = run_of[id(o)]
         if id(o) in in_turn:
             resolved[id(o)] = in_turn[id(o)]
         elif o.measure in ("hr", "or") and (ratio := _ratio_arm(items, o, regimen_arms)) is not None:
@@ -344,6 +357,8 @@ def _ratio_arm(items: list[Item], o, regimen_arms: list[Arm]) -> Item | None:
 def _claimed_after(view: SentenceView, outcomes, items: list[Item]) -> dict[int, Item]:
     """id(outcome) -> the label right after it that belongs to it ("45.3% in cohort A")."""
     claimed: dict[int, Item] = {}
+    if not items:
+        return claimed
     for i, o in enumerate(outcomes):
         limit = outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end
         following = [it for it in items if o.end <= it.start < limit and it.kind in ("arm", "regimen")]
@@ -415,6 +430,8 @@ def _stretches(run, items: list[Item], view: SentenceView):
     """A run's figures in stretches with no label among them ("a% and b% in the X and Y groups,
     respectively, and c% and d% in the X and Y groups, respectively"), each with where the
     labels that may be its own begin (after the stretch before) and end (at the next stretch)."""
+    if len(run) < 2:
+        return []  # (a stretch has two figures or more)
     marks = [it for it in items if it.kind in ("arm", "regimen")]
     parts: list[list] = [[run[0]]]
     for a, b in zip(run, run[1:]):
@@ -545,9 +562,9 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     else:
         o.drugs = None
     # N
-    consistent = _consistent_size(o, [*facts.sizes, *facts.stated,
-                                      *([arm.size] if arm is not None and arm.size else []),
-                                      *([study.size] if study is not None and study.size else [])])
+    consistent = None if o.count is None else _consistent_size(o, [
+        *facts.sizes, *facts.stated, *([arm.size] if arm is not None and arm.size else []),
+        *([study.size] if study is not None and study.size else [])])
     if o.total is not None:
         rules["total"] = "n.stated_with_figure"
     elif consistent is not None:
