@@ -172,13 +172,17 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
                 types: list[ResponseType], response_before: bool) -> list[Count]:
     """The counts of the sentence ``text``. A count that a percentage follows becomes that
     figure's ``count`` (the figure is changed) instead of a Count."""
-    taken = Spans((f.extent[0], f.extent[1], None) for f in figures)
+    figure_spans = [(f.extent[0], f.extent[1], None) for f in figures]  # (as they are now)
+    taken: Spans | None = None  # indexed at the first count: most sentences have none
     kept = Spans()
     counts: list[Count] = []
 
     def add(count: Count) -> None:
         """Keep ``count`` unless it overlaps a figure or another reading's count (the records of
         one reading for coordinated groups overlap), or is a design's assumption."""
+        nonlocal taken
+        if taken is None:
+            taken = Spans(figure_spans)
         start, end = count.start, count.end
         if taken.overlapping(start, end) or is_design_figure(text, start, end):
             return
@@ -198,12 +202,14 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
         before = text[max(0, m.start - WINDOW) : m.start]
         offset = m.start - len(before)
         after_start = m.end
-        _negated(text, m, before, offset, add)
-        _uniform(m, before, offset, response_before or first_response_end <= m.start, add)
-        if _count_before(text, m, before, offset, figures, add):
-            continue
-        if _patients_had(text, m, before, offset, PATIENTS_HAD, figures, add):
-            continue
+        # (the readings of the words before need some: "ORR 30%" at the start of a sentence has none)
+        if before and not before.isspace():
+            _negated(text, m, before, offset, add)
+            _uniform(m, before, offset, response_before or first_response_end <= m.start, add)
+            if _count_before(text, m, before, offset, figures, add):
+                continue
+            if _patients_had(text, m, before, offset, PATIENTS_HAD, figures, add):
+                continue
         _seen_in(text, m, before, after_start, figures, add)
     for m in counted:
         if m.label == VERB:
@@ -252,7 +258,7 @@ class Spans:
     logarithmic look-up (spans are short: at most ``longest`` characters)."""
 
     def __init__(self, spans=()):
-        self.spans = sorted(spans, key=_span_key)
+        self.spans = sorted(spans, key=_span_key) if spans else []
         self.starts = [span[0] for span in self.spans]
         self.longest = max([b - a for a, b, _ in self.spans]) if self.spans else 0
 

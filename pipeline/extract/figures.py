@@ -109,6 +109,7 @@ THRESHOLD_AFTER = re.compile(rf"\s*+(?:(?:%|percent)\s*+)?{words('threshold_afte
 RANGE_BEFORE = re.compile(
     rf"\b{words('range_words').alternation}\s+(?:from\s+|between\s+)?(?:(?:about|approximately)\s+)?"
     rf"(?:{NUM}\s*(?:%|percent|{DURATION_UNIT})?\s*(?:to|and|-|–)\s*)?$", re.IGNORECASE)
+_RANGE_GATE = words("range_words").gate
 # Where the clause of a figure starts, for its design words: a bracket, a semicolon or colon, a
 # clause after a comma ("..., so that", "..., and").
 CLAUSE_START = re.compile(r"[(\[;:]|,\s+(?:and|but|so|whereas|while|which)\b|\.\s")
@@ -160,7 +161,8 @@ def find_figures(sentence: str) -> list[Figure]:
 
     figures: list[Figure] = []
     taken: set[int] = set()
-    ratios = [*RATIO.finditer(sentence), *RATIO_STATED.finditer(sentence)] if _may_hold_ratio(sentence) else ()
+    ratios = [*RATIO.finditer(sentence), *(RATIO_STATED.finditer(sentence) if "ratio" in sentence else ())] \
+        if _may_hold_ratio(sentence) else ()
     for m in ratios:
         kind = "hr" if m.group(1).lower().startswith(("h", "hr")) else "or"
         start, end = m.start(2), m.end(2)
@@ -260,7 +262,7 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
             or RANGE_END_BEFORE.search(before)))
         or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after) or EVENTS_AFTER.match(after)
         or THRESHOLD_AFTER.match(after) or is_design_figure(sentence, start, end)
-        or RANGE_BEFORE.search(before)
+        or (_RANGE_GATE is None or any(w in lowered(before) for w in _RANGE_GATE)) and RANGE_BEFORE.search(before)
     )
 
 
@@ -395,7 +397,7 @@ def _attach_group_sizes(sentence: str, figures: list[Figure]) -> None:
     """Totals from group sizes: the "(n = 76)" right after a figure ("77.2% in vaccinated
     patients (n = 76)"), or, when the arms' sizes are all given before their figures ("A (n = 72)
     versus B (n = 36) was 9.5 versus 5.6 months"), one size per figure in order."""
-    sizes = list(GROUP_SIZE.finditer(sentence))
+    sizes = list(GROUP_SIZE.finditer(sentence)) if "=" in sentence else []
     if not sizes or not figures:
         return
     for i, figure in enumerate(figures):

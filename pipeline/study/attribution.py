@@ -132,7 +132,9 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
         view = c.view
         study = c.study
         before = earlier.setdefault(c.paragraph, [])
-        pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
+        pairs = by_sentence.get(view.sentence.index, ())
+        if len(pairs) > 1:
+            pairs = sorted(pairs, key=lambda p: p[1].start)
         if pairs:
             key = study.key if study else None
             # the arms of the last earlier sentence naming any, for figures of the same study
@@ -382,6 +384,8 @@ def _runs(outcomes) -> list[list]:
 
 def _subgroup(view, o, segment_start: int, limit: int, items: list[Item], claimed) -> Item | None:
     # before the figure in its clause, or inside its own span ("9 of 20 patients with KRAS wild-type tumours (45%")
+    if not items:
+        return None
     own = [it for it in items if segment_start <= it.start < o.end and it.kind == "subgroup"]
     if own:
         return own[-1]
@@ -571,7 +575,8 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
         # "This study included 69 patients ... 22 (31.9%) responded": 22/69 is 31.9%
         o.total, rules["total"] = consistent, "n.count_agrees_with_size"
     elif o.measure not in ("hr", "or"):
-        among = AMONG_SIZE.match(reading_text(view, o.end, view.sentence.end))
+        rest = reading_text(view, o.end, view.sentence.end)
+        among = AMONG_SIZE.match(rest) if "of" in rest or "among" in rest else None  # (words it needs)
         if among and number_of(among.group("n")) is not None:
             o.total, rules["total"] = number_of(among.group("n")), "n.among_after_figure"
         elif sub is not None and (size := _size_after(view, sub)) is not None:
