@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from operator import itemgetter
 
-from pipeline.extract.context import Mention, MentionIndex
+from pipeline.extract.context import Mention, MentionIndex, holds_any
 from pipeline.extract.figures import COUNT, THRESHOLD_BEFORE, Figure, clause_before, count_value, is_design_figure
 from pipeline.extract.lexicon import _is_short_form, load_endpoint_vocabulary
 from pipeline.extract.outcome_vocabulary import words
@@ -154,7 +154,7 @@ def response_types(text: str, mentions: list[Mention], response_before: bool) ->
     sentence, or (``response_before``) in the sentence before when this one names no endpoint
     before it."""
     low = text.lower()
-    if not any(word in low for word in ENDPOINTS.response_types):
+    if not holds_any(low, ENDPOINTS.response_types):
         return []
     found = []
     first_end = min((e.end for e in mentions), default=len(text) + 1)

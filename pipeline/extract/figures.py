@@ -16,7 +16,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.context import lowered
+from pipeline.extract.context import holds_any, lowered
 from pipeline.extract.outcome_vocabulary import words
 
 NUM = r"\d+(?:[.·]\d+)?"
@@ -183,7 +183,7 @@ def find_figures(sentence: str) -> list[Figure]:
             continue
         figures.append(Figure("percent", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit="%", rule="percent"))
         taken.add(m.start(1))
-    durations = any(cue in sentence for cue in DURATION_CUES)
+    durations = holds_any(sentence, DURATION_CUES)
     for m in DURATION_WITH_RANGE.finditer(sentence) if durations else ():
         if inside_ci(m.start(1)) or not _reads_as_result(sentence, m.start(1), m.end()):
             continue
@@ -262,7 +262,7 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
             or RANGE_END_BEFORE.search(before)))
         or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after) or EVENTS_AFTER.match(after)
         or THRESHOLD_AFTER.match(after) or is_design_figure(sentence, start, end)
-        or (_RANGE_GATE is None or any(w in lowered(before) for w in _RANGE_GATE)) and RANGE_BEFORE.search(before)
+        or (_RANGE_GATE is None or holds_any(lowered(before), _RANGE_GATE)) and RANGE_BEFORE.search(before)
     )
 
 

@@ -26,7 +26,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import Mention, SentenceView, holds_any
 from pipeline.extract.treatments import CYTOTOXICS, regimen_drugs
 from pipeline.records import Record
 from pipeline.study.build import (DOSE, LOWER_DOSE, SIZE_AFTER_LABEL, DocumentReading, dose_arm_for_phrase, dose_label,
@@ -111,7 +111,7 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     def arms_at(c, study) -> tuple[str | None, list[Item]] | None:
         # an arm item needs a group label, arms of the study, or "X and Y groups" (see _items)
         if not (c.grouped or (study is not None and (study.arms or study.arm_terms))
-                or any(n in c.view.lowered for n in GROUP_NOUNS)):
+                or holds_any(c.view.lowered, GROUP_NOUNS)):
             return None
         arms = [i for i in items_at(c, study) if i.kind == "arm"]
         return (study.key if study else None, arms) if arms else None
@@ -175,7 +175,7 @@ class SentenceFacts:
 def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
     """An analysis named in the sentence, or the paragraph's last one when the sentence points
     back to it ("The response rate in that analysis was 28%")."""
-    if not any(cue in view.lowered for cue in ANALYSIS_CUES):
+    if not holds_any(view.lowered, ANALYSIS_CUES):
         return None
     m = ANALYSIS.search(view.text) if ANALYSIS_LOWER.search(view.lowered) else None
     if m:
@@ -243,7 +243,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
         for g in found:
             start, end = min(m.start for m in g), max(m.end for m in g)
             items.append(Item(start, end, "regimen", view.text[start - view.start : end - view.start], None, regimen_drugs(g)))
-    for m in COORDINATED_GROUPS.finditer(view.text) if any(n in view.lowered for n in GROUP_NOUNS) else ():
+    for m in COORDINATED_GROUPS.finditer(view.text) if holds_any(view.lowered, GROUP_NOUNS) else ():
         for name in ("a", "b"):
             label = m.group(name)
             if m.group(name) and not any(i.start <= view.start + m.start(name) < i.end for i in items):
