@@ -49,3 +49,23 @@ def test_pathological_document_in_bounded_time(nlp, name):
     took = time.perf_counter() - began
     assert took < BOUND, f"{name}: {took:.1f} s"
     assert all(0 <= r.start <= r.end <= len(text) for r in analysis.records)
+
+
+def _cpu_seconds(text: str) -> float:
+    began = time.process_time()  # this process's CPU time: other jobs on the machine do not count
+    analysis = analyse(Document(source="figures.txt", format="text", text=text))
+    took = time.process_time() - began
+    assert len(analysis.records) == text.count("ORR")
+    return took
+
+
+def test_cost_per_figure_sentence_does_not_grow_with_the_document(nlp):
+    """Issue 15: each sentence holding a figure costs the same in a document of 2,000 such
+    sentences as in one of 20,000. Work that grows with the earlier sentences or records (a
+    scan back, a cache that forgets, a re-sort) makes the long one cost several times more per
+    sentence; the bound is generous for timing noise."""
+    piece = "ORR 10%. "
+    _cpu_seconds(piece * 200)  # warm
+    small = min(_cpu_seconds(piece * 2_000) for _ in range(2)) / 2_000
+    large = _cpu_seconds(piece * 20_000) / 20_000
+    assert large < 2.0 * small, f"{large * 1e6:.0f} µs per sentence of 20,000, {small * 1e6:.0f} µs of 2,000"

@@ -31,8 +31,9 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 
-from pipeline.extract.context import Mention, MentionIndex
+from pipeline.extract.context import Mention, MentionIndex, holds_any
 from pipeline.extract.figures import COUNT, THRESHOLD_BEFORE, Figure, clause_before, count_value, is_design_figure
 from pipeline.extract.lexicon import _is_short_form, load_endpoint_vocabulary
 from pipeline.extract.outcome_vocabulary import words
@@ -153,7 +154,7 @@ def response_types(text: str, mentions: list[Mention], response_before: bool) ->
     sentence, or (``response_before``) in the sentence before when this one names no endpoint
     before it."""
     low = text.lower()
-    if not any(word in low for word in ENDPOINTS.response_types):
+    if not holds_any(low, ENDPOINTS.response_types):
         return []
     found = []
     first_end = min((e.end for e in mentions), default=len(text) + 1)
@@ -171,13 +172,17 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
                 types: list[ResponseType], response_before: bool) -> list[Count]:
     """The counts of the sentence ``text``. A count that a percentage follows becomes that
     figure's ``count`` (the figure is changed) instead of a Count."""
-    taken = Spans((f.extent[0], f.extent[1], None) for f in figures)
+    figure_spans = [(f.extent[0], f.extent[1], None) for f in figures]  # (as they are now)
+    taken: Spans | None = None  # indexed at the first count: most sentences have none
     kept = Spans()
     counts: list[Count] = []
 
     def add(count: Count) -> None:
         """Keep ``count`` unless it overlaps a figure or another reading's count (the records of
         one reading for coordinated groups overlap), or is a design's assumption."""
+        nonlocal taken
+        if taken is None:
+            taken = Spans(figure_spans)
         start, end = count.start, count.end
         if taken.overlapping(start, end) or is_design_figure(text, start, end):
             return
@@ -186,8 +191,9 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
         counts.append(count)
         kept.add(start, end, count)
 
+    low = text.lower()
     counted = [m for m in mentions if m.canonical in COUNTED and m.label not in (RESPONSE_TYPE, BARE)]
-    counted = MentionIndex([*counted, *_bare_responses(text, MentionIndex(counted))])
+    counted = MentionIndex([*counted, *_bare_responses(text, low, counted)])
     nouns = MentionIndex([m for m in counted if m.label != VERB and not m.text.lower().endswith(("rate", "rates"))])
     by_start = sorted((f for f in figures if f.kind == "percent"), key=lambda f: f.start)
     figures = FigureIndex(by_start)
@@ -196,12 +202,14 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
         before = text[max(0, m.start - WINDOW) : m.start]
         offset = m.start - len(before)
         after_start = m.end
-        _negated(text, m, before, offset, add)
-        _uniform(m, before, offset, response_before or first_response_end <= m.start, add)
-        if _count_before(text, m, before, offset, figures, add):
-            continue
-        if _patients_had(text, m, before, offset, PATIENTS_HAD, figures, add):
-            continue
+        # (the readings of the words before need some: "ORR 30%" at the start of a sentence has none)
+        if before and not before.isspace():
+            _negated(text, m, before, offset, add)
+            _uniform(m, before, offset, response_before or first_response_end <= m.start, add)
+            if _count_before(text, m, before, offset, figures, add):
+                continue
+            if _patients_had(text, m, before, offset, PATIENTS_HAD, figures, add):
+                continue
         _seen_in(text, m, before, after_start, figures, add)
     for m in counted:
         if m.label == VERB:
@@ -209,10 +217,14 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
             _patients_had(text, m, before, m.start - len(before), PATIENTS_VERB, figures, add)
     if first_response_end <= len(text) or response_before:
         _short_forms(text, mentions, figures, add)
-    _none_of(text, counted, add)
-    _neither_nor(text, counted, add)
-    _had_none(text, nouns, add)
-    if "partial" in text.lower() and first_response_end <= len(text):
+    # (in this order: a count overlapping an earlier reading's is not kept)
+    if "none" in low:
+        _none_of(text, counted, add)
+    if "neither" in low:
+        _neither_nor(text, counted, add)
+    if "none" in low:
+        _had_none(text, nouns, add)
+    if "partial" in low and first_response_end <= len(text):
         for a in ALL_PARTIAL.finditer(text):
             add(Count(NONE_COUNT_ENDPOINT, 0, a.start(), a.end(), a.group(0).split()[0], "uniform"))
     for t in types:
@@ -227,14 +239,18 @@ def read_counts(text: str, mentions: list[Mention], figures: list[Figure],
     return counts
 
 
-def _bare_responses(text: str, mentions: list[Mention]) -> list[Mention]:
+def _bare_responses(text: str, low: str, mentions: list[Mention]) -> list[Mention]:
     """"response" alone ("no response was seen", "a single response"), which the lexicon does
     not tag (it would tie figures to "response evaluation"): a response to count, when what
     follows ends the clause or is a verb or preposition."""
-    if "respons" not in text.lower():
+    if "respons" not in low:  # (``low``: the text in lower case)
         return []
+    index = MentionIndex(mentions)
     return [Mention(m.start(), m.end(), m.group(0), BARE, RESPONSE) for m in BARE_RESPONSE.finditer(text)
-            if mentions.covering(m.start()) is None]
+            if index.covering(m.start()) is None]
+
+
+_span_key = itemgetter(0, 1)
 
 
 class Spans:
@@ -242,9 +258,9 @@ class Spans:
     logarithmic look-up (spans are short: at most ``longest`` characters)."""
 
     def __init__(self, spans=()):
-        self.spans = sorted(spans, key=lambda span: span[:2])
+        self.spans = sorted(spans, key=_span_key) if spans else []
         self.starts = [span[0] for span in self.spans]
-        self.longest = max((b - a for a, b, _ in self.spans), default=0)
+        self.longest = max([b - a for a, b, _ in self.spans]) if self.spans else 0
 
     def add(self, start: int, end: int, what) -> None:
         i = bisect.bisect_right(self.starts, start)
@@ -322,6 +338,8 @@ def _short_forms(text, mentions: list[Mention], figures, add) -> None:
                     and not PERCENT_AFTER.match(text, m.end):
                 start = m.start - len(before) + count.start()
                 found.append((m, Count(m.canonical, int(count.group(1)), start, m.end, count.group(1), "short_form")))
+    if not found:
+        return
     responses = MentionIndex([m for m in mentions if m.canonical == RESPONSE])
     for i, (m, count) in enumerate(found):
         neighbours = [found[j][1] for j in (i - 1, i + 1) if 0 <= j < len(found) and found[j][1].endpoint != count.endpoint]
@@ -447,9 +465,8 @@ def _uniform(m: Mention, before: str, offset: int, response_named: bool, add) ->
 
 
 def _none_of(text, counted: MentionIndex, add) -> None:
-    """"none of the 15 patients in cohort B responded", "None of the patients had a complete response"."""
-    if "none" not in text.lower():
-        return
+    """"none of the 15 patients in cohort B responded", "None of the patients had a complete response"
+    (read where the text holds "none")."""
     for found in NONE_OF.finditer(text):
         m = counted.first_from(found.end())
         rest = NONE_OF_REST.match(text, found.end())
@@ -477,9 +494,7 @@ def _none_of(text, counted: MentionIndex, add) -> None:
 
 def _neither_nor(text, counted: MentionIndex, add) -> None:
     """"Neither cohort B (n = 15) nor cohort C (n = 18) produced a single response": a record
-    per group."""
-    if "neither" not in text.lower():
-        return
+    per group (read where the text holds "neither")."""
     for found in NEITHER_NOR.finditer(text):
         m = counted.first_from(found.end())
         if m is None or m.start - found.end() > 60:
@@ -495,9 +510,8 @@ def _neither_nor(text, counted: MentionIndex, add) -> None:
 
 
 def _had_none(text, nouns: MentionIndex, add) -> None:
-    """"Confirmed responses occurred in 30%, whereas a matched cohort had none"."""
-    if "none" not in text.lower():
-        return
+    """"Confirmed responses occurred in 30%, whereas a matched cohort had none" (read where the
+    text holds "none")."""
     for found in HAD_NONE.finditer(text):
         antecedent = nouns.last_ending_by(found.start())
         if antecedent is None:

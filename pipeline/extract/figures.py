@@ -16,7 +16,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.context import lowered
+from pipeline.extract.context import holds_any, lowered
 from pipeline.extract.outcome_vocabulary import words
 
 NUM = r"\d+(?:[.·]\d+)?"
@@ -115,6 +115,7 @@ THRESHOLD_AFTER = re.compile(rf"\s*+(?:(?:%|percent)\s*+)?{words('threshold_afte
 RANGE_BEFORE = re.compile(
     rf"\b{words('range_words').alternation}\s+(?:from\s+|between\s+)?(?:(?:about|approximately)\s+)?"
     rf"(?:{NUM}\s*(?:%|percent|{DURATION_UNIT})?\s*(?:to|and|-|–)\s*)?$", re.IGNORECASE)
+_RANGE_GATE = words("range_words").gate
 # Where the clause of a figure starts, for its design words: a bracket, a semicolon or colon, a
 # clause after a comma ("..., so that", "..., and").
 CLAUSE_START = re.compile(r"[(\[;:]|,\s+(?:and|but|so|whereas|while|which)\b|\.\s")
@@ -158,7 +159,7 @@ class Figure:
 
 def find_figures(sentence: str) -> list[Figure]:
     """All candidate figures of a sentence, in order, with CI, n/N and p attached."""
-    ci_spans = [(m.start(), m.end(), m) for m in CI.finditer(sentence)]
+    ci_spans = [(m.start(), m.end(), m) for m in CI.finditer(sentence)] if _may_hold_ci(sentence) else []
 
     def inside_ci(pos: int) -> bool:
         i = bisect.bisect_right(ci_spans, (pos, float("inf"))) - 1  # the last CI starting at or before pos
@@ -166,7 +167,9 @@ def find_figures(sentence: str) -> list[Figure]:
 
     figures: list[Figure] = []
     taken: set[int] = set()
-    for m in [*RATIO.finditer(sentence), *RATIO_STATED.finditer(sentence)]:
+    ratios = [*RATIO.finditer(sentence), *(RATIO_STATED.finditer(sentence) if "ratio" in sentence else ())] \
+        if _may_hold_ratio(sentence) else ()
+    for m in ratios:
         kind = "hr" if m.group(1).lower().startswith(("h", "hr")) else "or"
         start, end = m.start(2), m.end(2)
         rule = "ratio" if m.re is RATIO else "ratio.stated"
@@ -186,7 +189,8 @@ def find_figures(sentence: str) -> list[Figure]:
             continue
         figures.append(Figure("percent", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit="%", rule="percent"))
         taken.add(m.start(1))
-    for m in DURATION_WITH_RANGE.finditer(sentence):
+    durations = holds_any(sentence, DURATION_CUES)
+    for m in DURATION_WITH_RANGE.finditer(sentence) if durations else ():
         if inside_ci(m.start(1)) or not _reads_as_result(sentence, m.start(1), m.end()):
             continue
         low, high, value = to_float(m.group(2)), to_float(m.group(3)), to_float(m.group(1))
@@ -196,7 +200,7 @@ def find_figures(sentence: str) -> list[Figure]:
                                   ci_high=high, ci_text=sentence[m.end(1) : m.start(4)].strip(" ([])"),
                                   rule="duration.with_range"))
             taken.update((m.start(1), m.start(2), m.start(3)))
-    for m in DURATION.finditer(sentence):
+    for m in DURATION.finditer(sentence) if durations else ():
         if inside_ci(m.start(1)) or m.start(1) in taken or _is_time_point(sentence, m):
             continue
         if not _reads_as_result(sentence, m.start(1), m.end()):
@@ -204,7 +208,8 @@ def find_figures(sentence: str) -> list[Figure]:
         unit = UNIT_WORDS.get(m.group(2).lower().rstrip("."), None)
         figures.append(Figure("duration", to_float(m.group(1)), m.group(1), m.start(1), m.end(), unit=unit, rule="duration"))
         taken.add(m.start(1))
-    for m in LEADING_VALUE.finditer(sentence):
+    # (a leading value borrows the unit of a percentage or duration found above: without one, none)
+    for m in LEADING_VALUE.finditer(sentence) if any(f.kind in ("percent", "duration") for f in figures) else ():
         if m.start(1) in taken or inside_ci(m.start(1)):
             continue
         follower = _next_figure(figures, m.end())
@@ -229,6 +234,25 @@ def find_figures(sentence: str) -> list[Figure]:
     return figures
 
 
+# Plain tests that rule patterns out before they run: each finds a part of every match.
+DURATION_CUES = ("mo", "wk", "week", "day", "yr", "year")  # DURATION_UNIT (case-sensitive)
+CI_LEVEL = re.compile(r"\s*(?:CI|C\.I\.|[Cc]onfidence|CrI)\b")  # right after the "95%" of a CI
+
+
+def _may_hold_ci(sentence: str) -> bool:
+    """Whether CI may match: it needs a percent sign or "percent", and one of CI_LEVEL's words."""
+    return ("%" in sentence or "percent" in sentence) and (
+        "CI" in sentence or "C.I." in sentence or "onfidence" in sentence or "CrI" in sentence)
+
+
+def _may_hold_ratio(sentence: str) -> bool:
+    """Whether RATIO or RATIO_STATED may match: "HR", "OR", or "hazard" or "odds" in any case."""
+    if "HR" in sentence or "OR" in sentence:
+        return True
+    low = lowered(sentence)
+    return "hazard" in low or "odds" in low
+
+
 def _next_figure(figures: list[Figure], pos: int) -> Figure | None:
     after = [f for f in figures if f.start >= pos]
     return min(after, key=lambda f: f.start) if after else None
@@ -244,7 +268,7 @@ def _reads_as_result(sentence: str, start: int, end: int) -> bool:
             or RANGE_END_BEFORE.search(before)))
         or CHANGE_AFTER.match(after) or FOLLOW_UP_AFTER.match(after) or EVENTS_AFTER.match(after)
         or THRESHOLD_AFTER.match(after) or is_design_figure(sentence, start, end)
-        or RANGE_BEFORE.search(before)
+        or (_RANGE_GATE is None or holds_any(lowered(before), _RANGE_GATE)) and RANGE_BEFORE.search(before)
     )
 
 
@@ -286,7 +310,7 @@ def _may_end_before_pattern(before: str) -> bool:
 
 def _is_ci_level(sentence: str, end: int) -> bool:
     """The 95 of '95% CI' is a confidence level, not a figure."""
-    return bool(re.match(r"\s*(?:CI|C\.I\.|[Cc]onfidence|CrI)\b", sentence[end : end + 20]))
+    return CI_LEVEL.match(sentence, end, end + 20) is not None
 
 
 def _is_time_point(sentence: str, m: re.Match) -> bool:
@@ -332,13 +356,14 @@ def _attach_counts(sentence: str, figure: Figure) -> None:
     before = sentence[max(0, figure.start - COUNT_REACH) : figure.start]
     offset = figure.start - len(before)
     after = sentence[figure.end : figure.end + REACH]
-    m = N_OF_N_BEFORE.search(before)
+    # (both patterns before the figure end in an opening bracket: "8 (", "10 of 36 patients (")
+    m = N_OF_N_BEFORE.search(before) if before.rstrip().endswith("(") else None
     if m:
         figure.count, figure.total = count_value(m.group(1)), int(m.group(2))
         figure.extent[0] = offset + m.start()
         _check_count(figure)
         return
-    m = N_BEFORE_PAREN.search(before)
+    m = N_BEFORE_PAREN.search(before) if before.rstrip().endswith("(") else None
     if m and not DENOMINATOR_BEFORE.search(before, 0, m.start()):
         figure.count = count_value(m.group(1))
         figure.extent[0] = offset + m.start()
@@ -378,7 +403,7 @@ def _attach_group_sizes(sentence: str, figures: list[Figure]) -> None:
     """Totals from group sizes: the "(n = 76)" right after a figure ("77.2% in vaccinated
     patients (n = 76)"), or, when the arms' sizes are all given before their figures ("A (n = 72)
     versus B (n = 36) was 9.5 versus 5.6 months"), one size per figure in order."""
-    sizes = list(GROUP_SIZE.finditer(sentence))
+    sizes = list(GROUP_SIZE.finditer(sentence)) if "=" in sentence else []
     if not sizes or not figures:
         return
     for i, figure in enumerate(figures):

@@ -35,6 +35,9 @@ class WordList:
     values: dict[str, int]  # number words -> value (empty for other lists)
     alternation: str  # "(?:...)" of the words and patterns, to put into larger patterns
     pattern: re.Pattern  # the alternation as a whole word
+    # Lower-case words one of which every match holds (in ``context.lowered`` text), for a plain
+    # test before the pattern; None for a list with patterns, whose matches no word gives.
+    gate: tuple[str, ...] | None = None
 
     def search(self, text: str) -> re.Match | None:
         return self.pattern.search(text)
@@ -67,8 +70,14 @@ def _build(name: str, entry: dict) -> WordList:
         raise LexiconError(f"{FILE}: {name}: bad pattern ({error})") from error
     if not pattern.search(entry["example"]):
         raise LexiconError(f"{FILE}: {name}: its example {entry['example']!r} does not match")
+    gate = None if patterns else _covering({max(w.rstrip("*").split(), key=len).lower() for w in words})
     return WordList(name, frozenset(w.lower() for w in words), {k.lower(): v for k, v in values.items()},
-                    alternation, pattern)
+                    alternation, pattern, gate)
+
+
+def _covering(words: set[str]) -> tuple[str, ...]:
+    """The fewest of ``words`` that every one of them holds: ("range", "ranges") -> ("range",)."""
+    return tuple(sorted(w for w in words if not any(o != w and o in w for o in words)))
 
 
 @lru_cache(maxsize=1)

@@ -99,7 +99,8 @@ def extract_outcomes(view: SentenceView, previous: SentenceView | None = None) -
     types = response_types(text, endpoints, response_before)
     if not endpoints and not types and not (digit and _names_ratio(view)):
         return []
-    endpoints = sorted([*endpoints, *(t.mention for t in types)], key=lambda e: e.start)
+    if types:  # (the view's endpoints are in text order)
+        endpoints = sorted([*endpoints, *(t.mention for t in types)], key=lambda e: e.start)
     figures = find_figures(text) if digit else []
     counts = read_counts(text, endpoints, figures, types, response_before) if endpoints else []
     records = [_count_record(view, c) for c in counts]
@@ -206,11 +207,14 @@ def _governing_group(text: str, endpoints: MentionIndex, figure: Figure,
     # of Chevallier's classification) was observed in 11.5 and 13%".
     previous_end = last_figure_end.get(last)
     if previous_end is None:
-        gap = DEFINITION.sub("", text[last.end : figure.start], count=1)
+        gap = text[last.end : figure.start]
+        if "(" in gap:
+            gap = DEFINITION.sub("", gap, count=1)
     else:
         gap = text[previous_end : figure.start]
-    if SAFETY.search(gap) or OTHER_MEASURE.search(gap) or CLAUSE_TURN.search(gap) or _new_subject(gap) \
-            or SENTENCE_BREAK.search(gap):
+    # (white space alone, "ORR 30%", holds none of the words and signs these patterns need)
+    if gap.strip() and (SAFETY.search(gap) or OTHER_MEASURE.search(gap) or CLAUSE_TURN.search(gap)
+                        or _new_subject(gap) or SENTENCE_BREAK.search(gap)):
         return None
     if figure.kind == "duration" and MEAN_BEFORE.search(text[max(0, last.start - 12) : last.start]):
         return None

@@ -26,7 +26,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import Mention, SentenceView, holds_any
 from pipeline.extract.treatments import CYTOTOXICS, regimen_drugs
 from pipeline.records import Record
 from pipeline.study.build import (DOSE, LOWER_DOSE, SIZE_AFTER_LABEL, DocumentReading, dose_arm_for_phrase, dose_label,
@@ -111,10 +111,20 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
     def arms_at(c, study) -> tuple[str | None, list[Item]] | None:
         # an arm item needs a group label, arms of the study, or "X and Y groups" (see _items)
         if not (c.grouped or (study is not None and (study.arms or study.arm_terms))
-                or any(n in c.view.lowered for n in GROUP_NOUNS)):
+                or holds_any(c.view.lowered, GROUP_NOUNS)):
             return None
         arms = [i for i in items_at(c, study) if i.kind == "arm"]
         return (study.key if study else None, arms) if arms else None
+
+    named_analyses: dict[int, Item | None] = {}
+
+    def named_analysis(c) -> Item | None:
+        """The analysis the sentence names itself (asked of it as the figures' sentence and as an
+        earlier sentence of the paragraph: read once)."""
+        index = c.view.sentence.index
+        if index not in named_analyses:
+            named_analyses[index] = _analysis(c.view, None)
+        return named_analyses[index]
 
     earlier: dict[int, list] = {}  # paragraph -> [(context, study)] of the sentences read so far
     latest: dict[tuple, tuple[int, object]] = {}  # what the earlier sentences gave (_newest)
@@ -122,15 +132,18 @@ def attribute(reading: DocumentReading, outcomes, groups: dict[int, list[list[Me
         view = c.view
         study = c.study
         before = earlier.setdefault(c.paragraph, [])
-        pairs = sorted(by_sentence.get(view.sentence.index, []), key=lambda p: p[1].start)
+        pairs = by_sentence.get(view.sentence.index, ())
+        if len(pairs) > 1:
+            pairs = sorted(pairs, key=lambda p: p[1].start)
         if pairs:
             key = study.key if study else None
             # the arms of the last earlier sentence naming any, for figures of the same study
             carried = _newest(latest, ("arms", c.paragraph), before, arms_at) if study is not None else None
             sizes = _newest(latest, ("sizes", c.paragraph, key), before, lambda p, s: (s.key if s else None) == key
-                            and [z for z in sentence_sizes(p.view) if z.kind in SIZE_PREFERENCE]) or []
-            previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: _analysis(p.view, None))
-            facts = SentenceFacts(_analysis(view, previous_analysis), sizes)
+                            and [z for z in sentence_sizes(p) if z.kind in SIZE_PREFERENCE]) or []
+            previous_analysis = _newest(latest, ("analysis", c.paragraph), before, lambda p, _: named_analysis(p))
+            analysis = named_analysis(c) or (_analysis(view, previous_analysis) if previous_analysis else None)
+            facts = SentenceFacts(analysis, sizes, sentence_sizes(c))
             _attribute_sentence(reading, c, study, [o for _, o in pairs], items_at(c, study), carried, facts)
         before.append((c, study))
 
@@ -156,12 +169,13 @@ class SentenceFacts:
 
     analysis: Item | None  # the analysis the figures belong to ("6.7-year follow-up")
     sizes: list[Size]  # sizes stated by the last sentence that stated any, in this study
+    stated: list[Size]  # sizes the sentence itself states
 
 
 def _analysis(view: SentenceView, previous: Item | None) -> Item | None:
     """An analysis named in the sentence, or the paragraph's last one when the sentence points
     back to it ("The response rate in that analysis was 28%")."""
-    if not any(cue in view.lowered for cue in ANALYSIS_CUES):
+    if not holds_any(view.lowered, ANALYSIS_CUES):
         return None
     m = ANALYSIS.search(view.text) if ANALYSIS_LOWER.search(view.lowered) else None
     if m:
@@ -229,7 +243,7 @@ def _items(view: SentenceView, study: Study | None, found: list[list[Mention]], 
         for g in found:
             start, end = min(m.start for m in g), max(m.end for m in g)
             items.append(Item(start, end, "regimen", view.text[start - view.start : end - view.start], None, regimen_drugs(g)))
-    for m in COORDINATED_GROUPS.finditer(view.text) if any(n in view.lowered for n in GROUP_NOUNS) else ():
+    for m in COORDINATED_GROUPS.finditer(view.text) if holds_any(view.lowered, GROUP_NOUNS) else ():
         for name in ("a", "b"):
             label = m.group(name)
             if m.group(name) and not any(i.start <= view.start + m.start(name) < i.end for i in items):
@@ -283,14 +297,16 @@ def _attribute_sentence(reading: DocumentReading, c, study: Study | None, outcom
     runs = _runs(outcomes)
     in_turn = _in_turn(view, runs, items, claimed, carried, study)
     resolved: dict[int, tuple[Item | None, str | None]] = {}
+    unclaimed = [it for it in items if it not in claimed.values()]
+    regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
+    run_of = {id(o): r for r in runs for o in r}
     for i, o in enumerate(outcomes):
         segment_start = outcomes[i - 1].end if i else view.start
-        own = [it for it in items if segment_start <= it.start < o.start and it not in claimed.values()]
+        own = [it for it in unclaimed if segment_start <= it.start < o.start]
         # a labelled group before a regimen: "Cohort C (TUC monotherapy, n=30): ORR 3.3%"
         owners = [it for it in own if it.kind == "arm"] or [it for it in own if it.kind == "regimen"]
-        earlier = [it for it in items if it.start < o.start and it.kind in ("arm", "regimen") and it not in claimed.values()]
-        regimen_arms = [a for a in study.arms if a.kind == "regimen"] if study else []
-        run = next(r for r in runs if o in r)
+        earlier = [it for it in unclaimed if it.start < o.start and it.kind in ("arm", "regimen")]
+        run = run_of[id(o)]
         if id(o) in in_turn:
             resolved[id(o)] = in_turn[id(o)]
         elif o.measure in ("hr", "or") and (ratio := _ratio_arm(items, o, regimen_arms)) is not None:
@@ -343,6 +359,8 @@ def _ratio_arm(items: list[Item], o, regimen_arms: list[Arm]) -> Item | None:
 def _claimed_after(view: SentenceView, outcomes, items: list[Item]) -> dict[int, Item]:
     """id(outcome) -> the label right after it that belongs to it ("45.3% in cohort A")."""
     claimed: dict[int, Item] = {}
+    if not items:
+        return claimed
     for i, o in enumerate(outcomes):
         limit = outcomes[i + 1].start if i + 1 < len(outcomes) else view.sentence.end
         following = [it for it in items if o.end <= it.start < limit and it.kind in ("arm", "regimen")]
@@ -366,6 +384,8 @@ def _runs(outcomes) -> list[list]:
 
 def _subgroup(view, o, segment_start: int, limit: int, items: list[Item], claimed) -> Item | None:
     # before the figure in its clause, or inside its own span ("9 of 20 patients with KRAS wild-type tumours (45%")
+    if not items:
+        return None
     own = [it for it in items if segment_start <= it.start < o.end and it.kind == "subgroup"]
     if own:
         return own[-1]
@@ -414,6 +434,8 @@ def _stretches(run, items: list[Item], view: SentenceView):
     """A run's figures in stretches with no label among them ("a% and b% in the X and Y groups,
     respectively, and c% and d% in the X and Y groups, respectively"), each with where the
     labels that may be its own begin (after the stretch before) and end (at the next stretch)."""
+    if len(run) < 2:
+        return []  # (a stretch has two figures or more)
     marks = [it for it in items if it.kind in ("arm", "regimen")]
     parts: list[list] = [[run[0]]]
     for a, b in zip(run, run[1:]):
@@ -544,16 +566,17 @@ def _apply(o, study: Study | None, main: Item | None, sub: Item | None, rules: d
     else:
         o.drugs = None
     # N
-    consistent = _consistent_size(o, [*facts.sizes, *sentence_sizes(view),
-                                      *([arm.size] if arm is not None and arm.size else []),
-                                      *([study.size] if study is not None and study.size else [])])
+    consistent = None if o.count is None else _consistent_size(o, [
+        *facts.sizes, *facts.stated, *([arm.size] if arm is not None and arm.size else []),
+        *([study.size] if study is not None and study.size else [])])
     if o.total is not None:
         rules["total"] = "n.stated_with_figure"
     elif consistent is not None:
         # "This study included 69 patients ... 22 (31.9%) responded": 22/69 is 31.9%
         o.total, rules["total"] = consistent, "n.count_agrees_with_size"
     elif o.measure not in ("hr", "or"):
-        among = AMONG_SIZE.match(reading_text(view, o.end, view.sentence.end))
+        rest = reading_text(view, o.end, view.sentence.end)
+        among = AMONG_SIZE.match(rest) if "of" in rest or "among" in rest else None  # (words it needs)
         if among and number_of(among.group("n")) is not None:
             o.total, rules["total"] = number_of(among.group("n")), "n.among_after_figure"
         elif sub is not None and (size := _size_after(view, sub)) is not None:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.analysis import Section
-from pipeline.extract.context import DigitPattern, Mention, SentenceView, has_digit
+from pipeline.extract.context import DigitPattern, Mention, SentenceView, has_digit, holds_any
 from pipeline.extract.treatments import regimen_drugs
 from pipeline.study.cues import COUNT, NUMBER_GATE, NUMBER_WORD, alternation, covering, cues, number_of, word_gate
 from pipeline.study.model import Arm, Size, Study, StudyModel
@@ -44,7 +44,9 @@ GROUP_GATE = covering(_C["group_words"])  # one of these in every GROUP_CUE matc
 
 def may_hold_group(low: str) -> bool:
     """GROUP_CUE's test of a lower-cased sentence, its plain word test first."""
-    return any(w in low for w in GROUP_GATE) and GROUP_CUE.search(low) is not None
+    return holds_any(low, GROUP_GATE) and GROUP_CUE.search(low) is not None
+
+
 # What joins the letters of a group label: "A+B", "A, B and C". White space before the joint is
 # taken from where its run starts (the look-behind: no white space before its first character),
 # so a search does not re-scan a long run from each of its positions.
@@ -129,6 +131,7 @@ class SentenceContext:
     own_study: bool | None = None  # whether it speaks of the paper's own study (read on demand)
     study: Study | None = None  # the study it speaks of (``study_of``), set once the model has its studies
     grouped: bool = False  # whether it may hold a labelled group ("cohort A"): GROUP_CUE
+    sizes: list[Size] | None = None  # its patient numbers (``sentence_sizes``), read on demand
 
 
 @dataclass
@@ -271,7 +274,7 @@ def _is_review(contexts: list[SentenceContext]) -> bool:
 def _speaks_of_own_study(c: SentenceContext) -> bool:
     if c.own_study is None:
         low = c.view.lowered
-        c.own_study = any(w in low for w in OWN_STUDY_GATE) and OWN_STUDY.search(low) is not None
+        c.own_study = holds_any(low, OWN_STUDY_GATE) and OWN_STUDY.search(low) is not None
     return c.own_study
 
 
@@ -510,7 +513,7 @@ def _regimen_defined_for(view: SentenceView, start: int, end: int, found: list[l
 def _crossover_target(contexts, groups) -> list[str] | None:
     for c in contexts:
         low = c.view.lowered
-        for m in CROSSOVER_TO.finditer(c.view.text) if any(w in low for w in CROSSOVER_GATE) and CROSSOVER_CUE.search(low) else ():
+        for m in CROSSOVER_TO.finditer(c.view.text) if holds_any(low, CROSSOVER_GATE) and CROSSOVER_CUE.search(low) else ():
             at = c.view.start + m.end()
             after = [g for g in groups.get(c.view.sentence.index, []) if min(x.start for x in g) >= at]
             if after:
@@ -526,7 +529,7 @@ def _regimen_arms(study: Study, c: SentenceContext, groups, text: str) -> None:
         return
     if c.background:
         return
-    if any(cue in c.view.lowered for cue in ASSIGNED_CUES) and (to := ASSIGNED_TO.search(c.view.text)):
+    if holds_any(c.view.lowered, ASSIGNED_CUES) and (to := ASSIGNED_TO.search(c.view.text)):
         found = [g for g in found if min(m.start for m in g) >= c.view.start + to.end()]
     # "the physician's choice of irinotecan or paclitaxel" is one arm of alternatives.
     merged: list[list[Mention]] = []
@@ -617,21 +620,15 @@ def _size_around(arm: Arm, view: SentenceView, start: int, end: int) -> None:
         arm.size = Size(n, "group", a, start, view.text[a - view.start : start - view.start].strip(), "size.before_label")
 
 
-_SIZES_OF: dict[int, tuple[SentenceView, list[Size]]] = {}  # id(view) -> its sizes, for the document in hand
 _NUMBER_WORD_LOW = re.compile(rf"\b{NUMBER_WORD.replace('(?i:', '(?:')}")  # in the lower-cased text
 
 
-def sentence_sizes(view: SentenceView) -> list[Size]:
+def sentence_sizes(c: SentenceContext) -> list[Size]:
     """The patient numbers a sentence states with what they count, in order (read once per
-    sentence: the model and the attribution both ask)."""
-    known = _SIZES_OF.get(id(view))
-    if known is not None and known[0] is view:
-        return known[1]
-    sizes = _read_sizes(view)
-    if len(_SIZES_OF) > 10_000:
-        _SIZES_OF.clear()
-    _SIZES_OF[id(view)] = (view, sizes)
-    return sizes
+    sentence and kept with its context: the model and the attribution both ask)."""
+    if c.sizes is None:
+        c.sizes = _read_sizes(c.view)
+    return c.sizes
 
 
 # Tests in the lower-cased text that rule patterns out before they run (each is a necessary
@@ -650,15 +647,15 @@ _VERB_GATE = word_gate(_C["size_kinds"])
 def _read_sizes(view: SentenceView) -> list[Size]:
     """The sizes of a sentence, each pattern run only where its gates pass."""
     text, base, low = view.text, view.start, view.lowered
-    verbs = any(w in low for w in _VERB_GATE) and _VERB_CUE.search(low) is not None
+    verbs = holds_any(low, _VERB_GATE) and _VERB_CUE.search(low) is not None
     digit = has_digit(text)
     digit_noun = digit and _DIGIT_NOUN_CUE.of(low).search(low) is not None
     if not verbs and not digit_noun:
         return []  # most sentences
-    number_word = verbs and any(w in low for w in NUMBER_GATE) and _NUMBER_WORD_LOW.search(low) is not None
-    count_noun = digit_noun or (number_word and any(w in low for w in _NOUN_WORDS))
+    number_word = verbs and holds_any(low, NUMBER_GATE) and _NUMBER_WORD_LOW.search(low) is not None
+    count_noun = digit_noun or (number_word and holds_any(low, _NOUN_WORDS))
     # SIZE_BARE_VERB: a count right before its auxiliary
-    auxiliaries = (verbs and any(a in low for a in AUXILIARIES)
+    auxiliaries = (verbs and holds_any(low, AUXILIARIES)
                    and (digit and _DIGIT_AUXILIARY_CUE.of(low).search(low) is not None or number_word))
     sizes: list[Size] = []
     of, noun_verb, bare_verb = (SIZE_OF, SIZE_NOUN_VERB, SIZE_BARE_VERB) if number_word else \
@@ -702,7 +699,7 @@ def _sizes(model: StudyModel, contexts: list[SentenceContext]) -> None:
         study = c.study
         if study is None:
             continue
-        for size in sentence_sizes(c.view):
+        for size in sentence_sizes(c):
             if size.kind not in SIZE_ORDER:
                 continue
             if _inside_group_label(size, c.view):

@@ -8,7 +8,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.context import Mention, SentenceView
+from pipeline.extract.context import Mention, SentenceView, holds_any
 from pipeline.extract.context import lowered as _lowered
 from pipeline.extract.regimens.vocabulary import (
     ABBREVIATION_WORD, CLASS_NAMES, CLASS_PATTERN, CUES, DRUG_PLACEBO, ITEM_RANK, MODALITY, MODALITY_NAMES,
@@ -103,7 +103,7 @@ def _cues(views: list[SentenceView]) -> list[set[str]]:
 def _holds_any(text: str, words: tuple[str, ...]) -> bool:
     """Whether ``text`` holds one of ``words`` (see ``_lowered``)."""
     lowered = _lowered(text)
-    return any(w in lowered for w in words)
+    return holds_any(lowered, words)
 
 
 def _without_synonyms(items: list[Item], text: str, base: int) -> list[Item]:
@@ -134,7 +134,7 @@ def _abbreviation_uses(text: str, terms: DocumentTerms):
         return
     for m in ABBREVIATION_WORD.finditer(text):
         word = m.group(1)
-        if not any(short in word for short in shorts):
+        if not holds_any(word, shorts):
             continue  # holds no abbreviation of the document
         for part_start, part in _abbreviation_parts(word, terms):
             yield m.start() + part_start, m.start() + part_start + len(part), [terms.regimens[part]]

@@ -8,7 +8,7 @@ import functools
 import itertools
 from dataclasses import dataclass, field
 
-from pipeline.extract.context import SentenceView
+from pipeline.extract.context import SentenceView, holds_any
 from pipeline.extract.regimens.items import Item, _holds_any
 from pipeline.extract.regimens.vocabulary import (
     ALONE, AND, APPOSITION, ARM_LEAD, ARM_WORDS, BRACKET, BRACKETED, BREAK, CLAUSE_END, COMMA, COMPARE_LEAD,
@@ -120,8 +120,8 @@ def _statements(view: SentenceView, items: list[Item]) -> list[Statement]:
             statement.items[-1] = _alone(statement.items[-1])
     # leads and tails are parts of the sentence: they lack the words it lacks (and a lead is
     # searched only if it has one itself: the pattern is slow on long leads)
-    prior_lead = any(w in lowered for w in PRIOR_WORDS)
-    prior_tail = any(w in lowered for w in PRIOR_TAIL_WORDS)
+    prior_lead = holds_any(lowered, PRIOR_WORDS)
+    prior_tail = holds_any(lowered, PRIOR_TAIL_WORDS)
     return [s for s in statements
             if not (prior_lead and _holds_any(s.lead, PRIOR_WORDS) and PRIOR_LEAD.search(s.lead))
             and not (prior_tail and PRIOR_TAIL.match(s.tail))]
