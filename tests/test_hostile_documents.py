@@ -44,9 +44,9 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_pathological_document_in_bounded_time(nlp, name):
     text = CASES[name]()
-    began = time.perf_counter()
+    began = time.process_time()  # CPU time: a loaded machine must not fail it
     analysis = analyse(Document(source=f"{name}.txt", format="text", text=text))
-    took = time.perf_counter() - began
+    took = time.process_time() - began
     assert took < BOUND, f"{name}: {took:.1f} s"
     assert all(0 <= r.start <= r.end <= len(text) for r in analysis.records)
 

@@ -165,7 +165,7 @@ def test_patterns_stay_linear_on_long_repetitive_text(unit):
     text = unit * (100_000 // len(unit))
     mentions = [Mention(m.start(), m.end(), m.group(0), "ENDPOINT_VERB" if m.group(0) == "responded" else "ENDPOINT",
                         CANONICAL[m.group(0)]) for m in MENTION.finditer(text)]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine must not fail it
     found = figures.find_figures(text)
     types = counts.response_types(text, mentions, True)
     counts.read_counts(text, sorted([*mentions, *(t.mention for t in types)], key=lambda m: m.start), found, types, True)
@@ -175,4 +175,4 @@ def test_patterns_stay_linear_on_long_repetitive_text(unit):
                     counts.RESPONSE_TYPE_PHRASE, counts.NONE_OF, counts.NEITHER_NOR, counts.HAD_NONE,
                     counts.ALL_PARTIAL, counts.BARE_RESPONSE, outcomes.SENTENCE_BREAK, vocabulary.words("design_cues").pattern):
         pattern.findall(text)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
