@@ -6,7 +6,6 @@ JSONL lines are dumped from them and the schema is generated from them.
 
 from __future__ import annotations
 
-import csv
 import heapq
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +15,7 @@ from pydantic import Field, TypeAdapter
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from pipeline.output import Format, write_rows
 from pipeline.records import RECORD_TYPES
 from pipeline.store.models import RECORD_KINDS, ExportedEvidence, RecordKind, StoredDocument
 
@@ -74,35 +74,26 @@ def _records_of(engine: Engine, kind: RecordKind) -> Iterator[tuple[tuple, Expor
             yield (path, row.start, order, row.id), record
 
 
+def export_rows(engine: Engine, types: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+    """``export_records`` as plain dicts (lists stay lists), for the writers of pipeline.output."""
+    for record in export_records(engine, types):
+        yield record.model_dump(mode="json")
+
+
 def write_jsonl(records: Iterable[ExportedEvidence], out: TextIO) -> int:
-    """One JSON object a line; returns the number of records written."""
+    """One JSON object a line, as `evx export` writes them; returns the number of records written."""
     n = 0
     for n, record in enumerate(records, 1):
-        out.write(record.model_dump_json() + "\n")
+        write_rows((), [record.model_dump(mode="json")], Format.jsonl, out)
     return n
 
 
-def csv_columns(types: Sequence[str] | None = None) -> list[str]:
-    """The union of the export fields of ``types``, shared fields first."""
+def export_columns(types: Sequence[str] | None = None) -> list[str]:
+    """The union of the export fields of ``types``, shared fields first: the CSV header."""
     columns: dict[str, None] = {}
     for t in types or RECORD_TYPES:
         columns.update(dict.fromkeys(RECORD_KINDS[t].export.model_fields))
     return list(columns)
 
 
-def write_csv(records: Iterable[ExportedEvidence], out: TextIO, types: Sequence[str] | None = None) -> int:
-    """One row per record over the union of fields; lists joined by ";". Returns the count."""
-    writer = csv.DictWriter(out, fieldnames=csv_columns(types), lineterminator="\n")
-    writer.writeheader()
-    n = 0
-    for n, record in enumerate(records, 1):
-        writer.writerow({key: _csv_cell(value) for key, value in record.model_dump().items()})
-    return n
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
+csv_columns = export_columns  # its earlier name

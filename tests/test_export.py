@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.output import LIST_DELIMITER
 from pipeline.export import csv_columns, json_schema, schema_text
 from pipeline.records import RECORD_TYPES
 from pipeline.store import load_document, open_store
@@ -108,6 +109,6 @@ def test_csv_export_has_the_union_of_fields(db: Path) -> None:
     assert list(rows[0]) == csv_columns()
     assert {"type", "doc", "endpoint", "nct", "other", "method", "gene"} <= set(rows[0])
     regimen = next(r for r in rows if r["type"] == "regimen")
-    assert regimen["drugs"] == "trastuzumab;lapatinib" and regimen["endpoint"] == ""
+    assert regimen["drugs"] == f"trastuzumab{LIST_DELIMITER}lapatinib" == "trastuzumab + lapatinib" and regimen["endpoint"] == ""
     biomarker = next(r for r in rows if r["type"] == "biomarker")
     assert biomarker["needs_review"] == "true" and biomarker["gene"] == "KRAS"
