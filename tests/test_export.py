@@ -83,7 +83,7 @@ def test_jsonl_record_contract(ingested: Path) -> None:
         "ci_high": 50.0, "ci_text": "14-50", "count": None, "total": None, "p_value": None, "trial": "HERACLES-A",
         "drugs": ["trastuzumab", "lapatinib"], "arm": None, "population": None,
         "study_ref": "study:HERACLES-A", "arm_ref": None, "attribution": {"trial": "trial.sentence"},
-        "table_idx": None, "table_row": None, "table_column": None,
+        "table_idx": None, "table_row": None, "table_column": None, "ci_level": None,  # "14-50" states no level
     }
     study = next(r for r in records if r["type"] == "study" and r["doc"] == "papers/heracles.txt")
     assert (study["ref"], study["name"], study["role"], study["size"]) == ("study:HERACLES-A", "HERACLES-A", "primary", 27)
