@@ -241,9 +241,9 @@ def refresh_command(
 def _run_command(job, name: str, fmt: SummaryFormat, out: Path | None, quiet: bool, log_file: Path | None) -> None:
     """Run an ingest or refresh job with progress, log file, signals and exit codes; the
     summary goes to --out even with --quiet (it was asked for by name)."""
-    handler = _log_to(log_file)
     with _errors_to_exit():
         _writable(out)  # before the run, not after an hour of it
+    handler = _log_to(log_file)
     # systemd and kill send SIGTERM: the run stops after the file in hand, recorded as interrupted.
     previous = signal.signal(signal.SIGTERM, _terminate)
     console = Console(stderr=True)
