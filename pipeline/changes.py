@@ -7,16 +7,17 @@ change, a record changed twice is one change from its first state to its last.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from pipeline.errors import EvxError
+from pipeline.output import Format, write_rows
+from pipeline.output import write_table as write_table_rows
 from pipeline.records import RECORD_TYPES
 from pipeline.store.evidence import change_summary, summary
 from pipeline.store.models import Curation, EvidenceChange, Run
@@ -118,20 +119,24 @@ def changes_since(engine: Engine, since: int | None = None, types: list[str] | N
 
 # ----------------------------------------------------------------------------- rendering
 
-COLUMNS = ["change", "type", "document", "page", "evidence", "what changed", "curation", "text", "key"]
+COLUMNS = ["change", "type", "document", "page", "evidence", "what_changed", "curation", "text", "key"]
 
 
-def _cells(delta: Delta) -> list[Any]:
-    return [delta.change, delta.type, delta.document, delta.page, delta.what, delta.detail, delta.curation or "",
-            delta.text, delta.key]
+def rows(report: ChangeReport, full: bool = False) -> list[dict[str, Any]]:
+    """One row per changed record (``COLUMNS``); ``full`` adds its fields before and after."""
+    out = []
+    for d in report.deltas:
+        row = dict(zip(COLUMNS, [d.change, d.type, d.document, d.page, d.what, d.detail, d.curation or "", d.text, d.key]))
+        if full:
+            row.update(before=d.before, after=d.after)
+        out.append(row)
+    return out
 
 
 def render_csv(report: ChangeReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(_cells(d) for d in report.deltas)
-    return out.getvalue()
+    text = io.StringIO()
+    write_rows(COLUMNS, rows(report), Format.csv, text)
+    return text.getvalue()
 
 
 def render_markdown(report: ChangeReport) -> str:
@@ -150,27 +155,17 @@ def render_markdown(report: ChangeReport) -> str:
     return "\n".join(lines)
 
 
-def render_table(report: ChangeReport, width: int = 60) -> str:
-    lines = [report.headline()]
+def write_table(report: ChangeReport, out: TextIO) -> None:
+    """The headline, then a table per kind of change (cells wrap, nothing is cut)."""
+    out.write(report.headline() + "\n")
     for change, deltas in report.groups():
-        lines += ["", f"{change} ({len(deltas)}):"]
-        for d in deltas:
-            where = d.document + (f" p.{d.page}" if d.page else "")
-            line = f"  {d.type:<9} {_cut(d.what, width)}"
-            if d.detail:
-                line += f"  [{_cut(d.detail, width)}]"
-            if d.curation:
-                line += f"  (curated: {d.curation})"
-            lines.append(f"{line}  — {where}  {d.key}")
+        out.write(f"\n{change} ({len(deltas)}):\n")
+        write_table_rows(["type", "evidence", "what changed", "curation", "document", "page", "key"],
+                         [(d.type, d.what, d.detail, d.curation, d.document, d.page, d.key) for d in deltas], out)
     if report.orphaned:
-        lines += ["", f"curations whose record is gone ({len(report.orphaned)}):"]
-        lines += [f"  {c.status:<9} {_cut(summary(c.type or '', c.snapshot), width)}  — {c.document}  {c.key}" for c in report.orphaned]
-    return "\n".join(lines) + "\n"
-
-
-def _cut(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+        out.write(f"\ncurations whose record is gone ({len(report.orphaned)}):\n")
+        write_table_rows(["status", "was", "document", "key"],
+                         [(c.status, summary(c.type or "", c.snapshot), c.document, c.key) for c in report.orphaned], out)
 
 
 def _md(text: str) -> str:

@@ -11,31 +11,31 @@ stopped by Ctrl-C/SIGTERM; 141 the reader of the output went away before the end
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline import __version__, changes
 from pipeline.curation import curate, curations
 from pipeline.errors import EvxError
-from pipeline.export import export_records, parse_types, schema_text, write_csv, write_jsonl
+from pipeline.catalog import database_tables, tables_markdown
+from pipeline.export import export_columns, export_rows, parse_types, schema_text
 from pipeline.ingest import (DEFAULT_MAX_TEXT, DEFAULT_TIME_LIMIT, MASS_WITHDRAWAL, WITHDRAW_SHARE, failure_reason,
                              ingest, refresh, request_stop)
+from pipeline.output import Format, OutOption, check_writable, format_choices, format_option, output, write_document, write_rows, write_table
 from pipeline.readers import printable
 from pipeline.store import (DEFAULT_DB, DEFAULT_QUERY_TIMEOUT, StoreDamaged, check_message, check_store, open_query, open_store,
                             store_status)
@@ -60,21 +60,12 @@ class DevSet(str, Enum):
     breast = "breast"
 
 
-class SummaryFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-class QueryFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    jsonl = "jsonl"
-
-
-class ExportFormat(str, Enum):
-    jsonl = "jsonl"
-    csv = "csv"
+# The --format values each kind of command takes (pipeline.output): rows in every format; one
+# result (a summary, a status, a score) as a table for people or JSON; records as data only.
+SummaryFormat = format_choices("SummaryFormat", Format.table, Format.json)
+RowsFormat = format_choices("RowsFormat", Format.table, Format.csv, Format.json, Format.jsonl)
+ExportFormat = format_choices("ExportFormat", Format.jsonl, Format.json, Format.csv)
+ChangesFormat = format_choices("ChangesFormat", Format.table, Format.csv, Format.json, Format.jsonl, Format.markdown)
 
 
 DbOption = Annotated[
@@ -147,7 +138,7 @@ def _say(message: str, quiet: bool = False) -> None:
 TimeLimitOption = Annotated[
     float, typer.Option("--time-limit", help="Seconds allowed to read or analyse one document (0: no limit).", min=0)
 ]
-RunFormatOption = Annotated[SummaryFormat, typer.Option("--format", help="Format of the summary on stdout.")]
+RunFormatOption = Annotated[SummaryFormat, format_option(SummaryFormat, "Of the summary printed at the end.")]
 LogOption = Annotated[
     Path | None, typer.Option("--log", help="Append what the run does (files, failures, summary) to this file.", dir_okay=False)
 ]
@@ -186,6 +177,7 @@ def ingest_command(
     db: DbOption = DEFAULT_DB,
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
     fmt: RunFormatOption = SummaryFormat.table,
+    out: OutOption = None,
     quiet: QuietOption = False,
     log_file: LogOption = None,
     reextract: ReextractOption = False,
@@ -213,7 +205,7 @@ def ingest_command(
     _run_command(lambda progress: ingest(paths, db, time_limit=time_limit or None, progress=progress, reextract=reextract,
                                          workers=workers or _cores(), follow_outside_links=follow_outside_links,
                                          max_text=_bytes(max_text), exclude=exclude or (), give_up_after=give_up_after),
-                 "ingest", fmt, quiet, log_file)
+                 "ingest", fmt, out, quiet, log_file)
 
 
 @app.command("refresh")
@@ -223,6 +215,7 @@ def refresh_command(
     reextract: ReextractOption = False,
     time_limit: TimeLimitOption = DEFAULT_TIME_LIMIT,
     fmt: RunFormatOption = SummaryFormat.table,
+    out: OutOption = None,
     quiet: QuietOption = False,
     log_file: LogOption = None,
     workers: WorkersOption = None,
@@ -259,11 +252,14 @@ def refresh_command(
                                           follow_outside_links=follow_outside_links, max_text=_bytes(max_text),
                                           allow_mass_withdrawal=allow_mass_withdrawal, exclude=exclude or (),
                                           give_up_after=give_up_after),
-                 "refresh", fmt, quiet, log_file)
+                 "refresh", fmt, out, quiet, log_file)
 
 
-def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path | None) -> None:
-    """Run an ingest or refresh job with progress, log file, signals and exit codes."""
+def _run_command(job, name: str, fmt: SummaryFormat, out: Path | None, quiet: bool, log_file: Path | None) -> None:
+    """Run an ingest or refresh job with progress, log file, signals and exit codes; the
+    summary goes to --out even with --quiet (it was asked for by name)."""
+    with _errors_to_exit():
+        _writable(out)  # before the run, not after an hour of it
     handler = _log_to(log_file)
     # systemd and kill send SIGTERM: the run stops after the file in hand, recorded as interrupted.
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -299,11 +295,19 @@ def _run_command(job, name: str, fmt: SummaryFormat, quiet: bool, log_file: Path
     if quiet:
         for path, reason in summary.errors:
             typer.echo(_failure_line(path, reason), err=True)
-    elif fmt is SummaryFormat.json:
-        typer.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        typer.echo(_summary_text(summary))
+    if not quiet or _is_file(out):
+        with _errors_to_exit(), output(out) as fh:
+            write_document(summary.to_dict(), Format(fmt.value), fh, lambda: _summary_text(summary))
     raise typer.Exit(EXIT_SOME_FAILED if summary.errors else EXIT_OK)
+
+
+def _is_file(out: Path | None) -> bool:
+    return out is not None and str(out) != "-"
+
+
+def _writable(out: Path | None) -> None:
+    if _is_file(out):
+        check_writable(out)
 
 
 def _bytes(megabytes: float) -> int | None:
@@ -367,7 +371,8 @@ def runs_command(
     db: DbOption = DEFAULT_DB,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many of the latest runs (0: all).")] = 20,
     failures: Annotated[int | None, typer.Option("--failures", help="List the files that failed in this run.")] = None,
-    fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+    fmt: Annotated[RowsFormat, format_option(RowsFormat)] = RowsFormat.table,
+    out: OutOption = None,
 ) -> None:
     """List ingest and refresh runs, latest first: when, status, extractor, files and records counted.
 
@@ -379,39 +384,34 @@ def runs_command(
         evx runs --limit 5
         evx runs --failures 12
     """
+    fmt = Format(fmt.value)
     with _errors_to_exit():
         engine = open_store(db)
         if failures is not None:
-            _write_rows(["path", "reason"], run_failures(engine, failures), fmt, sys.stdout)
+            _print_rows(["path", "reason"], run_failures(engine, failures), fmt, out)
             return
         runs = list_runs(engine, limit or None)
     columns = ["id", "command", "started", "finished", "status", "extractor_version", "files_new", "files_changed",
                "files_reextracted", "files_restored", "files_withdrawn", "files_unchanged", "files_failed",
                "records_added", "records_removed", "records_changed", "note"]
     rows = [tuple(_when(getattr(r, c)) if c in ("started", "finished") else getattr(r, c) for c in columns) for r in runs]
-    if fmt is QueryFormat.table:  # short headers so a run fits on a line
+    if fmt is Format.table:  # short headers so a run fits on a line
         columns = ["run", "command", "started", "finished", "status", "extractor", "new", "chg", "reext", "rest",
                    "wdrn", "same", "fail", "+rec", "-rec", "~rec", "note"]
-    _write_rows(columns, rows, fmt, sys.stdout)
+    _print_rows(columns, rows, fmt, out)
 
 
 def _when(moment) -> str | None:
     return moment and moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-class ChangesFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    markdown = "markdown"
-
-
 @app.command("changes")
 def changes_command(
     since: Annotated[int | None, typer.Option("--since", help="Show what changed after this run (default: the run before the latest; 0: everything).")] = None,
     db: DbOption = DEFAULT_DB,
-    fmt: Annotated[ChangesFormat, typer.Option("--format", help="table, csv or markdown.")] = ChangesFormat.table,
+    fmt: Annotated[ChangesFormat, format_option(ChangesFormat, "json and jsonl add each record's fields before and after.")] = ChangesFormat.table,
     types: Annotated[str | None, typer.Option("--type", help="Comma-separated record types (default: all).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.", dir_okay=False)] = None,
+    out: OutOption = None,
 ) -> None:
     """Report the evidence added, removed or changed since a run.
 
@@ -429,12 +429,15 @@ def changes_command(
         raise typer.BadParameter(str(exc), param_hint="--type") from None
     with _errors_to_exit():
         report = changes.changes_since(open_store(db), since, chosen)
-    render = {ChangesFormat.csv: changes.render_csv, ChangesFormat.markdown: changes.render_markdown}.get(fmt, changes.render_table)
-    text = render(report)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
+    fmt = Format(fmt.value)
+    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+        if fmt is Format.markdown:
+            fh.write(changes.render_markdown(report))
+        elif fmt is Format.table:
+            changes.write_table(report, fh)
+        else:
+            write_rows(changes.COLUMNS if fmt is Format.csv else [*changes.COLUMNS, "before", "after"],
+                       changes.rows(report, full=fmt is not Format.csv), fmt, fh)
 
 
 # ----------------------------------------------------------------------------- review
@@ -517,7 +520,8 @@ def review_list(
     db: DbOption = DEFAULT_DB,
     status: Annotated[str | None, typer.Option("--status", help="accepted, rejected or corrected.")] = None,
     orphaned: Annotated[bool, typer.Option("--orphaned", help="Only curations whose record is gone.")] = False,
-    fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+    fmt: Annotated[RowsFormat, format_option(RowsFormat)] = RowsFormat.table,
+    out: OutOption = None,
 ) -> None:
     """List curations with their record (record_id empty: the record is gone, see orphaned_run).
 
@@ -527,17 +531,33 @@ def review_list(
     """
     with _errors_to_exit():
         columns, rows = curations(open_store(db), status=status, orphaned=orphaned)
-    _write_rows(columns, rows, fmt, sys.stdout)
+    _print_rows(columns, rows, Format(fmt.value), out)
+
+
+def _print_rows(columns: list[str], rows, fmt: Format, out: Path | None) -> None:
+    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+        write_rows(columns, rows, fmt, fh)
 
 
 # ----------------------------------------------------------------------------- query
 
 
-@app.command("query")
+class _QueryCommand(typer.core.TyperCommand):
+    """`evx query --help` ends with every table and view and its columns, read from the schema
+    when the help is shown (pipeline.catalog), so the list cannot go stale."""
+
+    def format_help(self, ctx, formatter) -> None:
+        if "**Tables and views**" not in (self.help or ""):
+            self.help = f"{self.help}\n\n**Tables and views** (also `evx schema --tables`):\n\n{tables_markdown()}\n"
+        super().format_help(ctx, formatter)
+
+
+@app.command("query", cls=_QueryCommand)
 def query_command(
     sql: Annotated[str, typer.Argument(help="One SQL statement that reads (SELECT, WITH, read-only PRAGMA).")],
     db: DbOption = DEFAULT_DB,
-    fmt: Annotated[QueryFormat, typer.Option("--format", help="Output format.")] = QueryFormat.table,
+    fmt: Annotated[RowsFormat, format_option(RowsFormat)] = RowsFormat.table,
+    out: OutOption = None,
     timeout: Annotated[float, typer.Option("--timeout", metavar="S", min=0, help="Stop the query after S seconds (0: no limit).")] = DEFAULT_QUERY_TIMEOUT,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, show_default=f"{TABLE_ROWS} for table, all for the other formats",
                                               help="Print at most this many rows (0: all).")] = None,
@@ -549,22 +569,24 @@ def query_command(
     code 2. csv, json and jsonl rows are written as they are read, in flat memory whatever
     their number; a table is printed once its rows (--limit) are in. A query running longer
     than --timeout (reading its rows included) is stopped with exit code 2; Ctrl-C stops it
-    too (exit code 130); the rows written until then stay written. Tables: document,
-    section, sentence, outcome, trial, regimen, her2_criterion, biomarker, abbreviation,
-    ingest_error; view: outcome_evidence.
+    too (exit code 130); the rows written to stdout until then stay written (an --out file is
+    left as it was). Values are SQLite's: JSON columns of the tables (drugs, attribution) are
+    JSON text; the view outcome_evidence joins drugs by " + ".
 
     **Example:**
 
         evx query "SELECT endpoint, value, unit, document FROM outcome_evidence WHERE endpoint = 'ORR'" --format csv
     """
+    fmt = Format(fmt.value)
     if limit is None:
-        limit = TABLE_ROWS if fmt is QueryFormat.table else 0
+        limit = TABLE_ROWS if fmt is Format.table else 0
     stop = threading.Event()
     # Ctrl-C cannot break into SQLite's C code; the query's progress handler sees the flag.
     previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
     try:
-        with _errors_to_exit(), _stdout_may_close(), open_query(db, sql, timeout=timeout or None, stop=stop) as result:
-            more = _write_rows(result.columns, result, fmt, sys.stdout, limit or None)
+        with (_errors_to_exit(), _stdout_may_close(), output(out) as fh,
+              open_query(db, sql, timeout=timeout or None, stop=stop) as result):
+            more = write_rows(result.columns, result, fmt, fh, limit or None)
     except typer.Exit:
         if stop.is_set():
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -575,63 +597,22 @@ def query_command(
         _say(f"evx: showing the first {limit} rows; --limit 0 shows all")
 
 
-def _write_rows(columns: Sequence[str], rows: Iterable[tuple], fmt: QueryFormat, out: TextIO, limit: int | None = None) -> bool:
-    """Write the first ``limit`` rows (None: all) as they come, a table once they are all in.
-    True if there were more."""
-    rows = iter(rows)
-    shown = islice(rows, limit)
-    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode  # one encoder, not one per row
-    if fmt is QueryFormat.csv:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(shown)
-    elif fmt is QueryFormat.json:
-        # The text of json.dumps(all_rows, indent=2), written a row at a time (SQLite values
-        # are flat: no deeper indentation to make).
-        out.write("[")
-        empty = True
-        for row in shown:
-            fields = ",\n".join(f"    {encode(k)}: {encode(v)}" for k, v in dict(zip(columns, row)).items())
-            out.write(("\n" if empty else ",\n") + (f"  {{\n{fields}\n  }}" if fields else "  {}"))
-            empty = False
-        out.write("]\n" if empty else "\n]\n")
-    elif fmt is QueryFormat.jsonl:
-        for row in shown:
-            out.write(encode(dict(zip(columns, row))) + "\n")
-    else:
-        out.write(_table(columns, list(shown)))
-    return limit is not None and next(rows, None) is not None
-
-
-def _table(columns: Sequence[str], rows: Sequence[tuple], max_width: int = 48) -> str:
-    """Aligned plain-text columns; long cells cut to ``max_width`` so rows stay on one line."""
-
-    def cell(value: Any) -> str:
-        text = "" if value is None else " ".join(str(value).split())
-        return text if len(text) <= max_width else text[: max_width - 1] + "…"
-
-    body = [[cell(v) for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in body)]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
-             for cells in [list(columns), ["-" * w for w in widths], *body]]
-    return "\n".join(lines) + "\n"
-
-
 # ----------------------------------------------------------------------------- export, status, schema
 
 
 @app.command("export")
 def export_command(
     db: DbOption = DEFAULT_DB,
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="jsonl: one record a line; csv: one row per record.")] = ExportFormat.jsonl,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.", dir_okay=False)] = None,
-    types: Annotated[str | None, typer.Option("--type", help="Comma-separated record types (default: all): outcome,trial,regimen,her2,biomarker.")] = None,
+    fmt: Annotated[ExportFormat, format_option(ExportFormat, "csv has the union of the fields, lists joined by \" + \".")] = ExportFormat.jsonl,
+    out: OutOption = None,
+    types: Annotated[str | None, typer.Option("--type", help="Comma-separated record types (default: all): outcome,trial,regimen,her2,biomarker,study,arm.")] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Export stored records, one per line (JSONL) or row (CSV).
+    """Export stored records, one per line (JSONL), in one JSON array (JSON) or one per row (CSV).
 
-    Every JSONL line validates against the schema printed by `evx schema`
-    (schemas/evidence.schema.json). CSV has the union of the fields; lists are joined by ";".
+    Every JSONL line (and every element of the JSON array) validates against the schema printed
+    by `evx schema` (schemas/evidence.schema.json): lists such as drugs are JSON arrays. CSV has
+    the union of the fields; lists are joined by " + ", objects (attribution) are JSON text.
 
     **Example:**
 
@@ -641,28 +622,24 @@ def export_command(
         chosen = parse_types(types)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--type") from None
+    written = 0
 
-    def write(fh: TextIO) -> int:
-        records = export_records(open_store(db, readonly=True), chosen)
-        return write_jsonl(records, fh) if fmt is ExportFormat.jsonl else write_csv(records, fh, chosen)
+    def counted(rows):
+        nonlocal written
+        for written, row in enumerate(rows, 1):
+            yield row
 
-    with _errors_to_exit():
-        if out is None:
-            with _stdout_may_close():
-                write(sys.stdout)
-            return
-        try:
-            with open(out, "w", encoding="utf-8", newline="") as fh:
-                n = write(fh)
-        except OSError as exc:
-            raise EvxError(f"cannot write {out}: {exc.strerror or exc}") from None
-    _say(f"wrote {n} records to {out}", quiet)
+    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+        write_rows(export_columns(chosen), counted(export_rows(open_store(db, readonly=True), chosen)), Format(fmt.value), fh)
+    if _is_file(out):
+        _say(f"wrote {written} records to {out}", quiet)
 
 
 @app.command("status")
 def status_command(
     db: DbOption = DEFAULT_DB,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", help="Output format.")] = SummaryFormat.table,
+    fmt: Annotated[SummaryFormat, format_option(SummaryFormat)] = SummaryFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Show what the database holds: documents by format, records per type, errors, extractor version.
 
@@ -672,11 +649,13 @@ def status_command(
     """
     with _errors_to_exit():
         status = store_status(open_store(db, readonly=True), db)
-    if fmt is SummaryFormat.json:
-        typer.echo(json.dumps(dataclasses.asdict(status), indent=2))
-        return
+    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+        write_document(dataclasses.asdict(status), Format(fmt.value), fh, lambda: _status_text(status))
+
+
+def _status_text(status) -> str:
     formats = ", ".join(f"{f} {n}" for f, n in status.documents_by_format.items())
-    typer.echo("\n".join([
+    return "\n".join([
         f"database: {status.db_path} (schema {status.schema_version})",
         f"documents: {status.documents}" + (f" ({formats})" if formats else "")
         + (f"; {status.withdrawn_documents} withdrawn" if status.withdrawn_documents else ""),
@@ -685,13 +664,15 @@ def status_command(
         "extractor: " + (", ".join(status.extractor_versions) or "-"),
         "last run: " + (f"{run['id']} {run['command']} {run['status']}, started {run['started']}"
                         if (run := status.last_run) else "-"),
-    ]))
+    ])
 
 
 @app.command("check")
 def check_command(
     db: DbOption = DEFAULT_DB,
     foreign_keys: Annotated[bool, typer.Option("--foreign-keys/--no-foreign-keys", help="Also look for rows pointing at missing rows.")] = True,
+    fmt: Annotated[SummaryFormat, format_option(SummaryFormat, 'json: {"database", "ok", "problems"}, written on damage too.')] = SummaryFormat.table,
+    out: OutOption = None,
 ) -> None:
     """Check the database file for damage: SQLite's quick_check (every page and record
     readable, indexes in order) and foreign_key_check. Prints "ok" (exit code 0), or the
@@ -702,11 +683,14 @@ def check_command(
 
         evx check --db outputs/evidence.db || echo "restore outputs/evidence.db from a backup"
     """
+    fmt = Format(fmt.value)
     with _errors_to_exit():
         problems = check_store(db, foreign_keys=foreign_keys)
+        if fmt is not Format.table or not problems:  # the table form of a problem is the error line
+            with _stdout_may_close(), output(out) as fh:
+                write_document({"database": str(db), "ok": not problems, "problems": problems}, fmt, fh, lambda: "ok")
         if problems:
             raise StoreDamaged(check_message(db, problems))
-    typer.echo("ok")
 
 
 # ----------------------------------------------------------------------------- eval
@@ -721,7 +705,8 @@ def eval_command(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="Extract the scored documents found here in memory instead of reading the database.", exists=True)] = None,
     findings: Annotated[int, typer.Option("--findings", help="How many misses and false positives to list (0: all, -1: none).")] = 40,
     kind: Annotated[str | None, typer.Option("--kind", help="List findings of these types only, e.g. outcome,regimen,brat.")] = None,
-    fmt: Annotated[SummaryFormat, typer.Option("--format", help="table: figures then findings; json: everything.")] = SummaryFormat.table,
+    fmt: Annotated[SummaryFormat, format_option(SummaryFormat, "table: figures then findings; json: everything.")] = SummaryFormat.table,
+    out: OutOption = None,
     dev_set: Annotated[DevSet | None, typer.Option("--dev-set", help="A development set of the shared corpus, extracted in memory: crc (HER2-mCRC texts) or breast (PICO abstracts with BRAT figures).")] = None,
     shared: Annotated[Path, typer.Option("--shared", help="Where the shared corpus is (for --dev-set).", file_okay=False)] = Path("../shared/corpus"),
 ) -> None:
@@ -766,23 +751,47 @@ def eval_command(
     if kind:
         chosen = {k.strip() for k in kind.split(",")}
         result.findings = [f for f in result.findings if f.type in chosen]
-    if fmt is SummaryFormat.json:
-        typer.echo(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
-        return
-    typer.echo(result.table())
-    if findings >= 0 and result.findings:
-        typer.echo(f"\nfindings ({len(result.findings)}):")
-        typer.echo(result.findings_text(None if findings == 0 else findings))
+    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+        if fmt is SummaryFormat.json:
+            write_document(result.to_dict(), Format.json, fh, str)
+            return
+        fh.write(result.table() + "\n")
+        if findings >= 0 and result.findings:
+            shown = result.findings if findings == 0 else result.findings[:findings]
+            fh.write(f"\nfindings ({len(result.findings)}):\n")
+            write_table(["doc", "type", "finding", "what", "text"], [(f.doc, f.type, f.kind, f.what, f.text) for f in shown], fh)
+            if len(shown) < len(result.findings):
+                fh.write(f"... and {len(result.findings) - len(shown)} more (--findings 0 lists all)\n")
+
+
+SchemaFormat = format_choices("SchemaFormat", Format.table, Format.csv, Format.json, Format.jsonl)
 
 
 @app.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of an exported record (one JSONL line of `evx export`).
+def schema_command(
+    tables: Annotated[bool, typer.Option("--tables", help="List the database's tables and views with their columns instead.")] = False,
+    fmt: Annotated[SchemaFormat | None, format_option(
+        SchemaFormat, "The JSON Schema is json only; --tables takes all four.", show_default="json; table with --tables")] = None,
+    out: OutOption = None,
+) -> None:
+    """Print the JSON Schema of an exported record (one JSONL line of `evx export`), or with
+    --tables every table and view of the database with its columns.
 
-    It is generated from the export models; schemas/evidence.schema.json is this output.
+    The JSON Schema is generated from the export models; schemas/evidence.schema.json is this
+    output. The tables are read from the schema evx creates, so the list is never behind.
 
     **Example:**
 
         evx schema > schemas/evidence.schema.json
+
+        evx schema --tables --format csv
     """
-    typer.echo(schema_text(), nl=False)
+    chosen = Format(fmt.value) if fmt is not None else Format.table if tables else Format.json
+    if not tables and chosen is not Format.json:
+        raise typer.BadParameter("the JSON Schema is printed as json only (--tables lists the tables in any format)",
+                                 param_hint="--format")
+    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+        if tables:
+            write_rows(["name", "kind", "columns"], [(t.name, t.kind, list(t.columns)) for t in database_tables()], chosen, fh)
+        else:
+            fh.write(schema_text())

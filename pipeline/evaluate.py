@@ -153,19 +153,6 @@ class Evaluation:
                           f"in {self.brat_docs} documents"]
         return "\n".join(lines)
 
-    def findings_text(self, limit: int | None = None) -> str:
-        shown = self.findings if limit is None else self.findings[:limit]
-        lines = [f"{f.doc}  {f.type:<9} {f.kind:<15} {f.what}" + (f"  «{_one_line(f.text)}»" if f.text else "")
-                 for f in shown]
-        if limit is not None and len(self.findings) > limit:
-            lines.append(f"... and {len(self.findings) - limit} more (--findings 0 lists all)")
-        return "\n".join(lines)
-
-
-def _one_line(text: str, width: int = 120) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
 
 # ----------------------------------------------------------------------------- normalisation
 

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.output import LIST_DELIMITER
 from pipeline.export import csv_columns, json_schema, schema_text
 from pipeline.records import RECORD_TYPES
 from pipeline.store import load_document, open_store
@@ -82,7 +83,7 @@ def test_jsonl_record_contract(ingested: Path) -> None:
         "ci_high": 50.0, "ci_text": "14-50", "count": None, "total": None, "p_value": None, "trial": "HERACLES-A",
         "drugs": ["trastuzumab", "lapatinib"], "arm": None, "population": None,
         "study_ref": "study:HERACLES-A", "arm_ref": None, "attribution": {"trial": "trial.sentence"},
-        "table_idx": None, "table_row": None, "table_column": None,
+        "table_idx": None, "table_row": None, "table_column": None, "ci_level": None,  # "14-50" states no level
     }
     study = next(r for r in records if r["type"] == "study" and r["doc"] == "papers/heracles.txt")
     assert (study["ref"], study["name"], study["role"], study["size"]) == ("study:HERACLES-A", "HERACLES-A", "primary", 27)
@@ -108,6 +109,6 @@ def test_csv_export_has_the_union_of_fields(db: Path) -> None:
     assert list(rows[0]) == csv_columns()
     assert {"type", "doc", "endpoint", "nct", "other", "method", "gene"} <= set(rows[0])
     regimen = next(r for r in rows if r["type"] == "regimen")
-    assert regimen["drugs"] == "trastuzumab;lapatinib" and regimen["endpoint"] == ""
+    assert regimen["drugs"] == f"trastuzumab{LIST_DELIMITER}lapatinib" == "trastuzumab + lapatinib" and regimen["endpoint"] == ""
     biomarker = next(r for r in rows if r["type"] == "biomarker")
     assert biomarker["needs_review"] == "true" and biomarker["gene"] == "KRAS"

@@ -13,11 +13,12 @@ record is stored, so an export always validates against the schema.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 from sqlalchemy import JSON, CheckConstraint, String
 from sqlmodel import Field, SQLModel
 
@@ -444,6 +445,25 @@ class OutcomeExport(OutcomeFields, ExportedEvidence):
     """An efficacy figure."""
 
     type: Literal["outcome"] = "outcome"
+    # Not a column: read from ci_text whenever a record is exported, so no migration is needed.
+    ci_level: float | None = Field(default=None, description='Confidence level of the CI in percent as ci_text states '
+                                   'it ("95% CI 14-50" -> 95); null when there is no CI or its text gives no level.')
+
+    @model_validator(mode="after")
+    def _ci_level_from_text(self) -> OutcomeExport:
+        if self.ci_level is None:
+            self.ci_level = ci_level(self.ci_text)
+        return self
+
+
+# "95% CI", "90 % confidence interval", "95%CrI", "97.5 percent C.I." (the forms the CI rule reads).
+_CI_LEVEL = re.compile(r"(\d{2}(?:[.·]\d+)?)\s?(?:%|percent)\s*(?:CI\b|C\.I\.|[Cc]onfidence|CrI\b)")
+
+
+def ci_level(ci_text: str | None) -> float | None:
+    """The confidence level a CI's text states (95.0 for "95% CI 40.9–73.0"), or None."""
+    m = _CI_LEVEL.search(ci_text or "")
+    return float(m.group(1).replace("·", ".")) if m else None
 
 
 class TrialExport(TrialFields, ExportedEvidence):
