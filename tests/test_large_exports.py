@@ -228,8 +228,8 @@ def test_a_stop_asked_for_stops_between_pieces_and_leaves_the_export_as_it_was(
             ingest_module.request_stop(143)
         return real(*args)
 
-    real = ingest_module.analyse_for_store
-    monkeypatch.setattr(ingest_module, "analyse_for_store", analyse_then_stop)
+    real = ingest_module.analyse_all
+    monkeypatch.setattr(ingest_module, "analyse_all", analyse_then_stop)
     db = tmp_path / "evidence.db"
     code, _out = evx("ingest", str(corpus), "--db", str(db))
     assert code == 143 and len(analysed) == 3  # not the 17 other pieces
