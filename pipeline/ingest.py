@@ -67,7 +67,7 @@ CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiti
 # summed over the run and 2 workers for 100,000 abstracts). Smaller files are read and analysed
 # whole, as one task.
 STREAM_BYTES = 1_000_000
-PIECE_DOCUMENTS = 200  # documents in one piece (a task for a worker)...
+PIECE_DOCUMENTS = 100  # documents in one piece (a task for a worker; 200 held 10 MB more in the run)...
 PIECE_CHARS = 1_000_000  # ...or fewer if their text reaches this many characters
 
 Progress = Callable[[int, int, str], None]
