@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import signal
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,9 +31,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from pipeline import extractor, readers
+from pipeline.analyse import DEFAULT_TIME_LIMIT, analyse_all, deadline
 from pipeline.analysis import Analysis
 from pipeline.document import Document
-from pipeline.errors import DocumentTimeout, EvxError, FileChanged
+from pipeline.errors import EvxError, FileChanged
 from pipeline.records import RECORD_TYPES
 from pipeline.store import (
     FileRows,
@@ -66,9 +65,7 @@ from pipeline.workers import Analysers, Pending
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
 
-DEFAULT_TIME_LIMIT = 120.0  # seconds to read or analyse one document
 DEFAULT_MAX_TEXT = readers.DEFAULT_MAX_TEXT  # bytes of text in one document
-SPACY_DEFAULT_MAX_LENGTH = 1_000_000  # characters: spaCy's default nlp.max_length; a shorter text never needs it raised
 WITHDRAW_SHARE = 0.2  # a refresh withdraws at most this share of a folder's files at once...
 MASS_WITHDRAWAL = 10  # ...when that is more than this many files, and never all of them (see guard_withdrawal)
 RECENT_CHANGE = 2.0  # seconds: a file modified more recently is hashed even if its stat matches
@@ -80,7 +77,7 @@ CHECKPOINT_EVERY = 0.25  # seconds at least between checkpoints made while waiti
 # summed over the run and 2 workers for 100,000 abstracts). Smaller files are read and analysed
 # whole, as one task.
 STREAM_BYTES = 1_000_000
-PIECE_DOCUMENTS = 200  # documents in one piece (a task for a worker)...
+PIECE_DOCUMENTS = 100  # documents in one piece (a task for a worker; 200 held 10 MB more in the run)...
 PIECE_CHARS = 1_000_000  # ...or fewer if their text reaches this many characters
 
 Progress = Callable[[int, int, str], None]
@@ -588,20 +585,23 @@ class _Job:
         """The rows of ``documents``, analysed a piece at a time (a few pieces in flight with
         workers), in order. Each document is read within the time limit, and analysed within it.
         A stop asked for (SIGTERM) stops the run here, while it waits for a piece: the file's
-        transaction is rolled back, and the next run loads it."""
+        transaction is rolled back, and the next run loads it.
+
+        The workers only analyse (``pipeline.analyse``, which does not import the store: each
+        worker is 25 MB smaller); the run makes the rows, a tenth of the time of the analysis."""
         in_flight: deque[Pending] = deque()
 
-        def next_result() -> FileRows:
+        def next_result() -> list[tuple[Document, Analysis]]:
             with _waiting_for_analysis():
                 return in_flight.popleft().result()
 
         for piece in _pieces(documents, self.time_limit):
             with _waiting_for_analysis():
-                in_flight.append(self.analysers.submit_alone(analyse_for_store, piece, self.time_limit, self.version))
+                in_flight.append(self.analysers.submit_alone(analyse_all, piece, self.time_limit))
             if len(in_flight) > self.analysers.pieces_ahead:
-                yield next_result()
+                yield file_rows(next_result(), self.version)
         while in_flight:
-            yield next_result()
+            yield file_rows(next_result(), self.version)
 
     def withdraw(self, name: str) -> None:
         result = withdraw_file(self.engine, name, self.run_id)
@@ -676,26 +676,6 @@ def analyse_for_store(documents: list[Document], time_limit: float | None, versi
     return file_rows(analyse_all(documents, time_limit), version)
 
 
-def analyse_all(documents: list[Document], time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[tuple[Document, Analysis]]:
-    analysed = []
-    for document in documents:
-        if len(document.text) > SPACY_DEFAULT_MAX_LENGTH:
-            _let_spacy_read(len(document.text))
-        with deadline(time_limit, f"analysing {document.source}"):
-            analysed.append((document, extractor.analyse(document)))
-    return analysed
-
-
-def _let_spacy_read(length: int) -> None:
-    """Raise spaCy's own limit (nlp.max_length, E088) to a text the run's ``max_text`` let
-    through. spaCy's limit guards the memory of its parser and NER, which evx does not run;
-    evx's limit is the one documented and configured."""
-    from pipeline.extract.nlp import build_nlp
-
-    nlp = build_nlp()
-    nlp.max_length = max(nlp.max_length, length + 1)
-
-
 def _file_stat(file: Path) -> FileStat | None:
     """Size and modification time of ``file``; None if it was modified within the last
     RECENT_CHANGE seconds, since another change within the time stamp's granularity would
@@ -725,23 +705,3 @@ def failure_reason(exc: BaseException) -> str:
     else:
         reason = f"unexpected {type(exc).__name__}" + (f": {message}" if message else "")
     return reason if len(reason) <= 300 else reason[:297] + "..."
-
-
-@contextmanager
-def deadline(seconds: float | None, what: str) -> Iterator[None]:
-    """Raise ``DocumentTimeout`` in the block after ``seconds``. A no-op without a limit, off the
-    main thread, or where SIGALRM does not exist (Windows)."""
-    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def on_alarm(_signum, _frame):
-        raise DocumentTimeout(f"timed out after {seconds:g} s {what}")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

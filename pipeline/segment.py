@@ -53,10 +53,18 @@ SENTENCE_END = {".", "!", "?"}
 
 @dataclass
 class Segmentation:
-    doc: Doc  # the spaCy doc over the whole document text, sentence boundaries set
+    # spaCy docs over consecutive chunks of the text, sentence boundaries set, each with the
+    # offset its chunk starts at: one doc over the whole text but for a long text (CHUNK_CHARS).
+    pieces: list[tuple[int, Doc]]
     sections: list[Section]
     sentences: list[Sentence]
     abbreviations: list[Abbreviation]
+
+    @property
+    def doc(self) -> Doc:
+        """The doc over the whole text (a text not segmented in chunks)."""
+        [(_offset, doc)] = self.pieces
+        return doc
 
 
 def find_sections(document: Document) -> list[Section]:
@@ -196,57 +204,98 @@ def _bound_sentences(starts: numpy.ndarray, words: Words) -> None:
             p += 1
 
 
+CHUNK_CHARS = 200_000  # a text longer than this is given to spaCy in chunks of at most this many characters
+
+
 def segment(document: Document, nlp, tables: Sequence = ()) -> Segmentation:
     """Tokenise and segment ``document`` with ``nlp`` (see pipeline.extract.nlp.build_nlp);
     runs the rest of nlp's pipeline (abbreviations, entity rulers) on the segmented doc.
-    Every line of ``tables`` (text tables, pipeline.tables.text) starts a sentence."""
+    Every line of ``tables`` (text tables, pipeline.tables.text) starts a sentence.
+
+    A text of more than CHUNK_CHARS characters is given to spaCy in chunks (``chunk_bounds``),
+    cut where a paragraph starts if it can: each chunk is tokenised, segmented and run through
+    the pipeline alone, and every offset is shifted back into the whole text. Cut at blank
+    lines, the sentences and sections are those of the text segmented whole; an abbreviation
+    defined in one chunk is not known in the next."""
+    text = document.text
     sections = find_sections(document)
-    doc = nlp.make_doc(document.text)
-    keep_text(doc, document.text)
-    set_sentence_starts(doc, _forced_starts(document, sections, tables))
-    for _name, component in nlp.pipeline:
-        doc = component(doc)
-    sentences = _sentences(document, doc, sections)
-    return Segmentation(doc, sections, sentences, _abbreviations(doc))
+    forced = _forced_starts(document, sections, tables)
+    bounds = chunk_bounds(text, CHUNK_CHARS) if len(text) > CHUNK_CHARS else [(0, len(text))]
+    pieces = []
+    for start, end in bounds:
+        chunk = text[start:end] if (start, end) != (0, len(text)) else text
+        doc = nlp.make_doc(chunk)
+        keep_text(doc, chunk)
+        set_sentence_starts(doc, {f - start for f in forced if start <= f < end})
+        for _name, component in nlp.pipeline:
+            doc = component(doc)
+        pieces.append((start, doc))
+    return Segmentation(pieces, sections, _sentences(document, pieces, sections), _abbreviations(pieces))
 
 
-def _sentences(document: Document, doc: Doc, sections: list[Section]) -> list[Sentence]:
+# Where a chunk may end, best first: after a blank line, a line break, a sentence end, white space.
+_CUTS = (re.compile(r"\n[ \t]*\n\s*"), re.compile(r"\n\s*"), re.compile(r"[.!?]\s+(?=[A-Z0-9(\[])"), re.compile(r"\s+"))
+
+
+def chunk_bounds(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Consecutive (start, end) covering ``text``, each at most ``size`` characters: cut after
+    the last blank line of the second half of the window, else the last line break, else the
+    last sentence end, else the last white space (the white space stays with the chunk before,
+    the next chunk starts on a word); a run of ``size`` characters without any is cut anyway."""
+    bounds, start = [], 0
+    while len(text) - start > size:
+        end = start + size
+        cut = None
+        for pattern in _CUTS:
+            found = [m.end() for m in pattern.finditer(text, start + size // 2, end) if m.end() <= end]
+            if found:
+                cut = found[-1]
+                break
+        bounds.append((start, cut or end))
+        start = cut or end
+    bounds.append((start, len(text)))
+    return bounds
+
+
+def _sentences(document: Document, pieces: list[tuple[int, Doc]], sections: list[Section]) -> list[Sentence]:
     sentences: list[Sentence] = []
     section_i = 0
-    words = Words.of(doc)
-    texts, offsets = words.tokens, words.offsets
-    # doc.sents, read from the sentence starts without building a Span per sentence
-    starts = (doc.to_array(SENT_START) == 1).nonzero()[0].tolist()
-    bounds = [0, *(i for i in starts if i), len(doc)]
-    for sent_start, sent_end in itertools.pairwise(bounds):
-        # Trim surrounding white space so offsets point at the words themselves.
-        first, last = sent_start, sent_end - 1
-        while first <= last and texts[first].isspace():
-            first += 1
-        while last >= first and texts[last].isspace():
-            last -= 1
-        if first > last:
-            continue
-        start, end = offsets[first], offsets[last] + len(texts[last])
-        while section_i + 1 < len(sections) and sections[section_i + 1].start <= start:
-            section_i += 1
-        sentences.append(
-            Sentence(len(sentences), start, end, section_i, document.page_at(start), document.text[start:end])
-        )
+    for shift, doc in pieces:
+        words = Words.of(doc)
+        texts, offsets = words.tokens, words.offsets
+        # doc.sents, read from the sentence starts without building a Span per sentence
+        starts = (doc.to_array(SENT_START) == 1).nonzero()[0].tolist()
+        bounds = [0, *(i for i in starts if i), len(doc)]
+        for sent_start, sent_end in itertools.pairwise(bounds):
+            # Trim surrounding white space so offsets point at the words themselves.
+            first, last = sent_start, sent_end - 1
+            while first <= last and texts[first].isspace():
+                first += 1
+            while last >= first and texts[last].isspace():
+                last -= 1
+            if first > last:
+                continue
+            start, end = shift + offsets[first], shift + offsets[last] + len(texts[last])
+            while section_i + 1 < len(sections) and sections[section_i + 1].start <= start:
+                section_i += 1
+            sentences.append(
+                Sentence(len(sentences), start, end, section_i, document.page_at(start), document.text[start:end])
+            )
     return sentences
 
 
-def _abbreviations(doc: Doc) -> list[Abbreviation]:
+def _abbreviations(pieces: list[tuple[int, Doc]]) -> list[Abbreviation]:
     found: dict[str, Abbreviation] = {}
-    text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
     # scispaCy's order depends on string hashing, which varies between processes: the first
     # definition in the text is kept, so the rows are the same in every run.
-    for short, long in sorted(abbreviation_pairs(doc), key=lambda pair: pair[0].start_char):
-        short_text, long_text = text[short.start_char : short.end_char], text[long.start_char : long.end_char]
-        if short_text.lower() == long_text.lower() or len(short_text) < 2:
-            continue
-        if short_text not in found:
-            found[short_text] = Abbreviation(short_text, long_text, short.start_char, short.end_char)
+    for shift, doc in pieces:
+        text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
+        for short, long in sorted(abbreviation_pairs(doc), key=lambda pair: pair[0].start_char):
+            short_text, long_text = text[short.start_char : short.end_char], text[long.start_char : long.end_char]
+            if short_text.lower() == long_text.lower() or len(short_text) < 2:
+                continue
+            if short_text not in found:
+                found[short_text] = Abbreviation(short_text, long_text, shift + short.start_char, shift + short.end_char)
     return list(found.values())
 
 

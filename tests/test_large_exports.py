@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -228,10 +229,58 @@ def test_a_stop_asked_for_stops_between_pieces_and_leaves_the_export_as_it_was(
             ingest_module.request_stop(143)
         return real(*args)
 
-    real = ingest_module.analyse_for_store
-    monkeypatch.setattr(ingest_module, "analyse_for_store", analyse_then_stop)
+    real = ingest_module.analyse_all
+    monkeypatch.setattr(ingest_module, "analyse_all", analyse_then_stop)
     db = tmp_path / "evidence.db"
     code, _out = evx("ingest", str(corpus), "--db", str(db))
     assert code == 143 and len(analysed) == 3  # not the 17 other pieces
     assert query(db, "SELECT status FROM runs") == [("interrupted",)]
     assert query(db, "SELECT count(*) FROM document") == [(0,)]
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """RSS summed over ``pid`` and its descendants (as bench/large_exports.py samples it)."""
+    pids, i, kb = [pid], 0, 0
+    while i < len(pids):
+        try:
+            pids.extend(int(c) for c in Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split())
+            kb += int(Path(f"/proc/{pids[i]}/statm").read_text().split()[1]) * 4
+        except OSError:
+            pass
+        i += 1
+    return kb / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads /proc")
+def test_a_large_export_with_two_workers_stays_under_400_mb_for_the_whole_process_tree(tmp_path: Path) -> None:
+    export = tmp_path / "export.ris"
+    export.write_text(ris(range(4000)), encoding="utf-8")  # 1.1 MB: streamed, 40 pieces over 2 workers
+    args = [sys.executable, "-m", "pipeline", "ingest", str(export), "--db", str(tmp_path / "e.db"), "--workers", "2",
+            "--format", "json"]
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_mb(proc.pid))
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err[-2000:]
+    assert json.loads(out)["documents_read"] == 4000
+    # The run (~80 MB), the resource tracker (12 MB) and two workers (~150 MB each, flat: they
+    # import no store and renew spaCy's pipeline every 5,000 documents). Was 450 MB and growing.
+    assert peak < 400, peak
+
+
+def test_renewing_the_pipeline_bounds_its_vocabulary_and_changes_nothing(monkeypatch) -> None:
+    from pipeline import analyse as analyse_module
+    from pipeline.document import Document
+    from pipeline.extract.nlp import build_nlp
+
+    documents = [Document(source=f"r{i}", format="text", text=f"{abstract(i)[1]} Token{i}x appears once.")
+                 for i in range(24)]
+    kept = [analysis for _doc, analysis in analyse_module.analyse_all(documents[:12], None)]
+    monkeypatch.setattr(analyse_module, "RENEW_NLP_AFTER", 8)
+    monkeypatch.setattr(analyse_module, "_analysed", 0)
+    renewed = [analysis for _doc, analysis in analyse_module.analyse_all(documents, None)]  # renewed twice
+    assert renewed[:12] == kept
+    assert not any(f"Token{i}x" in build_nlp().vocab.strings for i in range(16))  # the words of a former pipeline
+    assert "Token20x" in build_nlp().vocab.strings

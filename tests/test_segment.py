@@ -140,3 +140,58 @@ def test_a_text_without_punctuation_is_cut_into_bounded_sentences(nlp):
     assert "".join(text[s.start : s.end] for s in seg.sentences).replace(" ", "") == text.replace(" ", "")
     for s in seg.sentences:
         assert text[s.start : s.end] == s.text
+
+
+# ----------------------------------------------------------------------------- long texts in chunks
+
+
+def _abstracts(count: int) -> str:
+    """Made-up abstracts joined with blank lines, some with headings, abbreviations and line breaks."""
+    parts = []
+    for i in range(count):
+        parts.append(
+            f"RESULTS\nIn cohort {i}, progression-free survival (PFS) was {i % 9 + 2}.{i % 10} months with "
+            f"trastuzumab plus lapatinib (n = {20 + i}).\nThe objective response rate was {10 + i % 50}% "
+            f"(95% CI {5 + i % 40}-{30 + i % 50}); median PFS, i.e. the primary end point, vs. 2.1 months.")
+    return "\n\n".join(parts)
+
+
+def test_chunk_bounds_cut_at_paragraphs_then_lines_then_sentences_then_words() -> None:
+    from pipeline.segment import chunk_bounds
+
+    def cuts(text: str, size: int) -> list[str]:
+        bounds = chunk_bounds(text, size)
+        assert bounds[0][0] == 0 and bounds[-1][1] == len(text)
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        assert all(end - start <= size for start, end in bounds)
+        return [text[start:end] for start, end in bounds]
+
+    assert cuts("aaaa bbbb.\n\ncccc dddd", 16) == ["aaaa bbbb.\n\n", "cccc dddd"]
+    assert cuts("aaaa bbbb.\ncccc dddd", 16) == ["aaaa bbbb.\n", "cccc dddd"]
+    assert cuts("aaaa bbbb. Cccc dddd eeee", 16) == ["aaaa bbbb. ", "Cccc dddd eeee"]
+    assert cuts("aaaa bbbb cccc dddd eeee", 20) == ["aaaa bbbb cccc dddd ", "eeee"]
+    assert cuts("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+
+
+def test_a_long_text_in_chunks_has_the_offsets_of_the_text_segmented_whole(nlp, monkeypatch) -> None:
+    import pipeline.segment as segment_module
+    from pipeline.extract import analyse
+
+    text = _abstracts(120)  # 28,000 characters: 6 chunks of at most 5,000
+    document = Document(source="long.txt", format="text", text=text)
+    whole = segment(document, nlp)
+    assert len(whole.pieces) == 1
+    monkeypatch.setattr(segment_module, "CHUNK_CHARS", 5_000)
+    chunked = segment(document, nlp)
+    assert len(chunked.pieces) == 6 and all(start < 5_000 * (i + 1) for i, (start, _doc) in enumerate(chunked.pieces))
+    assert [(s.start, s.end, s.section, s.text) for s in chunked.sentences] == [
+        (s.start, s.end, s.section, s.text) for s in whole.sentences]
+    assert chunked.sections == whole.sections
+    for sentence in chunked.sentences:
+        assert text[sentence.start:sentence.end] == sentence.text
+    for abbreviation in chunked.abbreviations:
+        assert text[abbreviation.start:abbreviation.end] == abbreviation.short
+    analysis = analyse(document)
+    assert len(analysis.records) > 200
+    for record in analysis.records:
+        assert text[record.start:record.end] == record.text, record

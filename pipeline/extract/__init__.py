@@ -63,7 +63,7 @@ def _analyse(document: Document) -> Analysis:
     # Every line of a table's blocks starts a sentence (not the text between the two pages'
     # blocks of a continued PDF table).
     seg = segment(document, nlp, [Span("", start, end) for t in tables for start, end in t.parts])
-    views = sentence_views(seg.doc, seg.sentences)
+    views = sentence_views(seg.pieces, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
     # Regimens of each sentence, grouped once, reading the whole document: records and figure
     # attribution both use them.

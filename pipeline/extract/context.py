@@ -104,18 +104,21 @@ def lowered(text: str) -> str:
     return low.replace("ı", "i").replace("i\u0307", "i").replace("ſ", "s")
 
 
-def sentence_views(doc: Doc, sentences: list[Sentence]) -> list[SentenceView]:
-    """Distribute the doc's span groups over its sentences (both in text order)."""
+def sentence_views(pieces: list[tuple[int, Doc]], sentences: list[Sentence]) -> list[SentenceView]:
+    """Distribute the span groups of the docs over the sentences (both in text order); each doc
+    covers a chunk of the text from its offset (pipeline.segment.Segmentation.pieces)."""
     views = [SentenceView(s) for s in sentences]
     starts = [s.start for s in sentences]
-    text = doc_text(doc)  # span.text builds the span's tokens
-    for key, attr in (("evx_endpoints", "endpoints"), ("evx_drugs", "drugs"), ("evx_trials", "trials")):
-        for span in sorted(doc.spans.get(key, []), key=lambda s: s.start_char):
-            start, end = span.start_char, span.end_char
-            i = _sentence_of(starts, start)
-            if i is None or end > sentences[i].end:
-                continue
-            getattr(views[i], attr).append(Mention(start, end, text[start:end], span.label_, span.kb_id_))
+    for shift, doc in pieces:
+        text = doc_text(doc)  # span.text builds the span's tokens
+        for key, attr in (("evx_endpoints", "endpoints"), ("evx_drugs", "drugs"), ("evx_trials", "trials")):
+            for span in sorted(doc.spans.get(key, []), key=lambda s: s.start_char):
+                start, end = span.start_char, span.end_char
+                i = _sentence_of(starts, shift + start)
+                if i is None or shift + end > sentences[i].end:
+                    continue
+                getattr(views[i], attr).append(
+                    Mention(shift + start, shift + end, text[start:end], span.label_, span.kb_id_))
     return views
 
 

@@ -553,3 +553,13 @@ def build_nlp() -> Language:
     gc.collect()
     gc.freeze()
     return nlp
+
+
+def renew_nlp() -> None:
+    """Let the next ``build_nlp`` build the pipeline anew, and free this one: its vocabulary
+    and string store hold every word seen since it was built (spaCy never shrinks them; see
+    pipeline.analyse). Its objects were frozen out of the collector's reach: unfrozen here, so
+    that the collector frees their reference cycles."""
+    gc.unfreeze()
+    build_nlp.cache_clear()
+    gc.collect()
