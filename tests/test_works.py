@@ -95,10 +95,12 @@ def test_different_articles_are_not_merged(corpus: Path, tmp_path: Path, fake_ex
     write(corpus, "a.ris", _ris(title, "Strickler, John H", doi="10.1000/one", pmid="1", orr=38))
     write(corpus, "b.ris", _ris(title, "Siena, Salvatore", doi="10.1000/two", pmid="2", orr=30))  # same title, other author
     write(corpus, "c.xml", _jats("Pertuzumab and trastuzumab emtansine in colorectal cancer", "Strickler", "John", orr=20))
+    # Same title and first author, same words, but other DOIs: a trial's two reports.
+    write(corpus, "d.ris", _ris(title, "Strickler, John H", doi="10.1000/three", pmid="3", orr=39))
     db = tmp_path / "e.db"
     ingest([corpus], db)
-    assert len({work for work, _, _ in _works(db)}) == 3
-    assert sorted(value for _, value, *_ in _shown(db)) == [20.0, 30.0, 38.0]
+    assert len({work for work, _, _ in _works(db)}) == 4
+    assert sorted(value for _, value, *_ in _shown(db)) == [20.0, 30.0, 38.0, 39.0]
 
 
 def test_withdrawn_primary_brings_the_other_copy_back(corpus: Path, tmp_path: Path, fake_extractor: None) -> None:

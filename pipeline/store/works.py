@@ -1,10 +1,10 @@
 """Copies of one article linked as one work, whose records are shown once.
 
-Two documents are copies of one work when they have the same DOI, PMID or PMCID, the same
-normalised title and first author, or the same text: the PDF of an article and its JATS XML
+Two documents are copies of one work when they have the same DOI, PMID or PMCID, or, unless
+their identifiers differ, the same normalised title and first author or the same text: the PDF of an article and its JATS XML
 often carry no identifier in common (an XML extract without ``<front>``), but the smaller one's
-sample of word 5-grams (``TextSketch``) is mostly found in the other (over 40% for every copy
-pair of the development PDFs, under 8% between different articles).
+sample of word 5-grams (``TextSketch``) is mostly found in the other (over 66% for every copy
+pair of the development PDFs, under 7% between different articles).
 
 Of a work's documents that are not withdrawn, the richest source is its primary copy (JATS >
 PubMed XML, MEDLINE, RIS > PDF > plain text, then the longer text, then the path, so that the
@@ -28,7 +28,9 @@ SHINGLE_WORDS = 5
 SAMPLE_EVERY = 32  # a 5-gram is in the sample when its hash is a multiple of this
 SAME_TEXT_SHARE = 0.4  # of the smaller sample found in the other
 SAME_TEXT_MIN = 3  # samples in common, at least: an abstract's sample is a handful
-_WORDS = re.compile(r"[^\W\d_]{2,}")  # letters only: numbers are rendered differently ("0·45")
+# Runs of letters or digits: "0·45" and "0.45" are the same words, and two reports of one
+# template that differ only in their numbers are not the same text.
+_WORDS = re.compile(r"[^\W_]+")
 _TITLE_WORDS = re.compile(r"[^\W_]+")
 _MIN_TITLE_WORDS = 4  # "Introduction", "Editorial comment" are no article's own title
 
@@ -104,7 +106,11 @@ def link(db: sqlite3.Connection, doc_ids: Iterable[int], exclude: Collection[int
             "SELECT lower(doi), pmid, pmcid, title_key FROM document WHERE id = ?", (doc_id,)).fetchone()
         found = {other: work for other, work in db.execute(_MATCH, (doc_id, doi, doi, pmid, pmid, pmcid, pmcid, key, key))}
         found.update(_same_text(db, doc_id))
-        works = sorted({work for other, work in found.items() if other not in exclude and work is not None})
+        ids = (doi, pmid, pmcid)
+        works = {work for other, work in found.items()
+                 if other not in exclude and work is not None and not _other_article(ids, _ids(db, other))}
+        works.update(_earlier_work(db, doc_id, exclude))
+        works = sorted(works)
         if works:
             work, merged = works[0], works[1:]
             if merged:
@@ -117,6 +123,28 @@ def link(db: sqlite3.Connection, doc_ids: Iterable[int], exclude: Collection[int
         db.execute("UPDATE document SET work_id = ? WHERE id = ?", (work, doc_id))
         touched.add(work)
     return touched
+
+
+def _earlier_work(db: sqlite3.Connection, doc_id: int, exclude: Collection[int]) -> set[int]:
+    """The work of the version being replaced of this document (same path): a document read
+    again stays in its work, under the same id."""
+    if not exclude:
+        return set()
+    path = db.execute("SELECT path FROM document WHERE id = ?", (doc_id,)).fetchone()[0]
+    return {work for other, work in db.execute("SELECT id, work_id FROM document WHERE path = ? AND id != ?", (path, doc_id))
+            if other in exclude and work is not None}
+
+
+def _ids(db: sqlite3.Connection, doc_id: int) -> tuple:
+    return db.execute("SELECT lower(doi), pmid, pmcid FROM document WHERE id = ?", (doc_id,)).fetchone()
+
+
+def _other_article(ids: tuple, other: tuple) -> bool:
+    """Documents whose identifiers differ (a DOI, PMID or PMCID each, not the same) report two
+    articles, however alike their title or text: reports of one template that differ only in
+    their figures, or a trial's two papers under one title."""
+    shared = any(a is not None and a == b for a, b in zip(ids, other))
+    return not shared and any(a is not None and b is not None and a != b for a, b in zip(ids, other))
 
 
 def _same_text(db: sqlite3.Connection, doc_id: int) -> dict[int, int | None]:
