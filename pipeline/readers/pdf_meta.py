@@ -32,8 +32,7 @@ _ARTICLE_TYPE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_]+")
-_PACKET = re.compile(rb"<x:xmpmeta\b.*?</x:xmpmeta>", re.DOTALL)
-_XMP_MAX = 1 << 20  # an XMP packet is a few kB; a larger match is no packet
+_XMP_MAX = 1 << 18  # an XMP packet is a few kB (padding included); a larger one is no packet
 _TAG = re.compile(r"<[^>]+>")
 _ENTITY = re.compile(r"&(?:amp;)?(#x[0-9a-f]+|#\d+|[a-z]+);", re.IGNORECASE)
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'", "lsquo": "\u2018", "rsquo": "\u2019",
@@ -65,14 +64,14 @@ def read_metadata(pdf: pdfium.PdfDocument, data: bytes) -> PdfMetadata:
     if info["Title"]:
         meta.titles.append(info["Title"])
     if info["Author"]:
-        meta.authors.append([name.strip() for name in re.split(r"[;,]\s*(?:and\s+)?|\s+and\s+", info["Author"]) if name.strip()])
+        # "A, B and C" or "A; B": the separators split with str methods (a regex alternation
+        # of white space runs is retried from each space of a long run).
+        names = [part for piece in re.split(r"[;,]", info["Author"]) for part in f" {piece} ".split(" and ")]
+        meta.authors.append([name.strip() for name in names if name.strip()])
     if doi := DOI.search(info["Subject"]):  # BioMed Central: "Critical Care 2012, 16:R161. doi:10.1186/cc11484"
         meta.dois.append(_doi(doi.group(1)))
     # XMP packets are written uncompressed so that they can be found by scanning the file.
-    for match in _PACKET.finditer(data):
-        if len(match.group()) > _XMP_MAX:
-            continue
-        packet = match.group().decode("utf-8", "replace")
+    for packet in _packets(data):
         meta.titles += [_plain(t) for t in _xmp_items(packet, "dc:title")]
         if creators := [_plain(c) for c in _xmp_items(packet, "dc:creator")]:
             meta.authors.append(creators)
@@ -208,17 +207,53 @@ def _doi(value: str) -> str | None:
     return clean_doi(value.rstrip(".,;)]"))
 
 
+# Found with str.find, not a lazy ".*?" regex: that is retried from every opening tag, and a
+# hostile file of openings without a closing one would take quadratic time.
+
+
+def _packets(data: bytes) -> list[str]:
+    """The XMP packets of the file, as text (``<x:xmpmeta ... </x:xmpmeta>``)."""
+    found, at = [], 0
+    while (start := data.find(b"<x:xmpmeta", at)) >= 0:
+        end = data.find(b"</x:xmpmeta>", start)
+        if end < 0:
+            break  # no packet closes after this opening, nor after a later one
+        if end - start <= _XMP_MAX:
+            found.append(data[start:end].decode("utf-8", "replace"))
+        at = end
+    return found
+
+
+def _between(text: str, opening: str, closing: str) -> list[str]:
+    """What each ``opening`` tag (its attributes skipped) holds up to the next ``closing``."""
+    found, at = [], 0
+    while (start := text.find(opening, at)) >= 0:
+        body = text.find(">", start)
+        end = text.find(closing, body) if body >= 0 else -1
+        if end < 0:
+            break
+        found.append(text[body + 1:end])
+        at = end
+    return found
+
+
 def _xmp_items(packet: str, tag: str) -> list[str]:
-    """The ``rdf:li`` items of element ``tag`` (an Alt, Seq or Bag)."""
-    element = re.search(rf"<{tag}\b[^>]*>(.*?)</{tag}>", packet, re.DOTALL)
-    if not element:
-        return []
-    return re.findall(r"<rdf:li\b[^>]*>(.*?)</rdf:li>", element.group(1), re.DOTALL)
+    """The ``rdf:li`` items of the first element ``tag`` (an Alt, Seq or Bag)."""
+    elements = _between(packet, f"<{tag}>", f"</{tag}>") or _between(packet, f"<{tag} ", f"</{tag}>")
+    return _between(elements[0], "<rdf:li", "</rdf:li>") if elements else []
 
 
 def _xmp_values(packet: str, tag: str) -> list[str]:
     """A simple property, as an element or as an attribute."""
-    return [a or b for a, b in re.findall(rf"<{tag}>([^<]*)</{tag}>|{tag}=\"([^\"]*)\"", packet)]
+    values = _between(packet, f"<{tag}>", f"</{tag}>")
+    at = 0
+    while (start := packet.find(f'{tag}="', at)) >= 0:
+        end = packet.find('"', start + len(tag) + 2)
+        if end < 0:
+            break
+        values.append(packet[start + len(tag) + 2:end])
+        at = end
+    return values
 
 
 def _plain(value: str | None) -> str:
