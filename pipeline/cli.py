@@ -658,7 +658,9 @@ def _status_text(status) -> str:
     return "\n".join([
         f"database: {status.db_path} (schema {status.schema_version})",
         f"documents: {status.documents}" + (f" ({formats})" if formats else "")
-        + (f"; {status.withdrawn_documents} withdrawn" if status.withdrawn_documents else ""),
+        + (f"; {status.withdrawn_documents} withdrawn" if status.withdrawn_documents else "")
+        + (f"; {status.duplicate_documents} merged copies of {len(status.merged_works)} works (records shown once)"
+           if status.duplicate_documents else ""),
         "records: " + ", ".join(f"{t} {n}" for t, n in status.records.items()),
         f"errors: {status.errors}" + (' (see: evx query "SELECT * FROM ingest_error")' if status.errors else ""),
         "extractor: " + (", ".join(status.extractor_versions) or "-"),

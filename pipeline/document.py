@@ -72,6 +72,10 @@ class Document:
     doi: str | None = None
     journal: str | None = None
     year: int | None = None
+    # Authors as written by the source, "Surname, Given" where it says which is which (MEDLINE
+    # FAU, PubMed XML, JATS, RIS), else as printed ("Given Surname" from PDF metadata).
+    authors: list[str] = field(default_factory=list)
+    pmcid: str | None = None  # "PMC1234567"
     pages: list[PageSpan] = field(default_factory=list)  # empty: the source has no pages
     sections: list[SectionSpan] = field(default_factory=list)  # empty: segmenter detects them
     tables: list[Table] = field(default_factory=list)

@@ -17,7 +17,9 @@ from sqlmodel import Session, select
 
 from pipeline.output import LIST_DELIMITER, Format, write_rows
 from pipeline.records import RECORD_TYPES
-from pipeline.store.models import RECORD_KINDS, ExportedEvidence, RecordKind, StoredDocument
+from pipeline.store.models import RECORD_KINDS, ExportedEvidence, RecordKind, StoredDocument, Work
+
+_CITED = ("title", "authors", "journal", "year", "pmid", "doi", "pmcid")  # of the work, merged from its copies
 
 ExportRecord = Annotated[
     Union[tuple(kind.export for kind in RECORD_KINDS.values())],  # type: ignore[misc]
@@ -66,13 +68,17 @@ def _records_of(engine: Engine, kind: RecordKind) -> Iterator[tuple[tuple, Expor
     order = RECORD_TYPES.index(kind.type)
     with Session(engine) as session:
         rows = session.exec(
-            select(kind.table, StoredDocument.path)
+            select(kind.table, StoredDocument.path, StoredDocument.title, Work)
             .join(StoredDocument, StoredDocument.id == kind.table.document_id)
-            .where(StoredDocument.withdrawn_run.is_(None))  # the file is gone: its records are history
+            .join(Work, Work.id == StoredDocument.work_id, isouter=True)
+            # the file is gone, or another copy of the work is shown: its records are not current
+            .where(StoredDocument.withdrawn_run.is_(None), StoredDocument.duplicate_of.is_(None))
             .order_by(StoredDocument.path, kind.table.start, kind.table.id)
         )
-        for row, path in rows:
-            record = kind.export.model_validate({**row.model_dump(), "doc": path, "sentence": row.sentence_text})
+        for row, path, title, work in rows:
+            cited = work.model_dump(include=set(_CITED)) if work else {}
+            record = kind.export.model_validate({**row.model_dump(), "doc": path, "sentence": row.sentence_text, **cited,
+                                                 "title": title or cited.get("title"), "work": work and work.id})
             yield (path, row.start, order, row.id), record
 
 

@@ -76,7 +76,9 @@ def test_jsonl_record_contract(ingested: Path) -> None:
     assert len(set(keys)) == len(keys) and all(re.fullmatch(r"[0-9a-f]{20}", k) for k in keys)
     outcome = next(r for r in records if r["type"] == "outcome" and r["doc"] == "papers/heracles.txt")
     assert outcome == {
-        "type": "outcome", "doc": "papers/heracles.txt", "key": outcome["key"], "page": 1, "start": outcome["start"],
+        "type": "outcome", "doc": "papers/heracles.txt", "work": outcome["work"], "title": "HERACLES-A",
+        "authors": None, "journal": None, "year": None, "pmid": None, "doi": None, "pmcid": None,
+        "key": outcome["key"], "page": 1, "start": outcome["start"],
         "end": outcome["end"], "text": "ORR of 30% (95% CI 14-50)", "section": "Results", "rule": "outcome.rate", "confidence": 0.9,
         "needs_review": False, "extractor_version": VERSION, "sentence": sample()[0].text.split("\n")[0],
         "endpoint": "ORR", "measure": "rate", "value": 30.0, "value_text": "30", "unit": "%", "ci_low": 14.0,

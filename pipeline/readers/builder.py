@@ -126,6 +126,21 @@ def clean_doi(value: str | None) -> str | None:
     return doi if doi.startswith("10.") else None
 
 
+_PMCID = re.compile(r"^(?:PMC)?\s*(\d{1,9})$", re.IGNORECASE)
+
+
+def clean_pmcid(value: str | None) -> str | None:
+    """ "PMC1234567" from "PMC1234567", "pmc1234567" or the bare number; None if not one."""
+    match = _PMCID.match((value or "").strip())
+    return f"PMC{match.group(1)}" if match else None
+
+
+def author_name(surname: str | None, given: str | None) -> str | None:
+    """ "Surname, Given" (or the one part there is)."""
+    surname, given = (surname or "").strip(), (given or "").strip()
+    return ", ".join(part for part in (surname, given) if part) or None
+
+
 def title_and_abstract(title: str, abstract: str) -> tuple[str, list[SectionSpan]]:
     """Text "title\\n\\nabstract" of a bibliographic record, with its "Title"/abstract sections."""
     builder = TextBuilder()

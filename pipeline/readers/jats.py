@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pipeline.document import Document
-from pipeline.readers.builder import TextBuilder, clean_doi, find_year
+from pipeline.readers.builder import TextBuilder, author_name, clean_doi, clean_pmcid, find_year
 from pipeline.readers.detect import JATS_ROOT, xml_root
 from pipeline.readers.xmlsafe import inline_text, parse_xml
 
@@ -76,6 +76,8 @@ class _JatsText:
             doi=clean_doi(ids.get("doi")),
             journal=_text(journal),
             year=next((year for year in years if year), None),
+            authors=_authors(meta),
+            pmcid=clean_pmcid(ids.get("pmc") or ids.get("pmcid")),
             sections=self.builder.sorted_sections(),
             tables=self.builder.tables,
         )
@@ -169,6 +171,23 @@ class _JatsText:
         spanned = any(span != [1, 1] for row in spans for span in row)
         self.builder.table(title, heading, rows, caption, notes or "", header_rows=header_rows,
                            spans=spans if spanned else None, kind="jats")
+
+
+def _authors(meta: ET.Element) -> list[str]:
+    """The article's authors in order: each ``<contrib contrib-type="author">``'s name (a group
+    author by its ``<collab>``)."""
+    authors = []
+    for contrib in meta.iter("contrib"):
+        if contrib.get("contrib-type", "author") != "author":
+            continue
+        name = contrib.find("name")
+        if name is not None:
+            author = author_name(_text(name.find("surname")), _text(name.find("given-names")))
+        else:
+            author = _text(contrib.find("collab")) or _text(contrib.find("string-name"))
+        if author:
+            authors.append(author)
+    return authors
 
 
 def _span(cell: ET.Element, attribute: str) -> int:

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
-from pipeline.readers.builder import clean_doi, find_year, title_and_abstract
+from pipeline.readers.builder import clean_doi, clean_pmcid, find_year, title_and_abstract
 from pipeline.readers.text import iter_lines
 
 # The lookahead pins the "-" to column 5, so "AB - x" or prose with a dash is not a tag line.
@@ -85,5 +85,8 @@ def _document(record: Record, source: str, n: int) -> Document:
         doi=doi,
         journal=first_value(record, "JT", "TA"),
         year=find_year(first_value(record, "DP")),
+        # FAU is "Surname, Given Names"; older records have only AU ("Surname GN"); CN a group.
+        authors=[a for a in record.get("FAU") or record.get("AU") or record.get("CN", []) if a],
+        pmcid=clean_pmcid(first_value(record, "PMC")),
         sections=sections,
     )

@@ -35,6 +35,8 @@ from pipeline.errors import ReaderError
 from pipeline.readers.pdf_geometry import Edge, PageWords, Word, join_words, page_edges
 from pipeline.readers.pdf_grid import grid_tables
 from pipeline.readers.pdf_layout import Line, beyond_bmp, page_lines, reading_order
+from pipeline.readers import pdf_meta
+from pipeline.readers.pdf_meta import PdfMetadata
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +66,6 @@ _BREAK = re.compile(r"\ufffe\n?|[-\u2010]\n")
 # Ligature glyphs that some fonts map to "fi " with a spurious space ("fi ndings", "Th is").
 _LIGATURE_SPLIT = re.compile(r" (?<=(?:ff|fi|fl|Th) )(?=[a-z])")
 
-_DOI = re.compile(r"(?:doi(?:\.org)?\s*[:/]\s*|doi\s+)(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
-_COPYRIGHT_YEAR = re.compile(r"(?:©|\(c\)|copyright)\s*(?:by\s+)?((?:19|20)\d{2})\b", re.IGNORECASE)
-_BAD_TITLE = re.compile(
-    r"\.(?:pdf|docx?|rtf|tex|indd|qxd|xml)$|^(?:untitled|microsoft word|doi:|title)\b|^[\w.-]+$",
-    re.IGNORECASE,
-)
-
-
 @dataclass
 class _Page:
     number: int
@@ -80,6 +74,8 @@ class _Page:
     top: float
     rotated: bool
     tables: list[_FoundTable] = field(default_factory=list)
+    title: str | None = None  # the first page's title lines, as printed
+    printed: str = ""  # the first page's whole text, running lines and all
 
 
 @dataclass
@@ -103,13 +99,13 @@ def read_pdf(path: Path, source: str, *, tables: bool = True, data: bytes | None
     text-less (scanned) files.
     """
     data = _read_bytes(path, data)
-    pages, title = _read_pages(data, tables)
+    pages, meta = _read_pages(data, tables)
     if not any(page.lines for page in pages):
         raise ReaderError("no text layer (scanned?); OCR is not supported")
     _drop_running_lines(pages)
     for page in pages:
         _drop_table_lines(page)
-    return _assemble(pages, source, title)
+    return _assemble(pages, source, meta)
 
 
 def _read_bytes(path: Path, data: bytes | None = None) -> bytes:
@@ -126,7 +122,7 @@ def _read_bytes(path: Path, data: bytes | None = None) -> bytes:
     return data
 
 
-def _read_pages(data: bytes, tables: bool) -> tuple[list[_Page], str | None]:
+def _read_pages(data: bytes, tables: bool) -> tuple[list[_Page], PdfMetadata]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -141,7 +137,7 @@ def _read_pages(data: bytes, tables: bool) -> tuple[list[_Page], str | None]:
                 page.close()
         if not pages:
             raise ReaderError("corrupt PDF: no pages")
-        return pages, _sane_title(pdf.get_metadata_value("Title"))
+        return pages, pdf_meta.read_metadata(pdf, data)
     except pdfium.PdfiumError as exc:
         raise ReaderError(f"corrupt PDF: {exc}") from None
     finally:
@@ -157,6 +153,9 @@ def _read_page(page: pdfium.PdfPage, number: int, tables: bool, after: _FoundTab
         text = textpage.get_text_range()
         _, bottom, _, top = page.get_mediabox()
         read = _Page(number, page_lines(textpage, text), bottom, top, page.get_rotation() != 0)
+        if number == 1:  # the title is read before running lines go: it may sit in the top margin
+            read.title = pdf_meta.title_block(read.lines, pdf_meta.line_sizes(textpage, text, read.lines))
+            read.printed = normalize(text)
         # A caption line holds "Table" or "TABLE": most pages are passed over without a regex.
         captioned = tables and ("Table" in text or "TABLE" in text) and any(_CAPTION.match(line.text) for line in read.lines)
         if captioned or (tables and after is not None and not read.rotated):
@@ -177,13 +176,6 @@ def _open_error(message: str) -> str:
         return "encrypted PDF (unsupported security handler)"
     reason = re.search(r"PDFium: ([^)]*)\)", message)
     return f"corrupt PDF: {(reason.group(1) if reason else message).strip().lower()}"
-
-
-def _sane_title(title: str) -> str | None:
-    title = _SPACES.sub(" ", normalize(title or "")).strip()
-    if not 8 <= len(title) <= 300 or _BAD_TITLE.search(title):
-        return None
-    return title if len(_WORD.findall(title)) >= 2 else None
 
 
 # --- running headers and footers ---------------------------------------------------------
@@ -475,7 +467,7 @@ def _inside_any(line: Line, tables: list[_FoundTable]) -> bool:
 # --- text ------------------------------------------------------------------------------
 
 
-def _assemble(pages: list[_Page], source: str, title: str | None) -> Document:
+def _assemble(pages: list[_Page], source: str, meta: PdfMetadata) -> Document:
     flows = [normalize(_page_flow(page.lines)) for page in pages]
     vocabulary = _Vocabulary.build(flows)
     parts: list[str] = []
@@ -508,16 +500,19 @@ def _assemble(pages: list[_Page], source: str, title: str | None) -> Document:
             sections.append(SectionSpan(found.title, start, end))
         spans.append(PageSpan(page.number, page_start, offset))
     text = "".join(parts)
-    first_page = text[spans[0].start : spans[0].end]
-    doi = _DOI.search(first_page)
-    year = _COPYRIGHT_YEAR.search(first_page)
+    # The first page's text with its running lines: a journal's name and year are often there.
+    first_page = pages[0].printed
+    first_pages = text[spans[0].start : spans[1].end] if len(spans) > 1 else first_page
+    title = pages[0].title and _SPACES.sub(" ", vocabulary.clean(normalize(pages[0].title))).strip()
     return Document(
         source=source,
         format="pdf",
         text=text,
-        title=title,
-        doi=doi.group(1).rstrip(".,;)]") if doi else None,
-        year=int(year.group(1)) if year else None,
+        title=pdf_meta.believed_title(title, meta, first_page),
+        doi=pdf_meta.page_doi(first_page + "\n" + first_pages, meta),
+        year=pdf_meta.page_year(first_page),
+        journal=pdf_meta.believed_journal(meta, first_page),
+        authors=pdf_meta.believed_authors(meta, first_page),
         pages=spans,
         sections=sections,
         tables=tables,

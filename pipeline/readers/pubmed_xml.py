@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
-from pipeline.readers.builder import TextBuilder, clean_doi, find_year
+from pipeline.readers.builder import TextBuilder, author_name, clean_doi, clean_pmcid, find_year
 from pipeline.readers.xmlsafe import inline_text, iter_records
 
 _RECORD_TAGS = frozenset({"PubmedArticle", "PubmedBookArticle"})
@@ -41,6 +41,7 @@ def _read_record(record: ET.Element, source: str, n: int) -> Document:
         year = _year(article.find("Journal/JournalIssue/PubDate"), article.find("ArticleDate"))
         doi = _doi(article.findall("ELocationID"), "EIdType")
         ids = record.findall("PubmedData/ArticleIdList/ArticleId")
+        authors = _authors(article.find("AuthorList"))
     else:
         book = record.find("BookDocument")
         book = book if book is not None else ET.Element("BookDocument")
@@ -53,7 +54,9 @@ def _read_record(record: ET.Element, source: str, n: int) -> Document:
         year = _year(book.find("Book/PubDate"), None)
         doi = _doi(book.findall("ELocationID"), "EIdType")
         ids = record.findall("PubmedBookData/ArticleIdList/ArticleId")
+        authors = _authors(book.find("AuthorList"))
     doi = doi or _doi(ids, "IdType")
+    pmcid = next((clean_pmcid(_text(el)) for el in ids if el.get("IdType") == "pmc"), None)
 
     builder = TextBuilder()
     title = inline_text(title_el) if title_el is not None else ""
@@ -68,6 +71,8 @@ def _read_record(record: ET.Element, source: str, n: int) -> Document:
         doi=doi,
         journal=journal,
         year=year,
+        authors=authors,
+        pmcid=pmcid,
         sections=builder.sorted_sections(),
     )
 
@@ -104,6 +109,17 @@ def _year(pub_date: ET.Element | None, article_date: ET.Element | None) -> int |
         if year:
             return year
     return None
+
+
+def _authors(author_list: ET.Element | None) -> list[str]:
+    """ "LastName, ForeName" of each Author (a group by its CollectiveName)."""
+    authors = []
+    for author in author_list.findall("Author") if author_list is not None else []:
+        name = author_name(_text(author.find("LastName")), _text(author.find("ForeName")) or _text(author.find("Initials")))
+        name = name or _text(author.find("CollectiveName"))
+        if name:
+            authors.append(name)
+    return authors
 
 
 def _doi(elements: list[ET.Element], type_attr: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
-from pipeline.readers.builder import clean_doi, find_year, title_and_abstract
+from pipeline.readers.builder import clean_doi, clean_pmcid, find_year, title_and_abstract
 from pipeline.readers.medline import Record, first_value
 from pipeline.readers.text import iter_lines
 
@@ -22,6 +22,7 @@ _RIS_TAG = re.compile(r"([A-Z][A-Z0-9])  -(?: (.*))?$")
 _WOS_TAG = re.compile(r"([A-Z][A-Z0-9])(?: (.*))?$")
 _WOS_START = re.compile(r"(?:FN|PT) \S")
 _PMID_NOTE = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
+_PMCID_NOTE = re.compile(r"\b(PMC\d{1,9})\b")
 
 # Which tags hold which field, per dialect (first tag with a value wins).
 _RIS_FIELDS = {
@@ -31,6 +32,7 @@ _RIS_FIELDS = {
     "year": ("PY", "Y1", "DA"),
     "journal": ("JO", "JF", "T2", "JA"),
     "pmid": ("AN",),
+    "authors": ("AU", "A1"),
 }
 _WOS_FIELDS = {
     "title": ("TI",),
@@ -39,6 +41,7 @@ _WOS_FIELDS = {
     "year": ("PY",),
     "journal": ("SO", "J9"),
     "pmid": ("PM",),
+    "authors": ("AF", "AU"),  # AF: full names
 }
 
 
@@ -127,8 +130,20 @@ def _document(record: Record, fields: dict[str, tuple[str, ...]], source: str, n
         doi=clean_doi(get("doi")),
         journal=get("journal"),
         year=find_year(get("year")),
+        authors=next(([a for a in record[tag] if a] for tag in fields["authors"] if any(record.get(tag, []))), []),
+        pmcid=_pmcid(record),
         sections=sections,
     )
+
+
+def _pmcid(record: Record) -> str | None:
+    """A "PMCID: PMC123" note in any field (reference managers keep it in notes or the
+    accession)."""
+    for values in record.values():
+        for value in values:
+            if match := _PMCID_NOTE.search(value):
+                return clean_pmcid(match.group(1))
+    return None
 
 
 def _pmid(record: Record, accession: str | None) -> str | None:

@@ -8,9 +8,18 @@ from typing import BinaryIO
 
 from pipeline.document import Document
 from pipeline.errors import ReaderError
+from pipeline.readers.builder import clean_doi, clean_pmcid
 
 _MAX_TITLE = 300  # a first line longer than this is a paragraph, not a title
 _PMID_STEM = re.compile(r"[0-9]{1,9}")
+# A line that states an identifier ("DOI: 10.1200/JCO.2019.1", "PMID: 12345", "PMCID: PMC123"),
+# near the top of the text, where a saved article keeps its header: further down such lines
+# belong to the references.
+_HEAD_LINES = 40
+_ID_LINE = re.compile(
+    r"\s*(?:(?P<label>doi|pmid|pmcid)\b\s*[:=]?\s*|(?=https?://(?:dx\.)?doi\.org/))(?P<value>\S+?)[.;,]?\s*",
+    re.IGNORECASE,
+)
 
 
 def decode_utf8(data: bytes, offset: int = 0) -> str:
@@ -54,12 +63,31 @@ def read_text(data: bytes, source: str, stem: str = "") -> list[Document]:
     if not text.strip():  # an empty document would be stored, with nothing to find in it
         raise ReaderError("no text, only blank space")
     first_line = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    ids = _stated_ids(text)
     return [
         Document(
             source=source,
             format="text",
             text=text,
             title=first_line if first_line and len(first_line) < _MAX_TITLE else None,
-            pmid=stem if _PMID_STEM.fullmatch(stem) else None,
+            pmid=ids.get("pmid") or (stem if _PMID_STEM.fullmatch(stem) else None),
+            doi=clean_doi(ids.get("doi")),
+            pmcid=clean_pmcid(ids.get("pmcid")),
         )
     ]
+
+
+def _stated_ids(text: str) -> dict[str, str]:
+    """The DOI, PMID and PMCID that lines of their own state in the first lines of ``text``
+    (the first of each kind)."""
+    found: dict[str, str] = {}
+    for line in text.split("\n", _HEAD_LINES)[:_HEAD_LINES]:
+        match = _ID_LINE.fullmatch(line) if len(line) < 200 else None
+        if not match:
+            continue
+        label = (match.group("label") or "doi").lower()
+        value = match.group("value")
+        if label == "pmid" and not value.isdigit():
+            continue
+        found.setdefault(label, value)
+    return found

@@ -60,13 +60,15 @@ from pipeline.store.models import (
     SourceRoot,
     StoredDocument,
     TableCell,
+    TextSketch,
 )
+from pipeline.store import works
 
 DEFAULT_DB = Path("outputs/evidence.db")
 
 # Bumped whenever the tables change; kept in PRAGMA user_version. A migration from version
 # n-1 to n goes into MIGRATIONS[n] (SQL statements run in order, after the new tables are made).
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _RECORD_TABLES = ["outcome", "trial", "regimen", "her2_criterion", "biomarker"]  # the tables of schema 1
 MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
     2: [
@@ -107,7 +109,37 @@ MIGRATIONS: dict[int, list] = {  # SQL, or a function of the connection
         lambda conn: _add_missing_columns(conn, "ingest_error", {"failures": "INTEGER NOT NULL DEFAULT 1",
                                                                  "size": "INTEGER", "mtime_ns": "INTEGER"}),
     ],
+    7: [
+        # Works: documents get their authors, PMCID, work and title key; tables work and
+        # text_sketch are new. The documents stored so far are linked into works at once, from
+        # their stored text and identity (authors and PMCIDs come with their next reading).
+        lambda conn: _add_missing_columns(conn, "document", {"authors": "JSON", "pmcid": "VARCHAR", "work_id": "INTEGER",
+                                                             "duplicate_of": "INTEGER", "title_key": "VARCHAR"}),
+        lambda conn: _link_stored_documents(conn.connection.driver_connection),
+    ],
 }
+# Look-ups of copies of a document (pipeline.store.works): made by every open, old files too.
+_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_document_doi_lower ON document (lower(doi))",
+    "CREATE INDEX IF NOT EXISTS ix_document_pmid ON document (pmid)",
+    "CREATE INDEX IF NOT EXISTS ix_document_pmcid ON document (pmcid)",
+    "CREATE INDEX IF NOT EXISTS ix_document_work_id ON document (work_id)",
+    "CREATE INDEX IF NOT EXISTS ix_document_title_key ON document (title_key)",
+]
+
+
+def _link_stored_documents(db: sqlite3.Connection) -> None:
+    """Title keys, text sketches and works of the documents of an older database."""
+    for statement in _INDEXES:
+        db.execute(statement)
+    ids = [doc_id for (doc_id,) in db.execute("SELECT id FROM document WHERE work_id IS NULL ORDER BY id")]
+    for doc_id in ids:
+        title, authors, text = db.execute("SELECT title, authors, text FROM document WHERE id = ?", (doc_id,)).fetchone()
+        db.execute("UPDATE document SET title_key = ? WHERE id = ?",
+                   (works.title_key(title, json.loads(authors) if authors else None), doc_id))
+        db.executemany("INSERT INTO text_sketch (hash, document_id) VALUES (?, ?)",
+                       [(h, doc_id) for h in works.sketch(text)])
+        works.settle(db, works.link(db, [doc_id]))
 
 
 def _add_missing_columns(conn, table: str, columns: dict[str, str]) -> None:
@@ -116,13 +148,21 @@ def _add_missing_columns(conn, table: str, columns: dict[str, str]) -> None:
         if name not in present:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
-_CHILD_TABLES = [SectionRow, SentenceRow, AbbreviationRow, DocTable, TableCell, *(k.table for k in RECORD_KINDS.values())]
+_CHILD_TABLES = [SectionRow, SentenceRow, AbbreviationRow, DocTable, TableCell, TextSketch,
+                 *(k.table for k in RECORD_KINDS.values())]
+# A document whose records are current: its file is there and no other copy of its work is
+# shown instead (pipeline.store.works).
+SHOWN = "d.withdrawn_run IS NULL AND d.duplicate_of IS NULL"
 
 VIEWS = {
-    # One row per current outcome figure (withdrawn documents left out) with the context needed
-    # to read it without joins, and the reviewer's verdict if there is one.
+    # One row per current outcome figure (withdrawn documents and copies of a work shown by
+    # another copy left out) with the context needed to read and cite it without joins (the
+    # work's identity, merged from its copies), and the reviewer's verdict if there is one.
     "outcome_evidence": """
-        SELECT o.id AS outcome_id, o.key AS evidence_key, d.id AS document_id, d.path AS document, d.title,
+        SELECT o.id AS outcome_id, o.key AS evidence_key, d.id AS document_id, d.path AS document,
+               COALESCE(d.title, w.title) AS title, d.work_id AS work, w.pmid, w.doi, w.pmcid, w.year, w.journal,
+               (SELECT j.value FROM json_each(w.authors) AS j WHERE j.key = 0) AS first_author,
+               (SELECT group_concat(j.value, '; ') FROM json_each(w.authors) AS j) AS authors,
                o.trial, (SELECT group_concat(j.value, ' + ') FROM json_each(o.drugs) AS j) AS drugs,
                o.endpoint, o.measure, o.value, o.value_text, o.unit, o.ci_low, o.ci_high,
                o.count, o.total, o.p_value, o.arm, o.population,
@@ -135,25 +175,26 @@ VIEWS = {
                c.reviewer
         FROM outcome AS o
         JOIN document AS d ON d.id = o.document_id
+        LEFT JOIN work AS w ON w.id = d.work_id
         LEFT JOIN study AS s ON s.document_id = o.document_id AND s.ref = o.study_ref
         LEFT JOIN study_arm AS a ON a.document_id = o.document_id AND a.ref = o.arm_ref
         LEFT JOIN doc_table AS t ON t.document_id = o.document_id AND t.idx = o.table_idx
         LEFT JOIN curation AS c ON c.key = o.key
-        WHERE d.withdrawn_run IS NULL
+        WHERE d.withdrawn_run IS NULL AND d.duplicate_of IS NULL
     """,
     # Every curation with whether its record is still there; "orphaned" ones need a look.
     "curation_state": " UNION ALL ".join(
         f"""SELECT c.id AS curation_id, c.key, c.status, c.corrected_value, c.comment, c.reviewer,
                    c.updated_at, c.orphaned_run, '{name}' AS type, r.id AS record_id, d.path AS document
             FROM curation AS c JOIN {kind.table.__tablename__} AS r ON r.key = c.key
-            JOIN document AS d ON d.id = r.document_id AND d.withdrawn_run IS NULL"""
+            JOIN document AS d ON d.id = r.document_id AND d.withdrawn_run IS NULL AND d.duplicate_of IS NULL"""
         for name, kind in RECORD_KINDS.items()
     ) + """ UNION ALL
         SELECT c.id, c.key, c.status, c.corrected_value, c.comment, c.reviewer, c.updated_at,
                c.orphaned_run, c.type, NULL, c.document
         FROM curation AS c WHERE NOT EXISTS (""" + " UNION ALL ".join(
         f"""SELECT 1 FROM {kind.table.__tablename__} AS r JOIN document AS d ON d.id = r.document_id
-            WHERE r.key = c.key AND d.withdrawn_run IS NULL"""
+            WHERE r.key = c.key AND d.withdrawn_run IS NULL AND d.duplicate_of IS NULL"""
         for kind in RECORD_KINDS.values()
     ) + ")",
 }
@@ -413,6 +454,8 @@ def _create_or_migrate(conn, version: int) -> None:
                 statement(conn)
             else:
                 conn.exec_driver_sql(statement)
+    for statement in _INDEXES:
+        conn.exec_driver_sql(statement)
     # Views hold no data: recreate them so their definition always matches this evx.
     for name, sql in VIEWS.items():
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
@@ -487,7 +530,7 @@ def _document_of(row: dict[str, Any]) -> Document:
     layout = row["layout"] or {}
     return Document(
         source=row["path"], format=row["format"], text=row["text"], title=row["title"], pmid=row["pmid"],
-        doi=row["doi"], journal=row["journal"], year=row["year"],
+        doi=row["doi"], journal=row["journal"], year=row["year"], authors=row.get("authors") or [], pmcid=row.get("pmcid"),
         pages=[PageSpan(*p) for p in layout.get("pages", [])],
         sections=[SectionSpan(*s) for s in layout.get("sections", [])],
         tables=[Table(**t) for t in layout.get("tables", [])],
@@ -527,7 +570,7 @@ class _Insert:
         self.convert_late = {name: table.c[name].type.bind_processor(_dialect()) for name in late}
 
     def values(self, row: dict[str, Any]) -> tuple:
-        values = list(self.get(row))
+        values = list(self.get(row)) if len(self.early) > 1 else [self.get(row)]  # itemgetter of one key: no tuple
         for i, convert in self.conversions:
             values[i] = convert(values[i])
         return tuple(values)
@@ -612,8 +655,10 @@ def _add_document(rows: FileRows, place: int, document: Document, analysis: Anal
     digest = text_sha256(document.text)
     rows.documents.append(_insert_of(StoredDocument).values(dict(
         path=document.source, format=document.format, title=document.title, pmid=document.pmid, doi=document.doi,
-        journal=document.journal, year=document.year, text=document.text, text_sha256=digest,
-        layout=_layout_of(document), extractor_version=extractor_version, withdrawn_run=None,
+        journal=document.journal, year=document.year, authors=document.authors or None, pmcid=document.pmcid,
+        text=document.text, text_sha256=digest, layout=_layout_of(document), extractor_version=extractor_version,
+        withdrawn_run=None, title_key=works.title_key(document.title, document.authors), work_id=None,
+        duplicate_of=None,
     )))
     titles = [section.title for section in analysis.sections]
 
@@ -623,6 +668,8 @@ def _add_document(rows: FileRows, place: int, document: Document, analysis: Anal
     def add(table: type[SQLModel], row: dict[str, Any]) -> None:
         rows.tables[table].append((place, _insert_of(table).values(row)))
 
+    for value in works.sketch(document.text):
+        add(TextSketch, dict(hash=value))
     for s in analysis.sections:
         add(SectionRow, dict(idx=s.index, title=s.title, start=s.start, end=s.end))
     for s in analysis.sentences:
@@ -687,7 +734,7 @@ def _sentence_of(record: Record, sentences: list[Sentence]) -> Sentence | None:
     return next((s for s in sentences if s.start <= record.start < s.end), None)
 
 
-_DOCUMENTS_OF_FILE = "SELECT id, path, withdrawn_run FROM document WHERE file_path = ?"
+_DOCUMENTS_OF_FILE = "SELECT id, path, withdrawn_run IS NULL AND duplicate_of IS NULL FROM document WHERE file_path = ?"
 # A new file gets a row; a known one keeps its id and first_run.
 _UPSERT_SOURCE_FILE = (
     "INSERT INTO source_file (path, sha256, documents, extractor_version, first_run, changed_run, withdrawn_run, size, "
@@ -765,9 +812,10 @@ class _FileLoad:
         self.conn, self.db = conn, conn.connection.driver_connection  # the sqlite3 connection, in the transaction
         self.file_path, self.sha256, self.run_id = file_path, sha256, run_id
         old = self.db.execute(_DOCUMENTS_OF_FILE, (file_path,)).fetchall()
-        self.old = [doc_id for doc_id, _path, _withdrawn in old]
-        # Records of withdrawn documents were logged as removed when they were withdrawn.
-        self.old_current = {doc_id for doc_id, _path, withdrawn in old if withdrawn is None}
+        self.old = [doc_id for doc_id, _path, _shown in old]
+        # Records of withdrawn documents were logged as removed when they were withdrawn, those
+        # of a copy of a work shown by another copy when it went out of view.
+        self.old_current = {doc_id for doc_id, _path, shown in old if shown}
         self.first_new: int | None = None  # id of the first document stored: all from there on are the file's new ones
         self.ingested_at = _insert_of(StoredDocument).convert_late["ingested_at"](datetime.now(timezone.utc))
         self.result = LoadResult(replaced=len(old))
@@ -783,12 +831,27 @@ class _FileLoad:
             self.first_new = doc_ids[0]
         for table, table_rows in rows.tables.items():
             _insert_rows(db, table, [(*values, doc_ids[place]) for place, values in table_rows])
-        after = {key: record for key, record in rows.records.items() if key not in stored}
+        # Each new document joins the work of its other copies. Copies of other files (or of
+        # earlier pieces) that went out of view or came back are logged; of the new documents,
+        # only the records of those shown.
+        hidden, shown = works.settle(db, works.link(db, doc_ids, self.old), exclude=self.old)
+        new = set(doc_ids)
+        self._count(_log_shown(self.conn, self.run_id, {i: p for i, p in hidden.items() if i not in new},
+                               {i: p for i, p in shown.items() if i not in new}))
+        duplicates = {path for (path,) in db.execute(
+            f"SELECT path FROM document WHERE id IN ({_marks(len(doc_ids))}) AND duplicate_of IS NOT NULL", doc_ids)}
+        after = {key: record for key, record in rows.records.items() if key not in stored and record[1] not in duplicates}
         added, _removed, changed = _log_changes(self.conn, self.run_id, before, after, removals=False)
         result.added += added
         result.changed += changed
         result.documents += len(rows.documents)
         result.records.update(rows.counts)
+
+    def _count(self, changes: tuple[int, int, int]) -> None:
+        added, removed, changed = changes
+        self.result.added += added
+        self.result.removed += removed
+        self.result.changed += changed
 
     def _earlier(self, rows: FileRows) -> tuple[dict[str, tuple[str, str, dict]], set[str]]:
         """Of the piece's record keys: the old records with them (key -> (type, "", state)), and
@@ -816,7 +879,10 @@ class _FileLoad:
             for batch in self._gone():
                 _added, removed, _changed = _log_changes(self.conn, self.run_id, batch, {})
                 result.removed += removed
+        old_works = works.works_of(db, self.old)
         _delete_documents(db, self.old)
+        # The other copies of a work this file's old version was the shown copy of, or was in.
+        self._count(_log_shown(self.conn, self.run_id, *works.settle(db, old_works)))
         size, mtime_ns = stat or (None, None)
         db.execute(_UPSERT_SOURCE_FILE, (self.file_path, self.sha256, result.documents, extractor_version, self.run_id,
                                          self.run_id, size, mtime_ns))
@@ -833,8 +899,9 @@ class _FileLoad:
             columns = ", ".join(f'r."{name}"' for name in select.names)
             cursor = self.db.execute(
                 f'SELECT {columns}, d.path FROM "{table}" AS r JOIN document AS d ON d.id = r.document_id '
-                f"WHERE d.file_path = ? AND d.withdrawn_run IS NULL AND d.id < ? AND r.key != '' "
-                f'AND NOT EXISTS (SELECT 1 FROM "{table}" AS n WHERE n.key = r.key AND n.document_id >= ?) '
+                f"WHERE d.file_path = ? AND {SHOWN} AND d.id < ? AND r.key != '' "
+                f'AND NOT EXISTS (SELECT 1 FROM "{table}" AS n JOIN document AS nd ON nd.id = n.document_id '
+                f"AND nd.duplicate_of IS NULL WHERE n.key = r.key AND n.document_id >= ?) "
                 f"GROUP BY r.key", (self.file_path, first_new, first_new))
             while found := cursor.fetchmany(batch):
                 rows = [(select.row(values), values[-1]) for values in found]
@@ -895,25 +962,44 @@ def restore_file(engine: Engine, file_path: str, run_id: int | None) -> LoadResu
 
 
 def _set_withdrawn(engine: Engine, file_path: str, run_id: int | None, *, withdrawn: bool) -> LoadResult:
-    """Withdraw or restore the documents of ``file_path`` in one transaction, logging their
-    records as removed or added. ``replaced`` counts documents withdrawn, ``documents`` restored."""
+    """Withdraw or restore the documents of ``file_path`` in one transaction, logging the
+    records that leave or come into view: theirs, and those of other copies of their works
+    (a copy comes back when the shown one is withdrawn, and goes again when it returns).
+    ``replaced`` counts documents withdrawn, ``documents`` restored."""
     result = LoadResult()
     with engine.begin() as conn:
-        affected = StoredDocument.withdrawn_run.is_(None) if withdrawn else StoredDocument.withdrawn_run.is_not(None)
-        docs = dict(conn.execute(
-            select(StoredDocument.id, StoredDocument.path).where(StoredDocument.file_path == file_path, affected)
-        ).all())
-        records = _current_records(conn.connection.driver_connection, docs)
+        db = conn.connection.driver_connection
+        affected = "withdrawn_run IS NULL" if withdrawn else "withdrawn_run IS NOT NULL"
+        docs = dict(db.execute(f"SELECT id, path FROM document WHERE file_path = ? AND {affected}", (file_path,)))
+        was_shown = {doc_id: docs[doc_id] for (doc_id,) in db.execute(
+            "SELECT id FROM document WHERE file_path = ? AND withdrawn_run IS NULL AND duplicate_of IS NULL", (file_path,))
+            if doc_id in docs}
         mark = run_id if withdrawn else None
         conn.execute(update(StoredDocument).where(StoredDocument.file_path == file_path).values(withdrawn_run=mark))
         conn.execute(update(SourceFile).where(SourceFile.path == file_path).values(withdrawn_run=mark))
-        before, after = (records, {}) if withdrawn else ({}, records)
-        result.added, result.removed, result.changed = _log_changes(conn, run_id, before, after)
+        hidden, shown = works.settle(db, works.works_of(db, docs))
+        hidden = {doc_id: path for doc_id, path in hidden.items() if doc_id not in docs}
+        shown = {doc_id: path for doc_id, path in shown.items() if doc_id not in docs}
+        if withdrawn:
+            hidden.update(was_shown)
+        else:
+            shown.update((doc_id, docs[doc_id]) for (doc_id,) in db.execute(
+                "SELECT id FROM document WHERE file_path = ? AND duplicate_of IS NULL", (file_path,)) if doc_id in docs)
+        result.added, result.removed, result.changed = _log_shown(conn, run_id, hidden, shown)
         if withdrawn:
             result.replaced = len(docs)
         else:
             result.documents = len(docs)
     return result
+
+
+def _log_shown(conn: Connection, run_id: int | None, hidden: dict[int, str], shown: dict[int, str]) -> tuple[int, int, int]:
+    """Log the records of documents that went out of view as removed, of those that came into
+    view as added (a record in both, by key, as changed if it differs)."""
+    if not hidden and not shown:
+        return 0, 0, 0
+    db = conn.connection.driver_connection
+    return _log_changes(conn, run_id, _current_records(db, hidden), _current_records(db, shown))
 
 
 def _current_records(db: sqlite3.Connection, documents: dict[int, str]) -> dict[str, tuple[str, str, dict]]:
@@ -1035,11 +1121,13 @@ class StoreStatus:
     extractor_versions: list[str]
     withdrawn_documents: int = 0
     last_run: dict[str, Any] | None = None  # id, command, status, started, finished
+    duplicate_documents: int = 0  # copies of a work whose records another copy shows
+    merged_works: list[dict[str, Any]] = field(default_factory=list)  # work, shown copy, other copies, reason
 
 
 def store_status(engine: Engine, db_path: Path | str) -> StoreStatus:
     """Counts of current documents, records and errors in the database, and the latest run."""
-    current = StoredDocument.withdrawn_run.is_(None)
+    current = StoredDocument.withdrawn_run.is_(None) & StoredDocument.duplicate_of.is_(None)
     with Session(engine) as session:
         by_format = dict(session.exec(
             select(StoredDocument.format, func.count()).where(current)
@@ -1053,7 +1141,9 @@ def store_status(engine: Engine, db_path: Path | str) -> StoreStatus:
             for name, kind in RECORD_KINDS.items()
         }
         errors = session.exec(select(func.count()).select_from(IngestError)).one()
-        withdrawn = session.exec(select(func.count()).select_from(StoredDocument).where(~current)).one()
+        withdrawn = session.exec(select(func.count()).select_from(StoredDocument)
+                                 .where(StoredDocument.withdrawn_run.is_not(None))).one()
+        merged = _merged_works(session.connection().connection.driver_connection)
         versions = session.exec(
             select(StoredDocument.extractor_version).where(current).distinct().order_by(StoredDocument.extractor_version)
         ).all()
@@ -1068,6 +1158,7 @@ def store_status(engine: Engine, db_path: Path | str) -> StoreStatus:
         db_path=str(db_path), schema_version=schema, documents=sum(by_format.values()),
         documents_by_format=by_format, records=records, errors=errors, extractor_versions=list(versions),
         withdrawn_documents=withdrawn, last_run=last_run,
+        duplicate_documents=sum(len(work["duplicates"]) for work in merged), merged_works=merged,
     )
 
 
@@ -1086,6 +1177,18 @@ def failed_files(engine: Engine) -> dict[str, FailedFile]:
         rows = session.exec(select(IngestError))
         return {e.path: FailedFile(e.reason, e.failures or 1, None if e.size is None or e.mtime_ns is None
                                    else (e.size, e.mtime_ns)) for e in rows}
+
+
+def _merged_works(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Works with copies out of view: the copy shown, the others, and why."""
+    rows = db.execute(
+        "SELECT w.id, p.path, w.reason, d.path FROM work AS w JOIN document AS p ON p.id = w.primary_document "
+        "JOIN document AS d ON d.work_id = w.id AND d.duplicate_of = w.primary_document "
+        "WHERE p.withdrawn_run IS NULL AND d.withdrawn_run IS NULL ORDER BY p.path, d.path").fetchall()
+    merged: dict[int, dict[str, Any]] = {}
+    for work, shown, reason, copy in rows:
+        merged.setdefault(work, {"work": work, "shown": shown, "duplicates": [], "reason": reason})["duplicates"].append(copy)
+    return list(merged.values())
 
 
 def ingest_errors(engine: Engine) -> list[tuple[str, str]]:

@@ -58,6 +58,8 @@ class StoredDocument(SQLModel, table=True):
     doi: str | None = None
     journal: str | None = None
     year: int | None = None
+    authors: list[str] | None = Field(default=None, **_LIST)  # "Surname, Given" where the source says
+    pmcid: str | None = None
     text: str
     text_sha256: str = Field(index=True)  # of the text: part of every record's key
     layout: dict | None = Field(default=None, **_JSON)
@@ -65,6 +67,44 @@ class StoredDocument(SQLModel, table=True):
     ingested_at: datetime
     run_id: int | None = None  # the run that stored it
     withdrawn_run: int | None = None
+    # The work (article) this is a copy of, and, when another copy of it is shown instead, that
+    # copy's id: its records stay here but out of the views and exports (``pipeline.store.works``).
+    work_id: int | None = Field(default=None, index=True)
+    duplicate_of: int | None = None
+    title_key: str | None = Field(default=None, index=True)  # normalised title | first author's surname
+
+
+class Work(SQLModel, table=True):
+    """One article, however many copies of it were ingested (a PDF and its JATS XML, a PubMed
+    record): the copy whose records are shown (``primary_document``), why it was chosen over
+    the others (``reason``), and the article's identity merged from all copies, the primary's
+    first."""
+
+    __tablename__ = "work"
+
+    id: int | None = Field(default=None, primary_key=True)
+    primary_document: int | None = None
+    copies: int = 1  # documents of the work, withdrawn ones included
+    reason: str | None = None  # "jats over pdf: same DOI"
+    title: str | None = None
+    authors: list[str] | None = Field(default=None, **_LIST)
+    journal: str | None = None
+    year: int | None = None
+    pmid: str | None = Field(default=None, index=True)
+    doi: str | None = None
+    pmcid: str | None = None
+
+
+class TextSketch(SQLModel, table=True):
+    """A sample of a document's word 5-grams (those whose hash falls in 1/32 of the range), to
+    find copies of one article whose identifiers are missing: two copies share most of the
+    smaller one's sample (``pipeline.store.works``)."""
+
+    __tablename__ = "text_sketch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    hash: int = Field(index=True)
 
 
 class SectionRow(SQLModel, table=True):
@@ -321,9 +361,17 @@ class StoredEvidence(Evidence):
 
 
 class _ExportHead(SQLModel):
-    # Its own class so that ``type`` and ``doc`` lead every exported line.
+    # Its own class so that ``type`` and ``doc`` lead every exported line, then what cites it.
     type: str
     doc: str = Field(description="Document path as ingested; path#PMID for multi-record files.")
+    work: int | None = Field(default=None, description="The article: records of one work come from one of its copies.")
+    title: str | None = None
+    authors: list[str] | None = Field(default=None, description='As the source gives them, "Surname, Given" where it says.')
+    journal: str | None = None
+    year: int | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    pmcid: str | None = None
 
 
 class ExportedEvidence(Evidence, _ExportHead):
