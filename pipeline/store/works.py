@@ -29,6 +29,7 @@ SHINGLE_WORDS = 5
 SAMPLE_EVERY = 32  # a 5-gram is in the sample when its CRC-32 is a multiple of this
 SAME_TEXT_SHARE = 0.4  # of the smaller sample found in the other
 SAME_TEXT_MIN = 3  # samples in common, at least: an abstract's sample is a handful
+COMMON_SAMPLE = 20  # a sampled 5-gram held by more documents than this is boilerplate: not counted
 # Runs of letters or digits: "0·45" and "0.45" are the same words, and two reports of one
 # template that differ only in their numbers are not the same text.
 _WORDS = re.compile(r"[^\W_]+")
@@ -158,8 +159,13 @@ def _same_text(db: sqlite3.Connection, doc_id: int) -> dict[int, int | None]:
     rows = db.execute(
         "SELECT s.document_id, count(*), (SELECT count(*) FROM text_sketch AS t WHERE t.document_id = s.document_id), "
         "d.work_id FROM text_sketch AS s JOIN text_sketch AS mine ON mine.hash = s.hash AND mine.document_id = ? "
-        "JOIN document AS d ON d.id = s.document_id WHERE s.document_id != ? GROUP BY s.document_id "
-        "HAVING count(*) >= ?", (doc_id, doc_id, SAME_TEXT_MIN)).fetchall()
+        "JOIN document AS d ON d.id = s.document_id WHERE s.document_id != ? "
+        # A 5-gram in many documents is boilerplate (a template, a journal's standard sentence), no
+        # sign of a copy; looked up with a bound, so the cost per document stays flat however many
+        # documents share it (unbounded, a templated 100,000-record export never finished).
+        "AND (SELECT count(*) FROM (SELECT 1 FROM text_sketch AS c WHERE c.hash = mine.hash LIMIT ?)) <= ? "
+        "GROUP BY s.document_id HAVING count(*) >= ?",
+        (doc_id, doc_id, COMMON_SAMPLE + 1, COMMON_SAMPLE, SAME_TEXT_MIN)).fetchall()
     return {other: work for other, shared, size, work in rows if shared >= SAME_TEXT_SHARE * min(own, size)}
 
 
