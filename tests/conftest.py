@@ -3,7 +3,9 @@ stand-in extractor and a hand-built document for the store, CLI and export tests
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -135,3 +137,32 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     path = folder / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     return path
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def copy_abstracts(shared_corpus: Path, dest: Path, start: int, stop: int) -> list[Path]:
+    """Copy pico-breast abstracts [start:stop] (in name order, so every test sees the same ones)."""
+    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[start:stop]
+    assert len(files) == stop - start, f"expected {stop - start} abstracts in {shared_corpus / 'pico-breast'}"
+    dest.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        shutil.copyfile(file, dest / file.name)
+    return [dest / file.name for file in files]
+
+
+def evx_env() -> dict[str, str]:
+    env = os.environ.copy()
+    env["PYTHONPATH"] = str(REPO)  # this checkout's code, not whatever the venv has installed
+    env.pop("EVX_DB", None)
+    return env
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie or a dead one does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False

@@ -13,7 +13,6 @@ import fcntl
 import io
 import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -27,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.store import RECORD_KINDS
+from conftest import copy_abstracts, evx_env
 
-REPO = Path(__file__).resolve().parents[1]
 CORPUS_FILES = 300  # at ~50-150 files/s, a run killed after KILL_AFTER files still has seconds to go
 KILL_AFTER = 20
 WAIT = 120  # seconds: a bound on any one run, so a hang fails the test instead of blocking it
@@ -38,23 +37,6 @@ BUSY = "evx: another evx run is writing to"
 
 
 # ----------------------------------------------------------------------------- processes
-
-
-def copy_abstracts(shared_corpus: Path, dest: Path, start: int, stop: int) -> list[Path]:
-    """Copy pico-breast abstracts [start:stop] (in name order, so every test sees the same ones)."""
-    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[start:stop]
-    assert len(files) == stop - start, f"expected {stop - start} abstracts in {shared_corpus / 'pico-breast'}"
-    dest.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        shutil.copyfile(file, dest / file.name)
-    return [dest / file.name for file in files]
-
-
-def evx_env() -> dict[str, str]:
-    env = os.environ.copy()
-    env["PYTHONPATH"] = str(REPO)  # this checkout's code, not whatever the venv has installed
-    env.pop("EVX_DB", None)
-    return env
 
 
 def evx(cwd: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ import pytest
 
 import pipeline.ingest
 from pipeline.ingest import ingest, refresh
-from conftest import write
+from conftest import copy_abstracts, evx_env, process_alive, write
 
 A = "Version A\nThe ORR was 38%.\n"
 B = "Version B\nThe ORR was 51%.\n"
@@ -135,21 +134,15 @@ def test_a_refresh_withdraws_a_fifth_of_a_folder_at_most_when_that_is_more_than_
 
 # ----------------------------------------------------------------------------- real processes
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def _evx(cwd: Path, *args: str, **popen) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("EVX_DB", None)
-    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=evx_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
 
 
 def _slow_corpus(folder: Path, shared_corpus: Path) -> None:
     """Ten abstracts, then a document whose analysis takes tens of seconds (4 MB of figures)."""
-    folder.mkdir()
-    for file in sorted((shared_corpus / "pico-breast").glob("*.txt"))[:10]:
-        shutil.copyfile(file, folder / file.name)
+    copy_abstracts(shared_corpus, folder, 0, 10)
     (folder / "zz-slow.txt").write_text("ORR 10%. " * 450_000, encoding="utf-8")
 
 
@@ -174,7 +167,7 @@ def test_sigterm_while_a_slow_document_is_analysed_stops_the_run_within_5_s(shar
     finally:
         proc.kill()
     time.sleep(0.5)
-    assert not [pid for pid in children if _alive(int(pid))]  # the worker on the slow file was stopped too
+    assert not [pid for pid in children if process_alive(int(pid))]  # the worker on the slow file was stopped too
     assert proc.returncode == 128 + signal.SIGTERM
     assert err.splitlines() == ["evx: ingest interrupted by SIGTERM; files stored so far are kept, the next run does the rest"]
     assert stopped_after < 5, stopped_after
@@ -183,20 +176,12 @@ def test_sigterm_while_a_slow_document_is_analysed_stops_the_run_within_5_s(shar
         assert conn.execute("SELECT count(*) FROM source_file").fetchone() == (10,)  # the slow one abandoned
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
 
 
 # ----------------------------------------------------------------------------- exit codes
 
 def _run_to_end(cwd: Path, *args: str, preexec_fn=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("EVX_DB", None)
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=evx_env(), capture_output=True, text=True,
                           timeout=300, preexec_fn=preexec_fn)
 
 
@@ -208,11 +193,7 @@ def _small_disk() -> None:
 
 
 def test_a_full_disk_stops_the_run_with_one_line_and_exit_2_and_the_next_run_completes(shared_corpus, tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:150]
-    for file in files:
-        shutil.copyfile(file, corpus / file.name)
+    files = copy_abstracts(shared_corpus, tmp_path / "corpus", 0, 150)
     full = _run_to_end(tmp_path, "ingest", "corpus", "--db", "e.db", "--workers", "1", "--log", "run.log",
                        preexec_fn=_small_disk)
     assert full.returncode == 2, full.stderr
@@ -301,11 +282,7 @@ def _pool_workers(pid: int) -> list[int]:
 
 
 def test_a_worker_killed_mid_run_loses_no_file_and_the_run_keeps_its_speed(shared_corpus, tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    files = sorted((shared_corpus / "pico-breast").glob("*.txt"))[:400]
-    for file in files:
-        shutil.copyfile(file, corpus / file.name)
+    files = copy_abstracts(shared_corpus, tmp_path / "corpus", 0, 400)
     began = time.monotonic()
     undisturbed = _run_to_end(tmp_path, "ingest", "corpus", "--db", "calm.db", "--workers", "2", "--quiet")
     undisturbed_s = time.monotonic() - began

@@ -16,6 +16,7 @@ from pipeline.ingest import ingest
 from pipeline.store import open_store
 from pipeline.store.db import checkpoint
 from pipeline.workers import BATCH_TASKS, Analysers, WorkerDied, kept_workers
+from conftest import process_alive
 
 
 def _square(x: int) -> int:
@@ -117,17 +118,11 @@ def test_kept_workers_serve_the_next_run_and_leave_with_the_block():
             third_pids = _worker_pids(third)
         assert not third_pids & first_pids
     time.sleep(1.0)
-    assert not any(_alive(pid) for pid in third_pids)  # shut down with the block
+    assert not any(process_alive(pid) for pid in third_pids)  # shut down with the block
     with Analysers(2) as outside:
         assert not _worker_pids(outside) & third_pids
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
 
 
 def test_parallel_ingest_stores_what_one_process_stores(shared_corpus, tmp_path, monkeypatch):

@@ -75,7 +75,8 @@ def read_path(path: Path, source: str | None = None, max_text: int | None = DEFA
         fmt = detect_format(path, head)
         if fmt == "text" and max_text and size > max_text:
             raise DocumentTooLarge(f"text file of {_megabytes(size)} is over the limit of {_megabytes(max_text)} per document")
-        if fmt in _STREAMED and len(head) == HEAD_BYTES:
+        streamed = fmt in _STREAMED and len(head) == HEAD_BYTES  # a short head is the whole file: parsed from it
+        if streamed:
             handle.seek(0)  # parsed as it is read, from the start, through the digest
             documents: Iterable[Document] = _read_streamed(io.BufferedReader(_Hashed(handle, digest)) if digest else handle, fmt, source)
         else:
@@ -93,7 +94,7 @@ def read_path(path: Path, source: str | None = None, max_text: int | None = DEFA
         for document in documents:
             _check_size(document, max_text)
             yield document
-        if digest is not None and fmt in _STREAMED and len(head) == HEAD_BYTES:
+        if digest is not None and streamed:
             _rest(handle, digest)  # bytes past the last record: part of the file's hash too
 
 
