@@ -13,10 +13,11 @@ adds a third copy: the sum of the processes' memory is lower this way.
 
 A worker that dies (killed by the system, or a crash in a PDF library) breaks the whole pool:
 every task in flight in it is lost, and the pool cannot say which one was in the dead worker.
-The pool is then replaced once, for the tasks still to come, and each lost task is run again
-in a quarantine: a second pool of one worker that runs one task at a time, so a death there
-names its file for sure. The run goes on at full speed meanwhile; only the file that kills its
-worker again fails (``WorkerDied``).
+The pool is then replaced once, and the lost tasks are sent to the new pool with the tasks still
+to come: a worker killed from outside (the OOM killer) costs one pool's start. A task lost a second
+time is run again in a quarantine: a second pool of one worker that runs one task at a time, so a
+death there names its file for sure. Only the file that kills its worker there too fails
+(``WorkerDied``).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class Analysers:
         self._unsent_bytes = 0
         self._unsubmitted = tasks  # tasks not yet submitted, if known
         self._batches_sent = 0
-        self._quarantine: ProcessPoolExecutor | None = None  # one worker, for tasks lost in a broken pool
+        self._quarantine: ProcessPoolExecutor | None = None  # one worker, for tasks lost twice
+        self._in_flight: dict[Pending, None] = {}  # sent and not yet collected, in sending order
 
     def __enter__(self) -> Analysers:
         return self
@@ -142,16 +144,36 @@ class Analysers:
         try:
             future = pool.submit(_run_batch, calls)
         except BrokenProcessPool:  # broken by a worker that died since the last result
-            self._replace_pool(pool)
+            self._recover(pool)
             future = self._running_pool().submit(_run_batch, calls)
         for index, pending in enumerate(batch):
             pending.future, pending.index, pending.pool = future, index, self._pool
+            self._in_flight[pending] = None
+
+    def collected(self, pending: Pending) -> None:
+        self._in_flight.pop(pending, None)
+
+    def _recover(self, broken: ProcessPoolExecutor | None) -> None:
+        """Once per broken pool: replace it, and send the tasks lost with it to the new pool,
+        but those lost once before (they go to the quarantine when collected)."""
+        if broken is None or broken is not self._pool:
+            return  # already replaced
+        lost = [p for p in self._in_flight if p.pool is broken and not _came_back(p.future)]
+        self._stop(wait=False)
+        for pending in lost:
+            pending.losses += 1
+            self._in_flight.pop(pending)
+        again = [p for p in lost if p.losses == 1]
+        for start in range(0, len(again), BATCH_TASKS):
+            self._send(again[start:start + BATCH_TASKS])
 
     def run_again(self, pending: Pending) -> Any:
-        """The result of a task lost with a broken pool: the pool is replaced (once, by the
-        first of its lost tasks to be collected) and the task runs again in the quarantine;
-        ``WorkerDied`` if it kills that worker too."""
-        self._replace_pool(pending.pool)
+        """The result of a task lost with a broken pool: lost once, it was sent to the new pool
+        (``_recover``); lost twice, it runs again alone in the quarantine, and ``WorkerDied`` if
+        it kills that worker too."""
+        self._recover(pending.pool)
+        if pending.losses == 1:
+            return pending.result()
         if self._quarantine is None:
             context = multiprocessing.get_context("spawn")
             self._quarantine = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
@@ -173,11 +195,6 @@ class Analysers:
         if quarantine is not None:
             _terminate_workers(quarantine)
             quarantine.shutdown(wait=False, cancel_futures=True)
-
-    def _replace_pool(self, broken: ProcessPoolExecutor | None) -> None:
-        """Let the next task start a new pool if ``broken`` is still the current one."""
-        if broken is not None and broken is self._pool:
-            self._stop(wait=False)
 
     def _running_pool(self) -> ProcessPoolExecutor:
         if self._pool is None and _kept is not None:
@@ -204,6 +221,11 @@ class Analysers:
         pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
+def _came_back(future: Future | None) -> bool:
+    """Whether a batch's results arrived before its pool broke."""
+    return future is not None and future.done() and not future.cancelled() and future.exception() is None
+
+
 def _terminate_workers(pool: ProcessPoolExecutor) -> None:
     # The executor has no public way to stop running tasks before Python 3.14.
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -218,6 +240,7 @@ class Pending:
         self.future: Future | None = None  # of its batch, once sent
         self.index = 0  # in the batch
         self.pool: ProcessPoolExecutor | None = None  # the pool it was sent to
+        self.losses = 0  # how many broken pools it was lost with
 
     @classmethod
     def run_inline(cls, fn: Callable, args: tuple) -> Pending:
@@ -240,6 +263,7 @@ class Pending:
             # stopped because of it before this task ran.
             return self.analysers.run_again(self)
         if self.analysers is not None:
+            self.analysers.collected(self)
             self.analysers.close_quarantine_if_past(self)
         if not done:
             raise value
