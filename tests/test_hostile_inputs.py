@@ -604,13 +604,40 @@ def test_a_runaway_query_is_stopped_by_its_timeout(db: Path) -> None:
     assert err.splitlines() == ["evx: query stopped after 1 s, its time limit (--timeout allows more)"]
 
 
-def test_a_runaway_query_is_stopped_by_ctrl_c(db: Path) -> None:
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _interrupt_after_cpu(args: list[str], cpu: float) -> subprocess.Popen:
+    """Start ``evx ARGS``, and send it SIGINT once it has used ``cpu`` seconds of CPU (on a
+    loaded machine, a fixed sleep may end before it is under way)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "query", RUNAWAY, "--db", str(db), "--timeout", "0"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _cpu_seconds(proc.pid) < cpu and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    return proc
+
+
+def test_ctrl_c_while_evx_starts_is_one_line(db: Path) -> None:
+    # At 0.6 s of its 1.7 s of start, evx is importing spaCy (Python itself and the package take 0.2).
+    proc = _interrupt_after_cpu(["query", "SELECT 1", "--db", str(db)], cpu=0.6)
     try:
-        time.sleep(3)  # started, and well into the query
-        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.splitlines() == ["evx: interrupted"] and out == ""
+
+
+def test_a_runaway_query_is_stopped_by_ctrl_c(db: Path) -> None:
+    # Starting takes about 1.7 s of CPU here: well into the query at 4.
+    proc = _interrupt_after_cpu(["query", RUNAWAY, "--db", str(db), "--timeout", "0"], cpu=4)
+    try:
         out, err = proc.communicate(timeout=10)
     finally:
         proc.kill()
