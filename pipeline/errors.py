@@ -21,6 +21,10 @@ class DocumentTooLarge(ReaderError):
     """A document's text is over the size limit (``--max-text``)."""
 
 
+class TooManyFigures(EvxError):
+    """A document names an endpoint in more sentences than the limit (``EVX_MAX_FIGURE_SENTENCES``)."""
+
+
 class DocumentTimeout(EvxError):
     """Reading or analysing one document took longer than the allowed time."""
 

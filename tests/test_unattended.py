@@ -135,13 +135,18 @@ def test_a_refresh_withdraws_a_fifth_of_a_folder_at_most_when_that_is_more_than_
 # ----------------------------------------------------------------------------- real processes
 
 
-def _evx(cwd: Path, *args: str, **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=evx_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **popen)
+def _evx(cwd: Path, *args: str, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env or evx_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+# With no limit on sentences naming an endpoint, "ORR 10%." a few hundred thousand times is slow.
+SLOW_ENV = {**evx_env(), "EVX_MAX_FIGURE_SENTENCES": "0"}
 
 
 def _slow_corpus(folder: Path, shared_corpus: Path) -> None:
-    """Ten abstracts, then a document whose analysis takes tens of seconds (4 MB of figures)."""
+    """Ten abstracts, then a document whose analysis takes tens of seconds (4 MB of figures,
+    with SLOW_ENV)."""
     copy_abstracts(shared_corpus, folder, 0, 10)
     (folder / "zz-slow.txt").write_text("ORR 10%. " * 450_000, encoding="utf-8")
 
@@ -151,7 +156,7 @@ def test_sigterm_while_a_slow_document_is_analysed_stops_the_run_within_5_s(shar
     _slow_corpus(tmp_path / "corpus", shared_corpus)
     log = tmp_path / "run.log"
     proc = _evx(tmp_path, "ingest", "corpus", "--db", "e.db", "--workers", workers, "--time-limit", "0", "--quiet",
-                "--log", "run.log")
+                "--log", "run.log", env=SLOW_ENV)
     try:
         deadline = time.monotonic() + 120
         # The ten abstracts are stored (logged after their commit): the slow one is in hand.

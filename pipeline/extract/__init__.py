@@ -7,12 +7,15 @@ per-sentence extractors, and finally resolves every figure against the document'
 
 from __future__ import annotations
 
+import bisect
 import gc
+import os
 import re
 from contextlib import contextmanager
 
 from pipeline.analysis import Analysis
 from pipeline.document import Document
+from pipeline.errors import TooManyFigures
 from pipeline.extract.context import SentenceView, lowered, sentence_views
 from pipeline.extractor import EXTRACTOR_VERSION, RULES_VERSION  # noqa: F401 - re-exported here
 from pipeline.extract.biomarkers import extract_biomarkers, has_marker_cue
@@ -25,6 +28,12 @@ from pipeline.records import OutcomeRecord, Record
 from pipeline.segment import extractable, segment
 from pipeline.study import StudyModel, attribute, build_study_model, study_records
 
+
+# Sentences naming an endpoint, at most, in one document. Papers of the development sets name
+# one in at most 1,150 sentences a megabyte (a 60-page article: ~150); a text past this limit is
+# a data dump, and each such sentence costs ~40 us of extraction: 100,000 of them, 900 kB of
+# "ORR 10%.", took 8 s. 0: no limit.
+MAX_FIGURE_SENTENCES = int(os.environ.get("EVX_MAX_FIGURE_SENTENCES", "5000"))
 
 
 def analyse(document: Document) -> Analysis:
@@ -63,6 +72,7 @@ def _analyse(document: Document) -> Analysis:
     # Every line of a table's blocks starts a sentence (not the text between the two pages'
     # blocks of a continued PDF table).
     seg = segment(document, nlp, [Span("", start, end) for t in tables for start, end in t.parts])
+    _check_figure_sentences(seg)
     views = sentence_views(seg.pieces, seg.sentences)
     usable = [v for v in views if extractable(seg.sections[v.sentence.section])]
     # Regimens of each sentence, grouped once, reading the whole document: records and figure
@@ -97,6 +107,22 @@ def _analyse(document: Document) -> Analysis:
     records = _distinct(records)
     records.sort(key=lambda r: (r.start, r.type))
     return Analysis(seg.sections, seg.sentences, seg.abbreviations, records, tables)
+
+
+def _check_figure_sentences(seg) -> None:
+    """TooManyFigures past MAX_FIGURE_SENTENCES sentences naming an endpoint: counted on the
+    NER's spans, before the sentences' views are built (a second, on 100,000 sentences)."""
+    if not MAX_FIGURE_SENTENCES:
+        return
+    spans = [(shift, doc.spans.get("evx_endpoints", [])) for shift, doc in seg.pieces]
+    if sum(len(group) for _, group in spans) <= MAX_FIGURE_SENTENCES:
+        return  # fewer mentions than the limit: fewer sentences too
+    starts = [sentence.start for sentence in seg.sentences]
+    named = len({bisect.bisect_right(starts, shift + span.start_char) for shift, group in spans for span in group})
+    if named > MAX_FIGURE_SENTENCES:
+        raise TooManyFigures(f"an endpoint is named in {named:,} sentences, over the limit of "
+                             f"{MAX_FIGURE_SENTENCES:,} per document (a data dump, not a paper; "
+                             "EVX_MAX_FIGURE_SENTENCES sets another limit, 0 none)")
 
 
 def _attribute(document: Document, usable: list[SentenceView], outcomes,

@@ -9,6 +9,7 @@ in rather than at a list: "the GRISO 053 randomised trial", "study EGF100151", "
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -74,6 +75,7 @@ TITLE_NAME = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{3,20})\)\s*\.")
 TITLE_REACH = 400  # characters: how far into a document its title may run
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every capitalised word: "ORR", "HER2" in every sentence
 def is_trial_acronym(text: str) -> bool:
     """Trial-like: several capitals ("NOAH", "TAnDEM", "MyPathway", "GeparQuinto"), and not a
     marker status ("HER2-negative cohort") or a design word ("phase-II", "Open-Label")."""
