@@ -67,7 +67,8 @@ CLASSES = {
     "parens": lambda: "(" * 50_000 + ")" * 50_000,  # 100,000 nested brackets
     "parens-1mb": lambda: "(" * (MB // 2) + ")" * (MB // 2),
     "her2": lambda: _repeat("HER2 IHC "),
-    "figures": lambda: "ORR 10%. " * 100_000,
+    "figures": lambda: "ORR 10%. " * 100_000,  # refused: past the limit of sentences naming an endpoint
+    "figures-at-limit": lambda: "ORR 10%. " * 5_000 + _repeat("The cohort was followed closely. ", MB - 45_000),
     "no-punctuation": _words,
     "one-word": lambda: "a" * MB,
     "one-word-repeated": lambda: _repeat("trastuzumab "),

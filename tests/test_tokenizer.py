@@ -157,3 +157,19 @@ def test_long_chunks_keep_their_text(text):
     assert max(len(t.text) for t in doc) <= MAX_CHUNK
     short = [t for t in text.split() if len(t) <= MAX_CHUNK]
     assert [t.text for t in doc if t.text in short] == [t for t in short if t in {"next", "b.", "e.g.", "vs."}]
+
+
+def test_the_lexeme_attributes_evx_reads_are_those_of_spacy():
+    """build_nlp leaves most lexeme attributes unset (a new word costs 6 us, not 25): the
+    ones evx reads must still be spaCy's, on words the vocabulary has not seen before."""
+    from pipeline.extract.nlp import LEXEME_ATTRS_READ, build_nlp
+
+    nlp, plain = build_nlp(), spacy.blank("en")
+    text = "Ten patients (10%) had twenty-one\n\nresponses; ORR 3/10, 1,000 mg Xyzzy-7 QWERTY 2.5e3 ½ ."
+    doc = nlp.make_doc(text)
+    read = [(t.text, t.lower_, t.is_space, t.like_num) for t in doc]
+    lexemes = [plain.vocab[t.text] for t in doc]  # spaCy's vocabulary, every attribute set
+    assert read == [(lex.text, lex.lower_, lex.is_space, lex.like_num) for lex in lexemes]
+    assert any(t[3] for t in read) and any(t[2] for t in read)  # both kinds are in the text
+    assert not doc.vocab["Xyzzy-7"].shape_  # (and the others are not computed)
+    assert LEXEME_ATTRS_READ

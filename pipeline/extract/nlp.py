@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy
 import spacy
-from spacy.attrs import ORTH
+from spacy.attrs import IS_SPACE, LIKE_NUM, LOWER, ORTH
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -532,6 +532,9 @@ def _looks_like_noise(surface: str, size: int) -> bool:
     return size == 1 and len(surface) <= 4 and surface.isupper()
 
 
+LEXEME_ATTRS_READ = {LOWER, IS_SPACE, LIKE_NUM}  # Token.lower_, .is_space, .like_num
+
+
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
     """The evx pipeline (built once per process; building loads the drug lexicon, ~3 s)."""
@@ -542,6 +545,11 @@ def build_nlp() -> Language:
     # spaCy compiles scispaCy's tokenizer regexes with a harmless "possible set union" warning.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"spacy\.util")
     nlp = spacy.blank("en")
+    # A word the vocabulary has not seen gets a lexeme whose attributes 23 Python functions
+    # compute (shape, prefix, stop word, URL, currency...): 25 us a word, 17 new words an
+    # abstract. evx reads only these three (and the text); the others are left unset.
+    nlp.vocab.lex_attr_getters = {attr: getter for attr, getter in nlp.vocab.lex_attr_getters.items()
+                                  if attr in LEXEME_ATTRS_READ}
     nlp.tokenizer = CachingTokenizer(combined_rule_tokenizer(nlp))
     nlp.add_pipe("evx_split_compounds")
     nlp.add_pipe("evx_abbreviations")
