@@ -766,6 +766,88 @@ def eval_command(
                 fh.write(f"... and {len(result.findings) - len(shown)} more (--findings 0 lists all)\n")
 
 
+# ----------------------------------------------------------------------------- report, plot, serve
+
+TrialFilter = Annotated[str | None, typer.Option("--trial", help="Only figures whose trial name contains this (any case).")]
+EndpointFilter = Annotated[str | None, typer.Option("--endpoint", help="Only figures of this endpoint (ORR, PFS, OS...).")]
+DrugFilter = Annotated[str | None, typer.Option("--drug", help="Only figures whose regimen names this drug (part of the name, any case).")]
+
+
+def _filters(trial: str | None, endpoint: str | None, drug: str | None):
+    from pipeline.report.data import Filters
+
+    return Filters(trial=trial, endpoint=endpoint, drug=drug)
+
+
+@app.command("report")
+def report_command(
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the report into (made if missing; its pages are replaced).")] = Path("outputs/report"),
+    trial: TrialFilter = None,
+    endpoint: EndpointFilter = None,
+    drug: DrugFilter = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write a static HTML report of the evidence: open DIR/index.html from disk, no server needed.
+
+    An evidence table per endpoint (trial, arm, regimen, N, value, 95% CI, p, document, page,
+    verdict), sortable and filterable in the page; a row expands to its source sentence with the
+    figure marked at its stored offsets. Forest plots of ORR and median PFS and OS are inline.
+    Also a page per document with every record it yielded, and what the last run changed.
+    Everything is in the files (no network, no CDN).
+
+    **Example:**
+
+        evx report --out outputs/report --endpoint ORR && xdg-open outputs/report/index.html
+    """
+    from pipeline.report.build import build_report
+
+    with _errors_to_exit():
+        result = build_report(open_store(db, readonly=True), out, _filters(trial, endpoint, drug), db_label=str(db))
+    _say(f"wrote {out / 'index.html'}: {result.figures} figures, {result.documents} document pages, "
+         f"{result.plots} forest plots ({result.seconds:.1f} s)", quiet)
+
+
+class PlotFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+
+
+@app.command("plot")
+def plot_command(
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the plots into (made if missing).")] = Path("outputs/plots"),
+    fmt: Annotated[PlotFormat, typer.Option("--format", help="svg (for the web, text kept as text) or png.")] = PlotFormat.svg,
+    trial: TrialFilter = None,
+    endpoint: EndpointFilter = None,
+    drug: DrugFilter = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Draw forest plots: ORR (rate with its CI) and median PFS and OS (with CI) by trial and
+    arm, one file per endpoint and unit (forest-ORR-rate-pct.svg...). A figure whose source
+    states no CI is a hollow point; figures a reviewer rejected are left out.
+
+    **Example:**
+
+        evx plot --endpoint ORR --format png --out outputs/plots
+    """
+    from pipeline.report import plots
+    from pipeline.report.build import write_plots
+    from pipeline.report.data import load_figures, require_evidence
+
+    filters = _filters(trial, endpoint, drug)
+    with _errors_to_exit():
+        engine = open_store(db, readonly=True)
+        figures = load_figures(engine, filters)
+        require_evidence(engine, str(db), figures, filters)
+        forest = plots.forest_data(figures)
+        if not forest:
+            raise EvxError(f"no ORR rate or median PFS/OS figure to plot in {db}" + (f" matching {filters.describe()}" if filters else ""))
+        written = write_plots(forest, out, fmt.value)
+    for path, plot in written:
+        _say(f"wrote {path}: {len(plot.points)} points", quiet)
+
+
 SchemaFormat = format_choices("SchemaFormat", Format.table, Format.csv, Format.json, Format.jsonl)
 
 

@@ -1,0 +1,109 @@
+"""``evx report``: a static HTML report of the evidence, self-contained (no server, no network:
+CSS, JS and the forest plots' SVG are inline), opened from disk.
+
+Pages: ``index.html`` (an evidence table per endpoint, sortable and filterable in the page,
+each row expanding to its source sentence with the figure highlighted at its stored offsets,
+and the forest plots), ``documents.html`` and one page per document (``documents/doc-ID.html``)
+listing every record it yielded, and ``changes.html`` (what the last run changed).
+
+Everything from the database reaches the page through Jinja2 with autoescape on. The source
+sentences are not in the table: they are a JSON blob (``tojson`` escapes ``<``, ``>``, ``&``,
+``'``) that the page's script turns into text nodes on expand, never into markup; that keeps a
+page of 10,000 rows light to open.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from sqlalchemy import Engine
+
+from pipeline import __version__
+from pipeline.changes import changes_since, rows as change_rows
+from pipeline.errors import EvxError
+from pipeline.output import OutputError, output
+from pipeline.report import plots
+from pipeline.report.data import Filters, by_endpoint, load_figures, require_evidence
+from pipeline.report.documents import document_pages
+
+
+@dataclass
+class ReportResult:
+    out: Path
+    figures: int
+    documents: int
+    plots: int
+    seconds: float
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("pipeline.report", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda v: "" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
+    return env
+
+
+def build_report(engine: Engine, out: Path, filters: Filters = Filters(), db_label: str = "the database") -> ReportResult:
+    """Write the report into folder ``out`` (made if missing); each file is written under a
+    temporary name and renamed, so a reader never sees half a page."""
+    began = time.perf_counter()
+    figures = load_figures(engine, filters)
+    require_evidence(engine, db_label, figures, filters)
+    _make_folder(out / "documents")
+    env = _environment()
+    shown_documents = {f.document_id for f in figures} if filters else None
+    documents = document_pages(engine, shown_documents)
+    forest = plots.forest_data(figures)
+    try:
+        changes, changes_note = changes_since(engine), None
+    except EvxError as exc:  # no runs recorded (a database loaded without ingest)
+        changes, changes_note = None, str(exc)
+    common = dict(version=__version__, db=db_label, made=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                  filters=filters.describe())
+    sources = {f.id: [f.before, f.figure, f.after, f.highlighted, f.curation or "", f.corrected_value or "",
+                      f.curation_comment or ""] for f in figures}
+    script = env.get_template("report.js").render()
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    svgs = [(p, Markup(plots.inline_svg(p))) for p in forest]  # matplotlib's own SVG, its text escaped by it
+    _write(out / "index.html", env.get_template("index.html.j2").render(
+        **common, root="", groups=by_endpoint(figures), total=len(figures), plots=svgs, sources=sources,
+        script=Markup(script), script_hash=f"'sha256-{digest}'",
+        page_of={d.id: d.file_name for d in documents}))
+    _write(out / "documents.html", env.get_template("documents.html.j2").render(**common, root="", documents=documents))
+    page = env.get_template("document.html.j2")
+    for document in documents:
+        _write(out / "documents" / document.file_name, page.render(**common, root="../", document=document))
+    _write(out / "changes.html", env.get_template("changes.html.j2").render(
+        **common, root="", report=changes, note=changes_note, rows=change_rows(changes) if changes else []))
+    return ReportResult(out, len(figures), len(documents), len(forest), time.perf_counter() - began)
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {folder}: {exc.strerror or exc}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    with output(path) as fh:
+        fh.write(text)
+
+
+def write_plots(forest: list[plots.ForestPlot], out: Path, fmt: str) -> list[tuple[Path, plots.ForestPlot]]:
+    """Each plot as ``out/<name>.<fmt>`` (svg or png), written under a temporary name and renamed."""
+    _make_folder(out)
+    written = []
+    for plot in forest:
+        path = out / f"{plot.name}.{fmt}"
+        with output(path, binary=True) as fh:
+            fh.write(plots.png(plot) if fmt == "png" else plots.svg(plot).encode("utf-8"))
+        written.append((path, plot))
+    return written
