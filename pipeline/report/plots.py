@@ -26,6 +26,7 @@ MAX_ROWS = 80  # rows of one plot; more cannot be read (the rest are counted und
 LABEL_CHARS = 46  # of "trial · arm"; then the source, cut at SOURCE_CHARS
 SOURCE_CHARS = 24
 ROW_INCHES = 0.26
+WIDTH_INCHES, LABEL_INCHES, TOP_INCHES, BOTTOM_INCHES = 10.0, 4.3, 0.6, 0.6
 POINT_GID, CI_GID = "evx-point-{}", "evx-ci-{}"
 
 
@@ -92,7 +93,11 @@ def _cut(text: str, most: int) -> str:
 def draw(plot: ForestPlot) -> MplFigure:
     """The plot as a matplotlib figure (not attached to pyplot: no global state)."""
     rows = max(len(plot.points), 1)
-    fig = MplFigure(figsize=(9, 1.4 + ROW_INCHES * rows), layout="constrained")
+    height = TOP_INCHES + BOTTOM_INCHES + ROW_INCHES * rows
+    fig = MplFigure(figsize=(WIDTH_INCHES, height))
+    # Fixed margins, not constrained layout: laying out 80 labels to fit them took 1 s a plot.
+    fig.subplots_adjust(left=LABEL_INCHES / WIDTH_INCHES, right=1 - 0.25 / WIDTH_INCHES,
+                        top=1 - TOP_INCHES / height, bottom=BOTTOM_INCHES / height)
     ax = fig.add_subplot()
     for p in plot.points:
         if p.ci_low is not None and p.ci_high is not None:
@@ -117,7 +122,7 @@ def draw(plot: ForestPlot) -> MplFigure:
         Line2D([], [], marker="s", color="#1f4e79", linewidth=1.6, label="with CI"),
         Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor="#b35900", linestyle="none",
                label="no CI stated"),
-    ], loc="outside upper right", ncols=2, fontsize=8, frameon=False)
+    ], loc="upper right", bbox_to_anchor=(1, 1), ncols=2, fontsize=8, frameon=False)
     return fig
 
 
