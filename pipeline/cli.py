@@ -64,7 +64,7 @@ class DevSet(str, Enum):
 # result (a summary, a status, a score) as a table for people or JSON; records as data only.
 SummaryFormat = format_choices("SummaryFormat", Format.table, Format.json)
 RowsFormat = format_choices("RowsFormat", Format.table, Format.csv, Format.json, Format.jsonl)
-ExportFormat = format_choices("ExportFormat", Format.jsonl, Format.json, Format.csv)
+ExportFormat = format_choices("ExportFormat", Format.jsonl, Format.json, Format.csv, Format.xlsx)
 ChangesFormat = format_choices("ChangesFormat", Format.table, Format.csv, Format.json, Format.jsonl, Format.markdown)
 
 
@@ -608,7 +608,9 @@ def export_command(
     types: Annotated[str | None, typer.Option("--type", help="Comma-separated record types (default: all): outcome,trial,regimen,her2,biomarker,study,arm.")] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Export stored records, one per line (JSONL), in one JSON array (JSON) or one per row (CSV).
+    """Export stored records, one per line (JSONL), in one JSON array (JSON), one per row (CSV),
+    or as a spreadsheet (xlsx, needs --out): a sheet per record type shaped like a
+    data-extraction form (study, arm, regimen, N, endpoint, value, CI, p, source, page, verdict).
 
     Every JSONL line (and every element of the JSON array) validates against the schema printed
     by `evx schema` (schemas/evidence.schema.json): lists such as drugs are JSON arrays. CSV has
@@ -617,6 +619,8 @@ def export_command(
     **Example:**
 
         evx export --format jsonl --type outcome,trial --out outputs/evidence.jsonl
+
+        evx export --format xlsx --out outputs/evidence.xlsx
     """
     try:
         chosen = parse_types(types)
@@ -629,8 +633,18 @@ def export_command(
         for written, row in enumerate(rows, 1):
             yield row
 
-    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
-        write_rows(export_columns(chosen), counted(export_rows(open_store(db, readonly=True), chosen)), Format(fmt.value), fh)
+    if fmt is ExportFormat.xlsx:
+        from pipeline.export_xlsx import write_xlsx
+
+        with _errors_to_exit():
+            if not _is_file(out):
+                raise EvxError("xlsx is a binary file: give --out FILE.xlsx")
+            engine = open_store(db, readonly=True)
+            with output(out, binary=True) as fh:
+                written = write_xlsx(engine, fh, chosen)
+    else:
+        with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+            write_rows(export_columns(chosen), counted(export_rows(open_store(db, readonly=True), chosen)), Format(fmt.value), fh)
     if _is_file(out):
         _say(f"wrote {written} records to {out}", quiet)
 
