@@ -862,6 +862,39 @@ def plot_command(
         _say(f"wrote {path}: {len(plot.points)} points", quiet)
 
 
+@app.command("serve")
+def serve_command(
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default reaches this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8001,
+    metadata_only: Annotated[Path | None, typer.Option("--metadata-only", metavar="FILE", dir_okay=False,
+                                                       help="Write Datasette's metadata for the database to FILE and exit (no server).")] = None,
+) -> None:
+    """Browse the database in Datasette, read-only: tables and columns described from evx's
+    schema, facets on trial and endpoint, canned queries (ORR by trial, medians with CI, HER2
+    definitions by document, failed files). The file is opened immutable, so nothing can change
+    it; listens on 127.0.0.1 unless --host. Ctrl-C stops it.
+
+    --metadata-only FILE writes the metadata for running Datasette yourself.
+
+    **Example:**
+
+        evx serve --db outputs/evidence.db --port 8001
+
+        evx serve --metadata-only metadata.json && datasette -i outputs/evidence.db -m metadata.json
+    """
+    from pipeline import serve
+
+    with _errors_to_exit():
+        open_store(db, readonly=True).dispose()  # an evx database, undamaged, of this schema
+        if metadata_only is not None:
+            with output(metadata_only) as fh:
+                fh.write(serve.metadata_text(db))
+            return
+        code = serve.serve(db, host, port, say=lambda line: _say(line))
+    raise typer.Exit(code if code >= 0 else 128 - code)
+
+
 SchemaFormat = format_choices("SchemaFormat", Format.table, Format.csv, Format.json, Format.jsonl)
 
 
