@@ -172,3 +172,23 @@ def test_bad_input_is_one_line_and_exit_2(case: str, world: Path, tmp_path: Path
     assert len(lines) == 1 and lines[0].startswith("evx: ") and "Traceback" not in result.output, result.output
     assert {"missing": "nowhere.db", "empty": "no documents", "no-match": "NO-SUCH-TRIAL",
             "out-not-writable": "cannot write"}[case] in lines[0]
+
+
+def test_a_report_replaces_the_earlier_one_whole(world: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    for _ in range(2):
+        result = runner.invoke(app, ["report", "--db", str(world), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        if _ == 0:
+            first = {p.name: p.stat().st_ino for p in (out / "documents").iterdir()}
+            (out / "documents" / "doc-999999.html").write_text("a page of a document gone since")
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # no temporary folder left beside it
+    again = {p.name: p.stat().st_ino for p in (out / "documents").iterdir()}
+    assert again == first  # the same pages (unchanged ones linked, not rewritten), the stale one gone
+
+
+def test_a_folder_that_is_not_a_report_is_left_alone(world: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["report", "--db", str(world), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "not an evx report" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]

@@ -64,12 +64,34 @@ def build_report(engine: Engine, out: Path, filters: Filters = Filters(), db_lab
     require_evidence(engine, db_label, figures, filters)
     _check_replaceable(out)
     with _folder_replacing(out) as folder:
-        counts = _write_report(engine, folder, figures, filters, db_label)
+        counts = _write_report(engine, _Pages(folder, out if out.is_dir() else None), figures, filters, db_label)
     return ReportResult(out, len(figures), *counts, time.perf_counter() - began)
 
 
-def _write_report(engine: Engine, out: Path, figures, filters: Filters, db_label: str) -> tuple[int, int]:
-    (out / "documents").mkdir()
+class _Pages:
+    """Writes the pages into the new folder. A page the same as the earlier report's is linked
+    to that file instead: removing an earlier report's files cost about 2.5 ms each here (ext4
+    mounted with discard frees their blocks), 6 s for 2,500 document pages, and a link keeps
+    the blocks. Document pages carry no time stamp, so those of unchanged documents match."""
+
+    def __init__(self, folder: Path, earlier: Path | None) -> None:
+        self.folder, self.earlier = folder, earlier
+        (folder / "documents").mkdir()
+
+    def write(self, name: str, text: str) -> None:
+        data = text.encode("utf-8")
+        old = self.earlier / name if self.earlier else None
+        try:
+            if old is not None and old.is_file() and not old.is_symlink() and old.stat().st_size == len(data) \
+                    and old.read_bytes() == data:
+                os.link(old, self.folder / name)
+                return
+        except OSError:
+            pass  # no link here (another file system, a read error): write it
+        (self.folder / name).write_bytes(data)
+
+
+def _write_report(engine: Engine, pages: _Pages, figures, filters: Filters, db_label: str) -> tuple[int, int]:
     env = _environment()
     shown_documents = {f.document_id for f in figures} if filters else None
     documents = document_pages(engine, shown_documents)
@@ -85,17 +107,17 @@ def _write_report(engine: Engine, out: Path, figures, filters: Filters, db_label
     script = env.get_template("report.js").render()
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     svgs = [(p, Markup(plots.inline_svg(p))) for p in forest]  # matplotlib's own SVG, its text escaped by it
-    _write(out / "index.html", env.get_template("index.html.j2").render(
+    pages.write("index.html", env.get_template("index.html.j2").render(
         **common, root="", groups=by_endpoint(figures), total=len(figures), plots=svgs, sources=sources,
         script=Markup(script), script_hash=f"'sha256-{digest}'",
         page_of={d.id: d.file_name for d in documents}))
-    _write(out / "documents.html", env.get_template("documents.html.j2").render(**common, root="", documents=documents))
+    pages.write("documents.html", env.get_template("documents.html.j2").render(**common, root="", documents=documents))
     page = env.get_template("document.html.j2")
     for document in documents:
-        _write(out / "documents" / document.file_name, page.render(**common, root="../", document=document))
-    _write(out / "changes.html", env.get_template("changes.html.j2").render(
+        pages.write(f"documents/{document.file_name}", page.render(**{**common, "made": None}, root="../", document=document))
+    pages.write("changes.html", env.get_template("changes.html.j2").render(
         **common, root="", report=changes, note=changes_note, rows=change_rows(changes) if changes else []))
-    (out / MARKER).write_text(f"written by evx {__version__} report; the folder is replaced by the next one\n")
+    (pages.folder / MARKER).write_text(f"written by evx {__version__} report; the folder is replaced by the next one\n")
     return len(documents), len(forest)
 
 
@@ -140,10 +162,6 @@ def _make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot write {folder}: {exc.strerror or exc}") from None
-
-
-def _write(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")  # in the temporary folder: nobody reads it yet
 
 
 def write_plots(forest: list[plots.ForestPlot], out: Path, fmt: str) -> list[tuple[Path, plots.ForestPlot]]:
