@@ -796,7 +796,7 @@ def _filters(trial: str | None, endpoint: str | None, drug: str | None):
 @app.command("report")
 def report_command(
     db: DbOption = DEFAULT_DB,
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the report into (made if missing; its pages are replaced).")] = Path("outputs/report"),
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder of the report: built beside it and renamed over it, so it must be new, empty or an earlier report.")] = Path("outputs/report"),
     trial: TrialFilter = None,
     endpoint: EndpointFilter = None,
     drug: DrugFilter = None,
