@@ -7,8 +7,8 @@ own ``start`` gives where the figure's ``start``/``end`` fall inside ``sentence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, get_args
+from dataclasses import dataclass
+from typing import get_args
 
 from sqlalchemy import Engine
 
@@ -68,7 +68,6 @@ class Figure:
     figure: str = ""
     after: str = ""
     highlighted: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ci(self) -> str:
@@ -94,9 +93,9 @@ _FIGURES = """
     FROM outcome_evidence AS e
     JOIN outcome AS o ON o.id = e.outcome_id
     LEFT JOIN sentence AS s ON s.document_id = o.document_id AND s.idx = o.sentence_idx
-    WHERE (:trial IS NULL OR lower(e.trial) LIKE '%' || lower(:trial) || '%')
+    WHERE (:trial IS NULL OR instr(lower(e.trial), lower(:trial)) > 0)  -- instr: "_" and "%" are no wildcards
       AND (:endpoint IS NULL OR lower(e.endpoint) = lower(:endpoint))
-      AND (:drug IS NULL OR lower(e.drugs) LIKE '%' || lower(:drug) || '%')
+      AND (:drug IS NULL OR instr(lower(e.drugs), lower(:drug)) > 0)
     ORDER BY e.endpoint, e.trial IS NULL, e.trial, e.arm, e.measure, e.document, o.start
 """
 
