@@ -64,7 +64,7 @@ class DevSet(str, Enum):
 # result (a summary, a status, a score) as a table for people or JSON; records as data only.
 SummaryFormat = format_choices("SummaryFormat", Format.table, Format.json)
 RowsFormat = format_choices("RowsFormat", Format.table, Format.csv, Format.json, Format.jsonl)
-ExportFormat = format_choices("ExportFormat", Format.jsonl, Format.json, Format.csv)
+ExportFormat = format_choices("ExportFormat", Format.jsonl, Format.json, Format.csv, Format.xlsx)
 ChangesFormat = format_choices("ChangesFormat", Format.table, Format.csv, Format.json, Format.jsonl, Format.markdown)
 
 
@@ -608,7 +608,9 @@ def export_command(
     types: Annotated[str | None, typer.Option("--type", help="Comma-separated record types (default: all): outcome,trial,regimen,her2,biomarker,study,arm.")] = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Export stored records, one per line (JSONL), in one JSON array (JSON) or one per row (CSV).
+    """Export stored records, one per line (JSONL), in one JSON array (JSON), one per row (CSV),
+    or as a spreadsheet (xlsx, needs --out): a sheet per record type shaped like a
+    data-extraction form (study, arm, regimen, N, endpoint, value, CI, p, source, page, verdict).
 
     Every JSONL line (and every element of the JSON array) validates against the schema printed
     by `evx schema` (schemas/evidence.schema.json): lists such as drugs are JSON arrays. CSV has
@@ -617,6 +619,8 @@ def export_command(
     **Example:**
 
         evx export --format jsonl --type outcome,trial --out outputs/evidence.jsonl
+
+        evx export --format xlsx --out outputs/evidence.xlsx
     """
     try:
         chosen = parse_types(types)
@@ -629,8 +633,18 @@ def export_command(
         for written, row in enumerate(rows, 1):
             yield row
 
-    with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
-        write_rows(export_columns(chosen), counted(export_rows(open_store(db, readonly=True), chosen)), Format(fmt.value), fh)
+    if fmt is ExportFormat.xlsx:
+        from pipeline.export_xlsx import write_xlsx
+
+        with _errors_to_exit():
+            if not _is_file(out):
+                raise EvxError("xlsx is a binary file: give --out FILE.xlsx")
+            engine = open_store(db, readonly=True)
+            with output(out, binary=True) as fh:
+                written = write_xlsx(engine, fh, chosen)
+    else:
+        with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
+            write_rows(export_columns(chosen), counted(export_rows(open_store(db, readonly=True), chosen)), Format(fmt.value), fh)
     if _is_file(out):
         _say(f"wrote {written} records to {out}", quiet)
 
@@ -764,6 +778,121 @@ def eval_command(
             write_table(["doc", "type", "finding", "what", "text"], [(f.doc, f.type, f.kind, f.what, f.text) for f in shown], fh)
             if len(shown) < len(result.findings):
                 fh.write(f"... and {len(result.findings) - len(shown)} more (--findings 0 lists all)\n")
+
+
+# ----------------------------------------------------------------------------- report, plot, serve
+
+TrialFilter = Annotated[str | None, typer.Option("--trial", help="Only figures whose trial name contains this (any case).")]
+EndpointFilter = Annotated[str | None, typer.Option("--endpoint", help="Only figures of this endpoint (ORR, PFS, OS...).")]
+DrugFilter = Annotated[str | None, typer.Option("--drug", help="Only figures whose regimen names this drug (part of the name, any case).")]
+
+
+def _filters(trial: str | None, endpoint: str | None, drug: str | None):
+    from pipeline.report.data import Filters
+
+    return Filters(trial=trial, endpoint=endpoint, drug=drug)
+
+
+@app.command("report")
+def report_command(
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder of the report: built beside it and renamed over it, so it must be new, empty or an earlier report.")] = Path("outputs/report"),
+    trial: TrialFilter = None,
+    endpoint: EndpointFilter = None,
+    drug: DrugFilter = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write a static HTML report of the evidence: open DIR/index.html from disk, no server needed.
+
+    An evidence table per endpoint (trial, arm, regimen, N, value, 95% CI, p, document, page,
+    verdict), sortable and filterable in the page; a row expands to its source sentence with the
+    figure marked at its stored offsets. Forest plots of ORR and median PFS and OS are inline.
+    Also a page per document with every record it yielded, and what the last run changed.
+    Everything is in the files (no network, no CDN).
+
+    **Example:**
+
+        evx report --out outputs/report --endpoint ORR && xdg-open outputs/report/index.html
+    """
+    from pipeline.report.build import build_report
+
+    with _errors_to_exit():
+        result = build_report(open_store(db, readonly=True), out, _filters(trial, endpoint, drug), db_label=str(db))
+    _say(f"wrote {out / 'index.html'}: {result.figures} figures, {result.documents} document pages, "
+         f"{result.plots} forest plots ({result.seconds:.1f} s)", quiet)
+
+
+class PlotFormat(str, Enum):
+    svg = "svg"
+    png = "png"
+
+
+@app.command("plot")
+def plot_command(
+    db: DbOption = DEFAULT_DB,
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", file_okay=False, help="Folder to write the plots into (made if missing).")] = Path("outputs/plots"),
+    fmt: Annotated[PlotFormat, typer.Option("--format", help="svg (for the web, text kept as text) or png.")] = PlotFormat.svg,
+    trial: TrialFilter = None,
+    endpoint: EndpointFilter = None,
+    drug: DrugFilter = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Draw forest plots: ORR (rate with its CI) and median PFS and OS (with CI) by trial and
+    arm, one file per endpoint and unit (forest-ORR-rate-pct.svg...). A figure whose source
+    states no CI is a hollow point; figures a reviewer rejected are left out.
+
+    **Example:**
+
+        evx plot --endpoint ORR --format png --out outputs/plots
+    """
+    from pipeline.report import plots
+    from pipeline.report.build import write_plots
+    from pipeline.report.data import load_figures, require_evidence
+
+    filters = _filters(trial, endpoint, drug)
+    with _errors_to_exit():
+        engine = open_store(db, readonly=True)
+        figures = load_figures(engine, filters)
+        require_evidence(engine, str(db), figures, filters)
+        forest = plots.forest_data(figures)
+        if not forest:
+            raise EvxError(f"no ORR rate or median PFS/OS figure to plot in {db}" + (f" matching {filters.describe()}" if filters else ""))
+        written = write_plots(forest, out, fmt.value)
+    for path, plot in written:
+        _say(f"wrote {path}: {len(plot.points)} points", quiet)
+
+
+@app.command("serve")
+def serve_command(
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default reaches this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")] = 8001,
+    metadata_only: Annotated[Path | None, typer.Option("--metadata-only", metavar="FILE", dir_okay=False,
+                                                       help="Write Datasette's metadata for the database to FILE and exit (no server).")] = None,
+) -> None:
+    """Browse the database in Datasette, read-only: tables and columns described from evx's
+    schema, facets on trial and endpoint, canned queries (ORR by trial, medians with CI, HER2
+    definitions by document, failed files). The file is opened immutable, so nothing can change
+    it; listens on 127.0.0.1 unless --host. Ctrl-C stops it.
+
+    --metadata-only FILE writes the metadata for running Datasette yourself.
+
+    **Example:**
+
+        evx serve --db outputs/evidence.db --port 8001
+
+        evx serve --metadata-only metadata.json && datasette -i outputs/evidence.db -m metadata.json
+    """
+    from pipeline import serve
+
+    with _errors_to_exit():
+        open_store(db, readonly=True).dispose()  # an evx database, undamaged, of this schema
+        if metadata_only is not None:
+            with output(metadata_only) as fh:
+                fh.write(serve.metadata_text(db))
+            return
+        code = serve.serve(db, host, port, say=lambda line: _say(line))
+    raise typer.Exit(code if code >= 0 else 128 - code)
 
 
 SchemaFormat = format_choices("SchemaFormat", Format.table, Format.csv, Format.json, Format.jsonl)

@@ -51,6 +51,7 @@ class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
     markdown = "markdown"  # evx changes only: a report to paste into an issue or a wiki
+    xlsx = "xlsx"  # evx export only: a spreadsheet, to a file (--out)
 
 
 _MEANING = {
@@ -59,6 +60,7 @@ _MEANING = {
     Format.json: "json (one document)",
     Format.jsonl: "jsonl (one JSON object a line)",
     Format.markdown: "markdown (a report)",
+    Format.xlsx: "xlsx (a spreadsheet; needs --out)",
 }
 
 
@@ -106,15 +108,18 @@ def check_writable(out: Path) -> None:
 
 
 @contextmanager
-def output(out: Path | None) -> Iterator[TextIO]:
+def output(out: Path | None, *, binary: bool = False) -> Iterator[TextIO]:
     """Where a command writes its output: stdout, or ``out`` replaced atomically at the end.
-    The temporary file is made first, so an unwritable FILE fails before any work is done."""
+    The temporary file is made first, so an unwritable FILE fails before any work is done.
+    ``binary`` (a file only: xlsx, PNG) yields a byte stream."""
     if out is None or str(out) == "-":
+        if binary:
+            raise OutputError("this output is a binary file: give --out FILE")
         yield sys.stdout
         return
     fd, tmp = _temporary(out)
     try:
-        with open(fd, "w", encoding="utf-8", newline="") as fh:
+        with (open(fd, "wb") if binary else open(fd, "w", encoding="utf-8", newline="")) as fh:
             try:
                 yield fh
             except OSError as exc:  # a full disk while writing rows

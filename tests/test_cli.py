@@ -42,7 +42,8 @@ def db(tmp_path: Path, corpus: Path, fake_extractor: None) -> Path:
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["changes", "check", "eval", "export", "ingest", "query", "refresh", "review", "runs", "schema", "status"]
+    assert COMMANDS == ["changes", "check", "eval", "export", "ingest", "plot", "query", "refresh", "report", "review", "runs",
+                        "schema", "serve", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -109,18 +109,20 @@ def accepted_formats(args: list[str]) -> list[str]:
 
 CASES = [(name, fmt) for name, (args, _) in COMMANDS.items() for fmt in accepted_formats(args)
          # The JSON Schema is json only (asserted below); its --tables list takes them all.
-         if not (name == "schema" and fmt != "json")]
+         if not (name == "schema" and fmt != "json")
+         and fmt != "xlsx"]  # a binary file, to --out only: tests/test_export_xlsx.py
 
 
 def test_every_command_that_prints_data_has_format_and_out() -> None:
     printing = {name for name, (args, _) in COMMANDS.items()}
     leaves = {" ".join(path) for path in _leaves(CLI, [])}
     quiet = {"review accept", "review reject", "review correct"}  # they print one confirmation line
+    quiet |= {"report", "plot", "serve"}  # they write folders of pages or plots, or run a server: no data printed
     assert leaves - quiet <= {name.split(" --")[0] for name in printing}, "a new command: add it to COMMANDS"
     for path in leaves - quiet:
         options = {o for p in command_of(path.split()).params for o in getattr(p, "opts", [])}
         assert {"--format", "--out", "-o"} <= options, path
-        assert set(accepted_formats(path.split())) <= {"table", "csv", "json", "jsonl", "markdown"}
+        assert set(accepted_formats(path.split())) <= {"table", "csv", "json", "jsonl", "markdown", "xlsx"}
 
 
 def _leaves(command, path: list[str]):
