@@ -636,12 +636,9 @@ def export_command(
     if fmt is ExportFormat.xlsx:
         from pipeline.export_xlsx import write_xlsx
 
-        with _errors_to_exit():
-            if not _is_file(out):
-                raise EvxError("xlsx is a binary file: give --out FILE.xlsx")
-            engine = open_store(db, readonly=True)
-            with output(out, binary=True) as fh:
-                written = write_xlsx(engine, fh, chosen)
+        # (output refuses stdout for a binary file, before the database is opened)
+        with _errors_to_exit(), output(out, binary=True) as fh:
+            written = write_xlsx(open_store(db, readonly=True), fh, chosen)
     else:
         with _errors_to_exit(), _stdout_may_close(), output(out) as fh:
             write_rows(export_columns(chosen), counted(export_rows(open_store(db, readonly=True), chosen)), Format(fmt.value), fh)
