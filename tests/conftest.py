@@ -159,10 +159,21 @@ def evx_env() -> dict[str, str]:
     return env
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (state first)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return fh.read().rsplit(")", 1)[1].split()
+
+
 def process_alive(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie or a dead one does not)."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        return _stat_fields(pid)[0] not in ("Z", "X")
     except FileNotFoundError:
         return False
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time process ``pid`` has used so far (user + system)."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -29,6 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 from typer.testing import CliRunner
 
 import pipeline.readers
+from conftest import process_cpu_seconds
 from pipeline.cli import app
 from pipeline.readers import printable, storable
 
@@ -604,45 +605,35 @@ def test_a_runaway_query_is_stopped_by_its_timeout(db: Path) -> None:
     assert err.splitlines() == ["evx: query stopped after 1 s, its time limit (--timeout allows more)"]
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def _interrupt_after_cpu(args: list[str], cpu: float) -> subprocess.Popen:
-    """Start ``evx ARGS``, and send it SIGINT once it has used ``cpu`` seconds of CPU (on a
-    loaded machine, a fixed sleep may end before it is under way)."""
+def _interrupted_after_cpu(args: list[str], cpu: float) -> tuple[int, str, str]:
+    """Run ``evx ARGS``, send it SIGINT once it has used ``cpu`` seconds of CPU (on a loaded
+    machine, a fixed sleep may end before it is under way): (exit code, stdout, stderr)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while _cpu_seconds(proc.pid) < cpu and time.monotonic() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    return proc
+    try:
+        deadline = time.monotonic() + 60
+        while process_cpu_seconds(proc.pid) < cpu and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    return proc.returncode, out, err
 
 
 def test_ctrl_c_while_evx_starts_is_one_line(db: Path) -> None:
     # At 0.25 s of CPU, evx is importing its modules (Python starts in 0.05, its 1.7 s of
     # imports follow); past them, typer's own handling answers (exit 130, silently).
-    proc = _interrupt_after_cpu(["query", "SELECT 1", "--db", str(db)], cpu=0.25)
-    try:
-        out, err = proc.communicate(timeout=10)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130
+    code, out, err = _interrupted_after_cpu(["query", "SELECT 1", "--db", str(db)], cpu=0.25)
+    assert code == 130
     assert err.splitlines() == ["evx: interrupted"] and out == ""
 
 
 def test_a_runaway_query_is_stopped_by_ctrl_c(db: Path) -> None:
     # Starting takes about 1.7 s of CPU here: well into the query at 4.
-    proc = _interrupt_after_cpu(["query", RUNAWAY, "--db", str(db), "--timeout", "0"], cpu=4)
-    try:
-        out, err = proc.communicate(timeout=10)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130
+    code, out, err = _interrupted_after_cpu(["query", RUNAWAY, "--db", str(db), "--timeout", "0"], cpu=4)
+    assert code == 130
     assert err.splitlines() == ["evx: query interrupted"] and out == ""
 
 

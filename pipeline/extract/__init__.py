@@ -25,7 +25,7 @@ from pipeline.extract.outcomes import extract_outcomes, has_ratio_cue
 from pipeline.extract.treatments import document_regimen_groups, extract_regimens
 from pipeline.extract.trials import extract_trials, trial_names
 from pipeline.records import OutcomeRecord, Record
-from pipeline.segment import extractable, segment
+from pipeline.segment import Segmentation, extractable, segment
 from pipeline.study import StudyModel, attribute, build_study_model, study_records
 
 
@@ -109,7 +109,7 @@ def _analyse(document: Document) -> Analysis:
     return Analysis(seg.sections, seg.sentences, seg.abbreviations, records, tables)
 
 
-def _check_figure_sentences(seg) -> None:
+def _check_figure_sentences(seg: Segmentation) -> None:
     """TooManyFigures past MAX_FIGURE_SENTENCES sentences naming an endpoint: counted on the
     NER's spans, before the sentences' views are built (a second, on 100,000 sentences)."""
     if not MAX_FIGURE_SENTENCES:
