@@ -290,12 +290,12 @@ def _abbreviations(pieces: list[tuple[int, Doc]]) -> list[Abbreviation]:
     # definition in the text is kept, so the rows are the same in every run.
     for shift, doc in pieces:
         text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
-        for short, long in sorted(abbreviation_pairs(doc), key=lambda pair: pair[0].start_char):
-            short_text, long_text = text[short.start_char : short.end_char], text[long.start_char : long.end_char]
+        for short_start, short_end, long_start, long_end in sorted(abbreviation_pairs(doc), key=lambda pair: pair[0]):
+            short_text, long_text = text[short_start:short_end], text[long_start:long_end]
             if short_text.lower() == long_text.lower() or len(short_text) < 2:
                 continue
             if short_text not in found:
-                found[short_text] = Abbreviation(short_text, long_text, shift + short.start_char, shift + short.end_char)
+                found[short_text] = Abbreviation(short_text, long_text, shift + short_start, shift + short_end)
     return list(found.values())
 
 

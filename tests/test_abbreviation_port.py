@@ -32,11 +32,11 @@ def scispacy_occurrences(doc):
     for long, short_words in rules:
         for i in positions(tokens, short_words):
             occurrences[long].add(doc[i:i + len(short_words)])
-    return _as_offsets(occurrences.items())
+    return [(long.start, long.end, sorted((s.start, s.end) for s in shorts)) for long, shorts in occurrences.items()]
 
 
 def _as_offsets(pairs):
-    return [(long.start, long.end, sorted((s.start, s.end) for s in shorts)) for long, shorts in pairs]
+    return [(long_start, long_end, sorted(shorts)) for (long_start, long_end), shorts in pairs]
 
 
 def made(nlp, text):
@@ -89,7 +89,7 @@ def test_every_use_of_each_short_form(nlp):
             "then EC again, PFS at last: PFS")
     doc = made(nlp, text)
     tokens = Words.of(doc).tokens
-    found = [(long.text, [(s.start, s.end) for s in shorts]) for long, shorts in _occurrences(doc)]
+    found = [(doc[start:end].text, shorts) for (start, end), shorts in _occurrences(doc)]
     assert [long for long, _ in found] == ["Progression-free survival", "overall survival", "hazard ratio",
                                            "Epirubicin and cyclophosphamide"]
     for (long, shorts), short in zip(found, ["PFS", "OS", "HR", "EC"]):
@@ -110,3 +110,12 @@ def test_bracketed_runs_are_the_matchers_short_runs_in_its_order(nlp):
         doc = made(nlp, text)
         expected = [(start, end) for _, start, end in matcher(doc) if end - start - 2 <= 8]
         assert [(start, end) for _, start, end in _bracketed_runs(doc)] == expected, repr(text)
+
+
+def test_doc_abbreviations_are_scispacys_spans_built_when_read(nlp):
+    """evx keeps the pairs as offsets; ``doc._.abbreviations`` still gives scispaCy's Spans, each
+    use of a short form with its ``_.long_form``."""
+    doc = nlp("Overall survival (OS) was long. OS was 20 months; objective response rate (ORR) 40%.")
+    found = [(span.text, span.start_char, span._.long_form.text) for span in doc._.abbreviations]
+    assert sorted(found) == [("ORR", 75, "objective response rate"), ("OS", 18, "Overall survival"),
+                             ("OS", 32, "Overall survival")]

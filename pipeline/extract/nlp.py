@@ -167,29 +167,43 @@ class FastAbbreviationDetector(AbbreviationDetector):
     way), and then keeps only the runs of at most 8 tokens. ``_bracketed_runs`` finds just those,
     in the Matcher's order. scispaCy's filters and Schwartz-Hearst match (``filter_matches``,
     ``find_abbreviation``) build spaCy Spans and Tokens for every bracket of the document:
-    ``_candidates`` and ``_long_form_start`` do the same on the token texts, and only the
-    definitions found become Spans. Its second Matcher (every later use of each short form) is a
-    search of the token texts. The abbreviations found are scispaCy's.
+    ``_candidates`` and ``_long_form_start`` do the same on the token texts. Its second Matcher
+    (every later use of each short form) is a search of the token texts. The abbreviations found
+    are scispaCy's, kept as character offsets (``abbreviation_pairs``); ``doc._.abbreviations``
+    builds scispaCy's Spans from them when it is read (a Span for every definition and use was
+    seconds of work on a text of many definitions, and evx reads the offsets).
     """
 
+    def __init__(self, nlp: Language, name: str):
+        super().__init__(nlp, name)
+        Doc.set_extension("abbreviations", getter=_abbreviation_spans, force=True)
+
     def __call__(self, doc: Doc) -> Doc:
-        """scispaCy's ``__call__``, also keeping the (short, long) pairs for ``abbreviation_pairs``."""
-        pairs = [(short, long) for long, shorts in _occurrences(doc) for short in shorts]
-        if pairs:
-            found = doc._.abbreviations
-            for short, long in pairs:
-                short._.long_form = long
-                found.append(short)
-        keep_abbreviations(doc, pairs)
+        words = Words.of(doc)
+        ends = [start + len(token) for start, token in zip(words.offsets, words.tokens)]
+        keep_abbreviations(doc, [(words.offsets[short_start], ends[short_end - 1], words.offsets[long_start], ends[long_end - 1])
+                                 for (long_start, long_end), shorts in _occurrences(doc)
+                                 for short_start, short_end in shorts])
         return doc
 
 
-def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
-    """scispaCy's ``find_matches_for(filter_matches(matches))``: each definition's long form with
-    its short form and every later use of the short form."""
+def _abbreviation_spans(doc: Doc) -> list[Span]:
+    """scispaCy's ``doc._.abbreviations``: a Span per use of a short form, its ``_.long_form``
+    the Span of the long form."""
+    found = []
+    for short_start, short_end, long_start, long_end in abbreviation_pairs(doc):
+        short = doc.char_span(short_start, short_end)
+        short._.long_form = doc.char_span(long_start, long_end)
+        found.append(short)
+    return found
+
+
+def _occurrences(doc: Doc) -> list[tuple[tuple[int, int], set[tuple[int, int]]]]:
+    """scispaCy's ``find_matches_for(filter_matches(matches))``, as token ranges (start, end):
+    each definition's long form with its short form and every later use of the short form."""
     words, text = Words.of(doc), doc_text(doc)
-    rules: list[tuple[Span, tuple[str, ...]]] = []
-    occurrences: dict[Span, set[Span]] = defaultdict(set)
+    rules: list[tuple[tuple[int, int], tuple[str, ...]]] = []
+    occurrences: dict[tuple[int, int], set[tuple[int, int]]] = defaultdict(set)
     seen_long: set[str] = set()
     seen_short: set[str] = set()
     for (long_start, long_end), (short_start, short_end) in _candidates(words, text, _bracketed_runs(doc)):
@@ -206,14 +220,13 @@ def _occurrences(doc: Doc) -> list[tuple[Span, set[Span]]]:
             continue
         seen_long.add(long_text)
         seen_short.add(short_text)
-        long = doc[start:long_end]
-        occurrences[long].add(doc[short_start:short_end])
-        rules.append((long, tuple(words.tokens[short_start:short_end])))
+        occurrences[(start, long_end)].add((short_start, short_end))
+        rules.append(((start, long_end), tuple(words.tokens[short_start:short_end])))
     # scispaCy's second Matcher: every use of each short form (one pass for all of them).
     uses = run_positions(words.tokens, [short_words for _, short_words in rules])
     for long, short_words in rules:
         for i in uses[short_words]:
-            occurrences[long].add(doc[i : i + len(short_words)])
+            occurrences[long].add((i, i + len(short_words)))
     return list(occurrences.items())
 
 
@@ -353,8 +366,8 @@ class LexiconNER:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)  # (a slice of it, not Span.text, which builds every Token)
-        abbreviations = {text[short.start_char : short.end_char]: text[long.start_char : long.end_char].lower()
-                         for short, long in abbreviation_pairs(doc)}
+        abbreviations = {text[short_start:short_end]: text[long_start:long_end].lower()
+                         for short_start, short_end, long_start, long_end in abbreviation_pairs(doc)}
         words = Words.of(doc)
         doc.spans["evx_endpoints"] = self._endpoints(doc, words, abbreviations)
         drugs = self._drugs(doc, words, abbreviations)
