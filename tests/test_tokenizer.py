@@ -173,3 +173,35 @@ def test_the_lexeme_attributes_evx_reads_are_those_of_spacy():
     assert any(t[3] for t in read) and any(t[2] for t in read)  # both kinds are in the text
     assert not doc.vocab["Xyzzy-7"].shape_  # (and the others are not computed)
     assert LEXEME_ATTRS_READ
+
+
+def test_many_splits_make_the_doc_again_as_the_retokenizer_splits_it(monkeypatch):
+    """Past RETOKENIZED_SPLITS joined drug names the doc is made again instead of retokenised
+    (quadratic on long texts): the tokens, their spaces and sentence starts are the same."""
+    import random
+
+    from pipeline.extract import nlp as nlp_module
+    from pipeline.tokens import keep_text
+
+    nlp = nlp_module.build_nlp()
+    splitter = dict(nlp.pipeline)["evx_split_compounds"]
+    words = ["lapatinib-capecitabine", "EC/T", "GP2+GM-CSF", "HER2-positive", "patients", "received", "T-DM1",
+             "trastuzumab/pertuzumab", ".", "The", "FEC-docetaxel", "arm", "\n\n", "Results", "5-FU", "(", ")"]
+    rng = random.Random(3)
+    compared = 0
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 60)))
+        made = []
+        for limit in (10**9, 0):  # the retokenizer always, then never
+            monkeypatch.setattr(nlp_module, "RETOKENIZED_SPLITS", limit)
+            doc = nlp.make_doc(text)
+            keep_text(doc, text)
+            doc[0].is_sent_start = True
+            for i, token in enumerate(doc):
+                if i and doc[i - 1].text == ".":
+                    token.is_sent_start = True
+            doc = splitter(doc)
+            made.append([(t.text, t.whitespace_, t.is_sent_start, t.idx) for t in doc])
+        assert made[0] == made[1], text
+        compared += len(made[0]) > len(text.split())
+    assert compared > 100  # most texts had tokens to split

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy
 import spacy
-from spacy.attrs import IS_SPACE, LIKE_NUM, LOWER, ORTH
+from spacy.attrs import IS_SPACE, LIKE_NUM, LOWER, ORTH, SENT_START, SPACY
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -133,18 +133,23 @@ class CompoundSplitter:
         words = Words.of(doc)
         token_starts, texts = words.offsets, words.tokens  # doc.char_span walks every token per call
         candidates = {bisect.bisect_right(token_starts, at) - 1 for at in separators}
-        splits = [(doc[i], pieces) for i in sorted(candidates) if (pieces := self.pieces(texts[i]))]
+        splits = [(i, pieces) for i in sorted(candidates) if (pieces := self.pieces(texts[i]))]
         if not splits:
             return doc
+        # spaCy's retokenizer moves every later token for each split: 1.3 s on a text of a
+        # megabyte. Past a few splits the doc is made again instead, which costs a look-up per
+        # token (more than a few splits of an abstract cost).
+        if len(splits) > RETOKENIZED_SPLITS:
+            return _made_again_split(doc, splits)
         # Sentence starts were set on the whole tokens; the retokenizer does not keep them
         # reliably for the pieces, so they are set again: only a first piece may start one.
-        starts = {token.idx: token.is_sent_start for token, _ in splits}
-        ends = {token.idx: token.idx + len(token.text) for token, _ in splits}
+        starts = {token_starts[i]: doc[i].is_sent_start for i, _ in splits}
+        ends = {token_starts[i]: token_starts[i] + len(texts[i]) for i, _ in splits}
+        split_tokens = [(doc[i], pieces) for i, pieces in splits]
         forget_words(doc)  # the tokens change
         with doc.retokenize() as retokenizer:
-            for token, pieces in splits:
-                heads = [(token, i) for i in range(len(pieces))]
-                retokenizer.split(token, pieces, heads=heads)
+            for token, pieces in split_tokens:
+                retokenizer.split(token, pieces, heads=[(token, n) for n in range(len(pieces))])
         token_starts = Words.of(doc).offsets  # read again after the split, kept for the NER
         for start, is_start in starts.items():
             first = bisect.bisect_left(token_starts, start)
@@ -152,6 +157,34 @@ class CompoundSplitter:
             for i in range(first + 1, bisect.bisect_left(token_starts, ends[start])):
                 doc[i].is_sent_start = False
         return doc
+
+
+RETOKENIZED_SPLITS = 8
+
+
+def _made_again_split(doc: Doc, splits: list[tuple[int, list[str]]]) -> Doc:
+    """``doc`` made again with token ``i`` split into the texts ``pieces`` for each (i, pieces)
+    of ``splits`` (in token order), as the retokenizer splits it: only a first piece may start a
+    sentence. The doc's user data (its text) is kept; its words are read again when asked for."""
+    tokens = Words.of(doc).tokens
+    rows = doc.to_array([SPACY, SENT_START])  # (uint64: a SENT_START of -1 is read back as int64)
+    spaces, starts = rows[:, 0].astype(bool).tolist(), rows[:, 1].view("int64").tolist()
+    new_words, new_spaces, new_starts, at = [], [], [], 0
+    for i, pieces in splits:
+        new_words += tokens[at:i]
+        new_spaces += spaces[at:i]
+        new_starts += starts[at:i]
+        new_words += pieces
+        new_spaces += [False] * (len(pieces) - 1) + [spaces[i]]
+        new_starts += [starts[i]] + [-1] * (len(pieces) - 1)
+        at = i + 1
+    new_words += tokens[at:]
+    new_spaces += spaces[at:]
+    new_starts += starts[at:]
+    split = Doc(doc.vocab, words=new_words, spaces=new_spaces, sent_starts=new_starts)
+    split.user_data.update(doc.user_data)
+    forget_words(split)  # the tokens changed
+    return split
 
 
 @Language.factory("evx_abbreviations", default_config={})
