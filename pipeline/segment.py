@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
 from pipeline.document import Document
-from pipeline.tokens import Words, abbreviation_pairs, doc_text, keep_text
+from pipeline.tokens import Words, abbreviation_pairs, doc_text, keep_text, positions
 
 HEADING_WORDS = (
     r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
@@ -164,15 +164,18 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
                 starts[index[p]] = 1
     # After a sentence-ending word only a capital, digit or opening bracket starts a sentence:
     # "Co., LTD., Chengdu" and "vs. placebo" do not.
-    for p in [p + 1 for p, word in enumerate(words.texts[:-1]) if word in SENTENCE_END]:
-        first = words.texts[p][0]
+    # (the words are found with list.index, which scans in C: most words are not sentence ends)
+    texts = words.texts
+    for p in [p + 1 for mark in SENTENCE_END for p in positions(texts, [mark]) if p + 1 < len(texts)]:
+        first = texts[p][0]
         if first.isupper() or first.isdigit() or first in "([\"“‘'":
             starts[index[p]] = 1
     # A group's letter closing a sentence: the tokenizer keeps "C." whole, as an initial, but
     # "... in cohort B or cohort C. Drug-related ..." ends there: a lone capital and "." after a
     # lower-case word, with a capital next. An author's initial follows a capitalised name.
-    texts = words.texts
-    for p in [p for p, word in enumerate(texts[1:-1], 1) if len(word) == 2 and word[1] == "."]:
+    # (only the two-character words are looked at, found by their lengths in numpy)
+    two_characters = numpy.flatnonzero(numpy.fromiter(map(len, texts), dtype="int64", count=len(texts))[1:-1] == 2) + 1
+    for p in [p for p in two_characters.tolist() if texts[p][1] == "."]:
         if texts[p][0].isupper() and texts[p - 1].islower() and texts[p - 1].isalpha() and texts[p + 1][:1].isupper():
             starts[index[p + 1]] = 1
     _bound_sentences(starts, words)
