@@ -35,13 +35,15 @@ HEADING_WORDS = (
     r"data availability|ethics statement|keywords"
 )
 # A heading line: optional numbering ("2", "3.1", "IV."), a known heading, optional colon.
-HEADING_LINE = re.compile(
-    rf"^[ \t]*(?:(?:\d+(?:\.\d+)*|[IVX]+)\.?[ \t]+)?({HEADING_WORDS})[ \t]*:?[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
+HEADING = rf"[ \t]*(?:(?:\d+(?:\.\d+)*|[IVX]+)\.?[ \t]+)?({HEADING_WORDS})[ \t]*:?[ \t]*$"
+HEADING_LINE = re.compile(rf"^{HEADING}", re.IGNORECASE | re.MULTILINE)
 # A structured-abstract label that starts a paragraph: "RESULTS: Of 27 patients ..."
 INLINE_LABEL = re.compile(rf"(?:^|(?<=\n)|(?<=\.\s))((?:{HEADING_WORDS})):\s", re.IGNORECASE)
-LABEL_PLACE = re.compile(r"\n|\.\s")  # ends where an INLINE_LABEL may start (or the text starts)
+# The line breaks (and ". ") a heading line (an inline label) follows; the heading is only looked
+# at ahead. Starting on a character, not on "^" or a look-behind, the search skips in C to the next
+# line break instead of trying the pattern at every offset.
+BREAK_BEFORE_HEADING = re.compile(rf"\n(?={HEADING})", re.IGNORECASE | re.MULTILINE)
+PLACE_BEFORE_LABEL = re.compile(rf"(?:\n|\.\s)(?=(?:{HEADING_WORDS}):\s)", re.IGNORECASE)
 CAPTION_LINE = re.compile(r"^[ \t]*(?:FIGURE|Figure|Fig\.|TABLE|Table)\s+\d+\b", re.MULTILINE)
 NO_EXTRACTION_SECTIONS = re.compile(
     r"^(?:references|bibliography|acknowledge?ments?|funding|conflicts? of interest|"
@@ -79,7 +81,7 @@ def find_sections(document: Document) -> list[Section]:
     def unmarked(pos: int) -> bool:
         return not any(a <= pos < b for a, b in marked)
 
-    for m in HEADING_LINE.finditer(text):
+    for m in _heading_lines(text):
         if unmarked(m.start()):
             starts.setdefault(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.group(1).strip())
     for m in _inline_labels(text):
@@ -99,11 +101,20 @@ def find_sections(document: Document) -> list[Section]:
     return sections
 
 
+def _heading_lines(text: str):
+    """``HEADING_LINE.finditer(text)``: the pattern matched at the start and after each line
+    break that a heading follows (a match holds no line break: they cannot overlap)."""
+    for start in [0, *(m.end() for m in BREAK_BEFORE_HEADING.finditer(text))]:
+        m = HEADING_LINE.match(text, start)
+        if m:
+            yield m
+
+
 def _inline_labels(text: str):
-    """``INLINE_LABEL.finditer(text)``, the pattern tried only where a label may start: at the
-    start, after a line break or after ". " (its matches cannot overlap: a label holds neither).
-    Trying it at every offset costs more than the rest of find_sections."""
-    for start in [0, *(m.end() for m in LABEL_PLACE.finditer(text))]:
+    """``INLINE_LABEL.finditer(text)``, the pattern tried only where a label starts: at the start,
+    after a line break or after ". " that a label follows (its matches cannot overlap: a label
+    holds neither). Trying it at every offset costs more than the rest of find_sections."""
+    for start in [0, *(m.end() for m in PLACE_BEFORE_LABEL.finditer(text))]:
         m = INLINE_LABEL.match(text, start)
         if m:
             yield m
