@@ -134,7 +134,10 @@ def _reads_as_data(cell: str) -> bool:
 
 def _holds_data(row: list[tuple[int, int, str] | None]) -> bool:
     """Whether a cell of the row other than its first reads as data."""
-    return any(cell and _reads_as_data(cell[2]) for cell in itertools.islice(row, 1, None))
+    for cell in itertools.islice(row, 1, None):  # (a loop: a generator a row costs more than the test)
+        if cell and _reads_as_data(cell[2]):
+            return True
+    return False
 
 
 def _delimited(starts: list[int], texts: list[str], kinds: list[str], kind: str) -> Table | None:
