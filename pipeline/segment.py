@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from pipeline.analysis import Abbreviation, Section, Sentence
 from pipeline.document import Document
-from pipeline.tokens import Words, abbreviation_pairs, doc_text, keep_text
+from pipeline.tokens import Words, abbreviation_pairs, doc_text, keep_text, positions
 
 HEADING_WORDS = (
     r"abstract|summary|background|introduction|objectives?|aims?|purpose|"
@@ -35,13 +35,15 @@ HEADING_WORDS = (
     r"data availability|ethics statement|keywords"
 )
 # A heading line: optional numbering ("2", "3.1", "IV."), a known heading, optional colon.
-HEADING_LINE = re.compile(
-    rf"^[ \t]*(?:(?:\d+(?:\.\d+)*|[IVX]+)\.?[ \t]+)?({HEADING_WORDS})[ \t]*:?[ \t]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
+HEADING = rf"[ \t]*(?:(?:\d+(?:\.\d+)*|[IVX]+)\.?[ \t]+)?({HEADING_WORDS})[ \t]*:?[ \t]*$"
+HEADING_LINE = re.compile(rf"^{HEADING}", re.IGNORECASE | re.MULTILINE)
 # A structured-abstract label that starts a paragraph: "RESULTS: Of 27 patients ..."
 INLINE_LABEL = re.compile(rf"(?:^|(?<=\n)|(?<=\.\s))((?:{HEADING_WORDS})):\s", re.IGNORECASE)
-LABEL_PLACE = re.compile(r"\n|\.\s")  # ends where an INLINE_LABEL may start (or the text starts)
+# The line breaks (and ". ") a heading line (an inline label) follows; the heading is only looked
+# at ahead. Starting on a character, not on "^" or a look-behind, the search skips in C to the next
+# line break instead of trying the pattern at every offset.
+BREAK_BEFORE_HEADING = re.compile(rf"\n(?={HEADING})", re.IGNORECASE | re.MULTILINE)
+PLACE_BEFORE_LABEL = re.compile(rf"(?:\n|\.\s)(?=(?:{HEADING_WORDS}):\s)", re.IGNORECASE)
 CAPTION_LINE = re.compile(r"^[ \t]*(?:FIGURE|Figure|Fig\.|TABLE|Table)\s+\d+\b", re.MULTILINE)
 NO_EXTRACTION_SECTIONS = re.compile(
     r"^(?:references|bibliography|acknowledge?ments?|funding|conflicts? of interest|"
@@ -79,7 +81,7 @@ def find_sections(document: Document) -> list[Section]:
     def unmarked(pos: int) -> bool:
         return not any(a <= pos < b for a, b in marked)
 
-    for m in HEADING_LINE.finditer(text):
+    for m in _heading_lines(text):
         if unmarked(m.start()):
             starts.setdefault(m.start() + (len(m.group(0)) - len(m.group(0).lstrip())), m.group(1).strip())
     for m in _inline_labels(text):
@@ -99,11 +101,20 @@ def find_sections(document: Document) -> list[Section]:
     return sections
 
 
+def _heading_lines(text: str):
+    """``HEADING_LINE.finditer(text)``: the pattern matched at the start and after each line
+    break that a heading follows (a match holds no line break: they cannot overlap)."""
+    for start in [0, *(m.end() for m in BREAK_BEFORE_HEADING.finditer(text))]:
+        m = HEADING_LINE.match(text, start)
+        if m:
+            yield m
+
+
 def _inline_labels(text: str):
-    """``INLINE_LABEL.finditer(text)``, the pattern tried only where a label may start: at the
-    start, after a line break or after ". " (its matches cannot overlap: a label holds neither).
-    Trying it at every offset costs more than the rest of find_sections."""
-    for start in [0, *(m.end() for m in LABEL_PLACE.finditer(text))]:
+    """``INLINE_LABEL.finditer(text)``, the pattern tried only where a label starts: at the start,
+    after a line break or after ". " that a label follows (its matches cannot overlap: a label
+    holds neither). Trying it at every offset costs more than the rest of find_sections."""
+    for start in [0, *(m.end() for m in PLACE_BEFORE_LABEL.finditer(text))]:
         m = INLINE_LABEL.match(text, start)
         if m:
             yield m
@@ -164,15 +175,18 @@ def set_sentence_starts(doc: Doc, forced: set[int]) -> None:
                 starts[index[p]] = 1
     # After a sentence-ending word only a capital, digit or opening bracket starts a sentence:
     # "Co., LTD., Chengdu" and "vs. placebo" do not.
-    for p in [p + 1 for p, word in enumerate(words.texts[:-1]) if word in SENTENCE_END]:
-        first = words.texts[p][0]
+    # (the words are found with list.index, which scans in C: most words are not sentence ends)
+    texts = words.texts
+    for p in [p + 1 for mark in SENTENCE_END for p in positions(texts, [mark]) if p + 1 < len(texts)]:
+        first = texts[p][0]
         if first.isupper() or first.isdigit() or first in "([\"“‘'":
             starts[index[p]] = 1
     # A group's letter closing a sentence: the tokenizer keeps "C." whole, as an initial, but
     # "... in cohort B or cohort C. Drug-related ..." ends there: a lone capital and "." after a
     # lower-case word, with a capital next. An author's initial follows a capitalised name.
-    texts = words.texts
-    for p in [p for p, word in enumerate(texts[1:-1], 1) if len(word) == 2 and word[1] == "."]:
+    # (only the two-character words are looked at, found by their lengths in numpy)
+    two_characters = numpy.flatnonzero(numpy.fromiter(map(len, texts), dtype="int64", count=len(texts))[1:-1] == 2) + 1
+    for p in [p for p in two_characters.tolist() if texts[p][1] == "."]:
         if texts[p][0].isupper() and texts[p - 1].islower() and texts[p - 1].isalpha() and texts[p + 1][:1].isupper():
             starts[index[p + 1]] = 1
     _bound_sentences(starts, words)

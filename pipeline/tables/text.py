@@ -16,6 +16,10 @@ found (``Document.tables``: JATS, PDF) are left to it.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
+import operator
 import re
 from dataclasses import dataclass
 
@@ -26,20 +30,24 @@ from pipeline.tables.model import Cell, Span, Table
 GAP = re.compile(r"(?<=\S) {2,}(?=\S)")  # between two cells of an aligned row
 CHUNK = re.compile(r"\S+(?: \S+)*")  # the text between gaps (single spaces kept)
 # "|---|:---:|", "---|---", "+-----+" and "-----  -----" / "=====" rules.
-RULE = re.compile(r"[ \t]*+[|+]?(?:[ \t]*+:?[-=—–_]{3,}:?[ \t]*+[|+]?)+[ \t]*")
-CAPTION = re.compile(r"[ \t]*(?:Table|TABLE)\s+(?:[A-Z]?\d+[A-Za-z]?|[IVX]+)\b")
+RULE_SOURCE = r"[ \t]*+[|+]?(?:[ \t]*+:?[-=—–_]{3,}:?[ \t]*+[|+]?)+[ \t]*"
+CAPTION_SOURCE = r"[ \t]*(?:Table|TABLE)\s+(?:[A-Z]?\d+[A-Za-z]?|[IVX]+)\b"
 # Lines that close a table: footnotes ("a Cohort A.", "* p < 0.05", "† ..."), notes and
 # abbreviation lists ("ORR, objective response rate; mo, months").
-FOOTNOTE = re.compile(
+FOOTNOTE_SOURCE = (
     r"[ \t]*(?:[*†‡§¶#]+\s*\S|[a-f]\s+[A-Z(]|\(?[a-f]\)\s*\S|"
     r"(?:Abbreviations?|Notes?|Source|Key|Data are|Values are)\b\s*[:.,]?|[A-Za-z0-9/+-]{1,14},\s+[a-z][^;|\t]{2,80}(?:;|\.\s*$))"
 )
+RULE, CAPTION, FOOTNOTE = re.compile(RULE_SOURCE), re.compile(CAPTION_SOURCE), re.compile(FOOTNOTE_SOURCE)
+# A rule (the whole line), else a caption, else a footnote, in one look at a line: the group that
+# matched names the line's kind.
+RULE_CAPTION_OR_FOOTNOTE = re.compile(rf"(?P<rule>{RULE_SOURCE})\Z|(?P<caption>{CAPTION_SOURCE})|(?P<footnote>{FOOTNOTE_SOURCE})")
 MAX_HEADER_LINES = 3
 MAX_CELL_WORDS = 12  # a longer "cell" is prose
 MAX_LINE = 1000  # characters: longer lines are paragraphs, not rows
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     start: int  # offset of the line in the text
     text: str  # without its line break
@@ -55,57 +63,59 @@ def text_tables(document: Document) -> list[Table]:
     if "\t" not in text and "|" not in text and "  " not in text:
         return []
     taken = [(t.start, t.end) for t in document.tables]
-    lines = _lines(text)
-    line_at = {line.start: k for k, line in enumerate(lines)}
-    kinds = [_kind(line, taken) for line in lines]
+    # The lines as two lists, not an object each: a text may have 100,000 lines.
+    starts, texts = _lines(text)
+    kinds = [_kind(start, line, taken) for start, line in zip(starts, texts)]
     tables: list[Table] = []
     i = 0
-    while i < len(lines):
+    while i < len(texts):
         kind = kinds[i]
         if kind in ("tab", "pipe"):
             j = i
-            while j < len(lines) and (kinds[j] == kind or kinds[j] == "rule" and kind == "pipe"):
+            while j < len(texts) and (kinds[j] == kind or kinds[j] == "rule" and kind == "pipe"):
                 j += 1
-            table = _delimited(lines[i:j], kind, text)
+            table = _delimited(starts[i:j], texts[i:j], kinds[i:j], kind)
             i = j
         elif kind == "space":
-            j = _space_run_end(lines, kinds, i)
-            table = _aligned(lines[i:j])
+            j = _space_run_end(texts, kinds, i)
+            table = _aligned([_Line(starts[k], texts[k]) for k in range(i, j)])
             i = j
         else:
             i += 1
             continue
         if table is not None:
-            _surroundings(table, lines, text, line_at)
+            _surroundings(table, starts, texts, text)
             tables.append(table)
     return tables
 
 
-def _lines(text: str) -> list[_Line]:
-    lines, pos = [], 0
-    for piece in text.split("\n"):
-        lines.append(_Line(pos, piece.rstrip("\r")))
-        pos += len(piece) + 1
-    return lines
+def _lines(text: str) -> tuple[list[int], list[str]]:
+    """Each line's offset in the text and its text without its line break ("\\n", "\\r\\n")."""
+    texts = text.split("\n")
+    # A line starts after the lines before it and their line breaks (one character each).
+    starts = list(map(operator.add, itertools.accumulate(map(len, texts), initial=0), itertools.count()))
+    starts.pop()  # (the offset past the last line)
+    if "\r" in text:
+        texts = [line.rstrip("\r") for line in texts]
+    return starts, texts
 
 
-def _kind(line: _Line, taken: list[tuple[int, int]]) -> str:
+def _kind(start: int, line: str, taken: list[tuple[int, int]]) -> str:
     """"blank", "tab", "pipe", "rule", "space" (cells apart by 2+ spaces), "caption", "footnote",
     "reader" (inside a table the reader found) or "text"."""
-    body = line.text.strip()
+    body = line.strip()
     if not body:
         return "blank"
-    if len(line.text) > MAX_LINE or any(a <= line.start < b for a, b in taken):
-        return "reader" if len(line.text) <= MAX_LINE else "text"
-    if RULE.fullmatch(line.text):
-        return "rule"
-    if CAPTION.match(line.text):
-        return "caption"
-    if FOOTNOTE.match(line.text):
-        return "footnote"
+    if len(line) > MAX_LINE:
+        return "text"
+    if taken and any(a <= start < b for a, b in taken):
+        return "reader"
+    opening = RULE_CAPTION_OR_FOOTNOTE.match(line)
+    if opening:
+        return opening.lastgroup
     if "\t" in body:
         return "tab"
-    if "|" in body and (body.startswith("|") or " | " in body):
+    if body[0] == "|" or " | " in body:
         return "pipe"
     if GAP.search(body):
         return "space"
@@ -115,31 +125,45 @@ def _kind(line: _Line, taken: list[tuple[int, int]]) -> str:
 # ----------------------------------------------------------------------------- tab and pipe tables
 
 
-def _delimited(lines: list[_Line], kind: str, text: str) -> Table | None:
-    """Rows split on tabs or pipes. A pipe table's rule ends its header; otherwise the header
-    is the lines (at most MAX_HEADER_LINES) above the first data row."""
-    rows: list[list[tuple[int, int] | None]] = []  # per row, per column: (start, end) or None
-    starts: list[int] = []  # each row's line start
+@functools.lru_cache(maxsize=4096)
+def _reads_as_data(cell: str) -> bool:
+    """Whether a cell reads as data (``read_cell``), remembered: tables repeat their cells ("NR",
+    "–", "0", a dose), and reading one tries several patterns."""
+    return read_cell(cell) is not None
+
+
+def _holds_data(row: list[tuple[int, int, str] | None]) -> bool:
+    """Whether a cell of the row other than its first reads as data."""
+    for cell in itertools.islice(row, 1, None):  # (a loop: a generator a row costs more than the test)
+        if cell and _reads_as_data(cell[2]):
+            return True
+    return False
+
+
+def _delimited(starts: list[int], texts: list[str], kinds: list[str], kind: str) -> Table | None:
+    """Rows split on tabs or pipes, from the lines of a run (their offsets, texts and kinds). A
+    pipe table's rule ends its header; otherwise the header is the lines (at most
+    MAX_HEADER_LINES) above the first data row."""
+    sep = "\t" if kind == "tab" else "|"
+    rows: list[list[tuple[int, int, str] | None]] = []  # per row, per column: (start, end, text) or None
+    row_starts: list[int] = []  # each row's line start
     rule_at = None
-    for line in lines:
-        if RULE.fullmatch(line.text):
+    for start, line, line_kind in zip(starts, texts, kinds):
+        if line_kind == "rule":
             if rule_at is None and rows:
                 rule_at = len(rows)
             continue
-        rows.append(_split(line, "\t" if kind == "tab" else "|"))
-        starts.append(line.start)
-    if len(rows) < 2 or max(len(r) for r in rows) < 2:
+        rows.append(_split(start, line, sep))
+        row_starts.append(start)
+    if len(rows) < 2 or max(map(len, rows)) < 2:
         return None
-    if kind == "pipe" and rule_at is None and len({len(r) for r in rows}) != 1:
+    if kind == "pipe" and rule_at is None and len(set(map(len, rows))) != 1:
         return None  # pipes in text that do not make a grid
 
-    def cell_text(span: tuple[int, int]) -> str:
-        return text[span[0] : span[1]]
-
-    data_rows = [i for i, r in enumerate(rows) if any(read_cell(cell_text(s)) for s in r[1:] if s)]
-    if len(data_rows) > 1 and time_points_only([cell_text(s) for s in rows[data_rows[0]][1:] if s]):
+    data_rows = [i for i, row in enumerate(rows) if _holds_data(row)]
+    if len(data_rows) > 1 and time_points_only([s[2] for s in rows[data_rows[0]][1:] if s]):
         data_rows = data_rows[1:]  # "6 months | 12 months" over the rates: a header
-    if not data_rows or any(_prose(cell_text(s)) for r in rows for s in r if s):
+    if not data_rows or any(_prose(s[2]) for r in rows for s in r if s):
         return None
     if rule_at is not None:
         # Header rows a Markdown writer had to put under the rule ("| | % | 95% CI |") too.
@@ -147,7 +171,7 @@ def _delimited(lines: list[_Line], kind: str, text: str) -> Table | None:
     else:
         header_rows = min(data_rows[0], MAX_HEADER_LINES)
         drop = data_rows[0] - header_rows
-        rows, starts = rows[drop:], starts[drop:]
+        rows, row_starts = rows[drop:], row_starts[drop:]
     columns = max(len(r) for r in rows)
     cells: list[list[Cell]] = []
     for i, row in enumerate(rows):
@@ -163,34 +187,35 @@ def _delimited(lines: list[_Line], kind: str, text: str) -> Table | None:
                 while k < columns and (k >= len(row) or row[k] is None):
                     k += 1
                 colspan = k - j
-            out.append(Cell(cell_text(span), i, j, span[0], span[1], is_header, not is_header and j == 0, colspan))
+            start, end, cell_text = span
+            out.append(Cell(cell_text, i, j, start, end, is_header, not is_header and j == 0, colspan))
         cells.append(out)
     end = max(c.end for row in cells for c in row)
-    return Table(cells, header_rows, columns, starts[0], end, kind)
+    return Table(cells, header_rows, columns, row_starts[0], end, kind)
 
 
-def _split(line: _Line, sep: str) -> list[tuple[int, int] | None]:
-    """The cells of a line split on ``sep``, trimmed, as absolute spans (None: empty). The
-    outer pipes of ``| a | b |`` open and close the row; they make no cells."""
-    pieces, pos = [], 0
-    text = line.text
-    for part in text.split(sep):
-        pieces.append((pos, pos + len(part)))
-        pos += len(part) + 1
+def _split(start: int, line: str, sep: str) -> list[tuple[int, int, str] | None]:
+    """The cells of a line (at offset ``start``) split on ``sep``, trimmed, as (start, end, text)
+    in the document (None: empty). The outer pipes of ``| a | b |`` open and close the row;
+    they make no cells."""
+    parts = line.split(sep)
+    pos = start  # where the current part starts
     if sep == "|":
-        if not text[pieces[0][0] : pieces[0][1]].strip():
-            pieces = pieces[1:]
-        if pieces and not text[pieces[-1][0] : pieces[-1][1]].strip():
-            pieces = pieces[:-1]
-    cells: list[tuple[int, int] | None] = []
-    for a, b in pieces:
-        part = text[a:b]
-        if not part.strip():
+        if not parts[0].strip():
+            pos += len(parts[0]) + 1
+            del parts[0]
+        if parts and not parts[-1].strip():
+            parts.pop()
+    cells: list[tuple[int, int, str] | None] = []
+    for part in parts:
+        body = part.strip()
+        if body:
+            # (the first occurrence of the trimmed text is after the white space it lost)
+            cell_start = pos + part.find(body)
+            cells.append((cell_start, cell_start + len(body), body))
+        else:
             cells.append(None)
-            continue
-        lead = len(part) - len(part.lstrip())
-        trail = len(part) - len(part.rstrip())
-        cells.append((line.start + a + lead, line.start + b - trail))
+        pos += len(part) + 1
     return cells
 
 
@@ -211,29 +236,29 @@ def _prose(cell: str) -> bool:
 # ----------------------------------------------------------------------------- aligned columns
 
 
-def _space_run_end(lines: list[_Line], kinds: list[str], i: int) -> int:
+def _space_run_end(texts: list[str], kinds: list[str], i: int) -> int:
     """The end of the run of aligned lines from ``i``: aligned rows and rules, with lines of a
     wrapped cell (indented, no gap) or a short group label (e.g. "HER2 IHC 3+") between rows."""
     j = i + 1
-    while j < len(lines):
+    while j < len(texts):
         kind = kinds[j]
         if kind in ("space", "rule"):
             j += 1
-        elif kind == "text" and _bridged(lines, kinds, i, j):
+        elif kind == "text" and _bridged(texts, kinds, i, j):
             j += 1
         else:
             break
     return j
 
 
-def _bridged(lines: list[_Line], kinds: list[str], i: int, j: int) -> bool:
-    line = lines[j].text
+def _bridged(texts: list[str], kinds: list[str], i: int, j: int) -> bool:
+    line = texts[j]
     body = line.strip()
     indent = len(line) - len(line.lstrip())
-    base = len(lines[i].text) - len(lines[i].text.lstrip())
+    base = len(texts[i]) - len(texts[i].lstrip())
     if indent >= base + 2 and len(body.split()) <= MAX_CELL_WORDS:
         return True  # a wrapped cell
-    return (len(body) <= 50 and not body.endswith(".") and j + 1 < len(lines) and kinds[j + 1] == "space"
+    return (len(body) <= 50 and not body.endswith(".") and j + 1 < len(texts) and kinds[j + 1] == "space"
             and len(body.split()) <= 6)
 
 
@@ -302,7 +327,7 @@ def _is_data_row(line: _Line, chunks: list[tuple[int, int]], base: int) -> bool:
         return False
     indent = len(line.text) - len(line.text.lstrip())
     rest = chunks if indent > base else chunks[1:]
-    return any(read_cell(line.text[a:b]) is not None for a, b in rest) and (len(chunks) >= 2 or indent > base)
+    return any(_reads_as_data(line.text[a:b]) for a, b in rest) and (len(chunks) >= 2 or indent > base)
 
 
 def _fitting_rows(data: list[int], chunks: list[list[tuple[int, int]]], headed: bool) -> list[int]:
@@ -417,49 +442,50 @@ def _merged(line: _Line, spans: list[tuple[int, int, int, int]], row: int, heade
 CAPTION_REACH = 3  # paragraphs above a table searched for its "Table n" caption
 
 
-def _surroundings(table: Table, lines: list[_Line], text: str, line_at: dict[int, int]) -> None:
+def _surroundings(table: Table, starts: list[int], texts: list[str], text: str) -> None:
     """The table's caption (the nearest "Table n ..." paragraph above it, at most CAPTION_REACH
     paragraphs up) and footnotes (the lines right after it, and the next paragraph when it
-    opens like a footnote or abbreviation list)."""
-    first = line_at.get(table.start)
-    if first is None:
+    opens like a footnote or abbreviation list). ``starts`` and ``texts``: the text's lines."""
+    first = bisect.bisect_left(starts, table.start)
+    if first == len(starts) or starts[first] != table.start:
         return
     paragraphs = 0
     k = first - 1
     while k >= 0 and paragraphs < CAPTION_REACH:
-        kind_blank = not lines[k].text.strip()
+        kind_blank = not texts[k].strip()
         if kind_blank:
-            if k + 1 < first and lines[k + 1].text.strip():
+            if k + 1 < first and texts[k + 1].strip():
                 paragraphs += 1
-        elif CAPTION.match(lines[k].text):
+        elif CAPTION.match(texts[k]):
             end = k
-            while (end + 1 < first and lines[end + 1].text.strip() and not GAP.search(lines[end + 1].text.strip())
-                   and not RULE.fullmatch(lines[end + 1].text)):
+            while (end + 1 < first and texts[end + 1].strip() and not GAP.search(texts[end + 1].strip())
+                   and not RULE.fullmatch(texts[end + 1])):
                 end += 1
-            start = lines[k].start + len(lines[k].text) - len(lines[k].text.lstrip())
-            table.caption = Span(text[start : lines[end].end], start, lines[end].end)
+            start = starts[k] + len(texts[k]) - len(texts[k].lstrip())
+            caption_end = starts[end] + len(texts[end])
+            table.caption = Span(text[start:caption_end], start, caption_end)
             break
         k -= 1
-    after = next((k for k in range(first, len(lines)) if lines[k].end >= table.end), len(lines)) + 1
+    after = next((k for k in range(first, len(texts)) if starts[k] + len(texts[k]) >= table.end), len(texts)) + 1
     # The footnote lines right after the table (and its closing rule), then the next paragraph
     # if it opens like one.
     k = after
-    while k < len(lines) and RULE.fullmatch(lines[k].text):
+    while k < len(texts) and RULE.fullmatch(texts[k]):
         k += 1
     after = k
-    while k < len(lines) and FOOTNOTE.match(lines[k].text):
+    while k < len(texts) and FOOTNOTE.match(texts[k]):
         k += 1
     notes = list(range(after, k))
-    while k < len(lines) and lines[k].text.strip():
+    while k < len(texts) and texts[k].strip():
         k += 1
-    if k + 1 < len(lines) and FOOTNOTE.match(lines[k + 1].text):
+    if k + 1 < len(texts) and FOOTNOTE.match(texts[k + 1]):
         k += 1
         # Its footnote lines, and the lines a footnote runs on to (not after a full stop).
-        while k < len(lines) and lines[k].text.strip() and (
-                FOOTNOTE.match(lines[k].text) or not lines[k - 1].text.rstrip().endswith(".")):
+        while k < len(texts) and texts[k].strip() and (
+                FOOTNOTE.match(texts[k]) or not texts[k - 1].rstrip().endswith(".")):
             notes.append(k)
             k += 1
     for k in notes:
-        line = lines[k]
-        start = line.start + len(line.text) - len(line.text.lstrip())
-        table.footnotes.append(Span(line.text.strip(), start, start + len(line.text.strip())))
+        line = texts[k]
+        start = starts[k] + len(line) - len(line.lstrip())
+        table.footnotes.append(Span(line.strip(), start, start + len(line.strip())))
