@@ -181,3 +181,23 @@ def test_after_cycles_is_sequence_not_earlier_treatment(nlp):
 def test_after_years_of_therapy_is_earlier_treatment(nlp):
     text = "Women who were disease-free after 5 years of tamoxifen were randomised to letrozole or placebo."
     assert regimens(text) == {R("letrozole")}
+
+
+def test_document_terms_find_their_abbreviations_in_a_text_by_one_pattern_as_by_a_test_each():
+    """Past FEW_TERMS defined abbreviations one pattern answers whether a sentence holds one
+    of them: the same answer as a substring test each (special characters, prefixes, overlaps)."""
+    import random
+
+    from pipeline.extract.regimens.items import FEW_TERMS, DocumentTerms
+    from pipeline.extract.context import holds_any
+
+    rng = random.Random(11)
+    letters = ["A", "C", "T", "E", "D", "+", "-", "/", "(", "x", ".", "±"]
+    for _ in range(300):
+        terms = DocumentTerms()
+        for _ in range(rng.randint(FEW_TERMS + 1, 40)):
+            terms.regimens.setdefault("".join(rng.choice(letters) for _ in range(rng.randint(1, 4))), ())
+        for _ in range(20):
+            text = "".join(rng.choice(letters + [" "]) for _ in range(rng.randint(0, 30)))
+            assert terms.any_in("regimens", text) == holds_any(text, terms.regimens), (text, list(terms.regimens))
+        assert terms._patterns  # the pattern was used
