@@ -14,7 +14,7 @@ from pipeline.extract.regimens.vocabulary import (
     ALONE, AND, APPOSITION, ARM_LEAD, ARM_WORDS, BRACKET, BRACKETED, BREAK, CLAUSE_END, COMMA, COMPARE_LEAD,
     COMPARED_WITH, CONNECTOR_KIND, CONNECTORS, DOSE_WORDS, DOTTED_DOSING, EACH_LEAD, FILLER, GROUP_SIZE,
     HANGING_HYPHEN, LONG_WORD, MAX_ARMS, NOT_GIVEN_LEAD, NUMBERISH, OPENING_ONLY, OR, OUTER_SEPARATORS,
-    PLURAL_ARMS, PRIOR_LEAD, PRIOR_SUFFIX, PRIOR_TAIL, PRIOR_TAIL_WORDS, PRIOR_WORDS, RESPECTIVELY, RESPECTIVELY_WORD,
+    PLURAL_ARMS, PRIOR_LEAD, PRIOR_SUFFIX, PRIOR_TAIL, PRIOR_TAIL_WORDS, PRIOR_WORDS, RESPECTIVELY, RESPECTIVELY_WORDS,
     RESULT, UNIT, UP_TO, VS, WORD, WOW,
 )
 
@@ -185,7 +185,7 @@ def _resolve_lists(statement: Statement) -> list[str]:
     elif ands and EACH_LEAD.search(statement.lead):
         kinds[ands[0]] = VS
     elif ands and (PLURAL_ARMS.match(statement.tail)
-                   or RESPECTIVELY_WORD.search(statement.tail) and RESPECTIVELY.match(statement.tail)):
+                   or _holds_any(statement.tail, RESPECTIVELY_WORDS) and RESPECTIVELY.match(statement.tail)):
         # "in the LV and V arms", "eribulin and capecitabine were 15.9 and 14.5 months, respectively"
         kinds[ands[-1]] = VS
     return kinds
