@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.extract.context import SentenceView
+from pipeline.extract.context import SentenceView, holds_any
 from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, SIGN_END, SPACED
 from pipeline.extract.marker_vocabulary import her2_vocabulary, words_pattern
 from pipeline.records import Her2Record
@@ -120,9 +120,7 @@ def patterns() -> Her2Patterns:
             rf"(?P<method>{methods})"
         ),
         # "FISH-confirmed HER2-positive", "IHC-determined HER2 overexpression" (text just before the status)
-        method_before=re.compile(
-            rf"(?P<method>{method_word})[\s-]+(?:confirmed|determined|defined|assessed|detected|proven|tested)[\s-]+$"
-        ),
+        method_before=re.compile(rf"(?P<method>{method_word})[\s-]+(?:{'|'.join(METHOD_BEFORE_VERBS)})[\s-]+$"),
         # the sentence itself says HER2 was tested with one method:
         # "immunohistochemistry was used to identify ... HER2 overexpression", "HER2 was assessed by IHC"
         method_of_sentence=re.compile(
@@ -224,6 +222,10 @@ MINUS = rf"(?:-|−|–|\s?\([-−]\)){SIGN_END}|{SPACED}[−-]{DISEASE_NEXT}"
 # ---------------------------------------------------------------------------- HER2 scores
 # an IHC score; a bare digit only when a range follows ("1-3+"); IHC 0 has no plus sign
 SCORE_ITEM = r"(?:[0-3]\s?\+|[0-3](?=\s*(?:-|–|to|through)\s*[0-3]\s?\+)|0(?![\d.,%+\w]))"
+# "FISH-confirmed HER2-positive": the verbs of method_before (written as they are: the pattern
+# reads them case-sensitively), looked for before the pattern is tried.
+METHOD_BEFORE_VERBS = ("confirmed", "determined", "defined", "assessed", "detected", "proven", "tested")
+SCORE_DIGIT = re.compile(r"[0-3]")  # in every score: a sentence without one has no IHC score to look for
 SCORE_JOIN = r"\s*+(?:/|,|or|and|to|through|-|–)\s*+(?:IHC\s*+)?"
 IHC_SCORE = re.compile(
     rf"(?:\bIHC|(?i:immunohistochemi(?:stry|cal(?:ly)?))|{HER2_AT})"
@@ -294,7 +296,7 @@ def extract_her2(view: SentenceView) -> list[Her2Record]:
     text = view.text
     if not _mentions_her2(view):
         return []
-    found = _ihc_scores(text)
+    found = _ihc_scores(text) if SCORE_DIGIT.search(text) else []
     # The ISH patterns need an ISH acronym or "in situ", the ratio "CEP17": most sentences name neither.
     ish = _ish_results(text) if "ISH" in text or "situ" in view.lowered else []
     if "cep" in view.lowered:
@@ -494,7 +496,8 @@ def _methods_near(text: str, m: re.Match) -> tuple[list[str], int]:
         blood = {x.name for x in her2_vocabulary().methods_of_kind("blood")}
         if after.group("prep") not in ("in", "from") or set(names) <= blood:
             return names, after.end()
-    before = p.method_before.search(text[max(0, m.start() - 40): m.start()])
+    window = text[max(0, m.start() - 40): m.start()]
+    before = p.method_before.search(window) if holds_any(window, METHOD_BEFORE_VERBS) else None
     if before:
         return [_method_name(before.group("method"))], m.end()
     return [], m.end()
