@@ -14,6 +14,8 @@ from pipeline.extract.marker_common import DISEASE_NEXT, HER2_AT, HER2_AT_CAPITA
 from pipeline.extract.marker_vocabulary import biomarker_vocabulary, words_pattern
 from pipeline.records import BiomarkerRecord
 
+HER2_IN_LIST = re.compile(HER2_AT)  # a receptor status shared with HER2 (see extract_biomarkers)
+
 # The status words, the kinds of marker (which decide how a status is read) and the markers
 # whose name carries a status come from pipeline/data/biomarker_statuses.json.
 SIGN_STATUS = rf"\+(?![\w+])|\s?\(\+\)|(?:-|−){SIGN_END}|\s?\([-−]\)|{SPACED}[+−-]{DISEASE_NEXT}"
@@ -135,8 +137,9 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
         if detail in DETAIL_ONLY:
             detail = None
         attached = m.group("status") is None or text[m.start("status") - 1] == "-"  # "ER-low", "ER+"
+        with_her2 = status in ("positive", "negative") and HER2_IN_LIST.search(m.group("genes")) is not None
         for gene in _genes_of(m):
-            if re.search(HER2_AT, m.group("genes")) and status in ("positive", "negative") and gene not in receptors:
+            if with_her2 and gene not in receptors:
                 continue  # a receptor status shared with HER2: "ER, PR and HER2 negative", not "KRAS and HER2-negative"
             if gene in hormone_receptors and status in ("high", "low") and not attached:
                 continue  # "PR was high" is a partial-response rate; "ER-low" is a receptor status
@@ -169,10 +172,15 @@ def extract_biomarkers(view: SentenceView) -> list[BiomarkerRecord]:
 
 def _genes_of(m: re.Match) -> list[str]:
     """The canonical markers a matched list names, read the way breast and colorectal abstracts mean them."""
+    return list(_genes_named(m.group("genes")))
+
+
+@lru_cache(maxsize=4096)  # the same few lists ("HER2", "ER and PR") come back in sentence after sentence
+def _genes_named(listed: str) -> tuple[str, ...]:
     genes = _gene_names()
     names = []
     # the list's items, read with the same pattern that found them ("BRCA1/2" and "HER2/neu" are one item)
-    for item in _gene_patterns().gene.finditer(m.group("genes")):
+    for item in _gene_patterns().gene.finditer(listed):
         surface = re.sub(r"\s*\([^()]*\)$", "", item.group(0))  # drop a bracketed acronym
         gene = genes.get(surface) or genes.get(surface.lower())
         if gene and gene not in names:
@@ -181,9 +189,9 @@ def _genes_of(m: re.Match) -> list[str]:
     if "BRCA1" in names and "BRCA2" in names:
         names = [g for g in names if g not in ("BRCA1", "BRCA2")] + ["BRCA1/2"]
     # "ER or PR positive" is the definition of hormone-receptor positive
-    if set(names) == {"ER", "PR"} and re.search(r"\bor\b", m.group("genes")):
+    if set(names) == {"ER", "PR"} and re.search(r"\bor\b", listed):
         names = ["HR"]
-    return names
+    return tuple(names)
 
 
 def _biomarker(view: SentenceView, m: re.Match, gene: str, status: str, detail: str | None,
