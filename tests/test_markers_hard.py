@@ -215,3 +215,27 @@ def test_every_marker_record_points_at_its_text():
     for r in analysed(text):
         if r.type in ("her2", "biomarker"):
             assert text[r.start:r.end] == r.text
+
+
+def test_outermost_keeps_what_the_pairwise_rule_keeps():
+    """``_outermost`` (a sweep in order of start) drops exactly the matches lying inside a
+    longer match of the same criterion, as comparing every pair does: equal spans, nesting,
+    shared starts and ends, other criteria."""
+    import random
+
+    from pipeline.extract.her2 import Found, _outermost
+
+    def pairwise(found):
+        def inside(a, b):
+            return (a is not b and (a.method, a.result) == (b.method, b.result) and b.start <= a.start
+                    and a.end <= b.end and (b.end - b.start) > (a.end - a.start))
+        return [a for a in found if not any(inside(a, b) for b in found)]
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        found = []
+        for _ in range(rng.randint(0, 9)):
+            start = rng.randint(0, 12)
+            found.append(Found(start, start + rng.randint(1, 8), rng.choice(["IHC", "ISH"]),
+                               rng.choice(["positive", "negative"]), None, "her2.status"))
+        assert [id(f) for f in _outermost(found)] == [id(f) for f in pairwise(found)], found

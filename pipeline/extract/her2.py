@@ -317,10 +317,25 @@ def _record(view: SentenceView, f: Found) -> Her2Record:
 def _outermost(found: list[Found]) -> list[Found]:
     """Without the criteria read again inside a longer match of the same criterion ("ISH-negative"
     inside "IHC 2+ and ISH-negative"): the longer one says more (its threshold)."""
-    def inside(a: Found, b: Found) -> bool:
-        return (a is not b and (a.method, a.result) == (b.method, b.result) and b.start <= a.start and a.end <= b.end
-                and (b.end - b.start) > (a.end - a.start))
-    return [a for a in found if not any(inside(a, b) for b in found)]
+    if len(found) < 2:
+        return found
+    by_criterion: dict[tuple, list[int]] = {}
+    for i, f in enumerate(found):
+        by_criterion.setdefault((f.method, f.result), []).append(i)
+    inner = set()
+    for places in by_criterion.values():
+        # In order of start, the longer first, a match lies inside a longer one iff a match of
+        # another span came before it reaching as far (every pair compared was quadratic in a
+        # sentence of thousands of statuses).
+        reach = reach_before = -1
+        span = None
+        for i in sorted(places, key=lambda i: (found[i].start, -found[i].end)):
+            if (found[i].start, found[i].end) != span:
+                span, reach_before = (found[i].start, found[i].end), reach
+            if reach_before >= found[i].end:
+                inner.add(i)
+            reach = max(reach, found[i].end)
+    return [f for i, f in enumerate(found) if i not in inner]
 
 
 def _ihc_scores(text: str) -> list[Found]:
