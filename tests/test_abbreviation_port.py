@@ -119,3 +119,12 @@ def test_doc_abbreviations_are_scispacys_spans_built_when_read(nlp):
     found = [(span.text, span.start_char, span._.long_form.text) for span in doc._.abbreviations]
     assert sorted(found) == [("ORR", 75, "objective response rate"), ("OS", 18, "Overall survival"),
                              ("OS", 32, "Overall survival")]
+
+
+def test_a_doc_the_detector_has_not_seen_has_no_abbreviations(nlp):
+    """``abbreviation_pairs`` of a doc that skipped the detector reads ``doc._.abbreviations``,
+    whose getter must not ask ``abbreviation_pairs`` again (it recursed without end)."""
+    from pipeline.tokens import abbreviation_pairs
+
+    doc = made(nlp, "Overall survival (OS) was long.")
+    assert abbreviation_pairs(doc) == [] and doc._.abbreviations == []

@@ -40,6 +40,7 @@ from pipeline.extract.lexicon import Lexicons, _is_short_form, load_endpoint_voc
 from pipeline.extract.tokenizer import CachingTokenizer
 from pipeline.extract.trials import find_trials
 from pipeline.tokens import (
+    ABBREVIATION_PAIRS,
     Words,
     abbreviation_pairs,
     doc_text,
@@ -213,10 +214,8 @@ class FastAbbreviationDetector(AbbreviationDetector):
 
     def __call__(self, doc: Doc) -> Doc:
         words = Words.of(doc)
-        ends = [start + len(token) for start, token in zip(words.offsets, words.tokens)]
-        keep_abbreviations(doc, [(words.offsets[short_start], ends[short_end - 1], words.offsets[long_start], ends[long_end - 1])
-                                 for (long_start, long_end), shorts in _occurrences(doc)
-                                 for short_start, short_end in shorts])
+        keep_abbreviations(doc, [(*_char_range(words, *short), *_char_range(words, *long))
+                                 for long, shorts in _occurrences(doc) for short in shorts])
         return doc
 
 
@@ -224,7 +223,9 @@ def _abbreviation_spans(doc: Doc) -> list[Span]:
     """scispaCy's ``doc._.abbreviations``: a Span per use of a short form, its ``_.long_form``
     the Span of the long form."""
     found = []
-    for short_start, short_end, long_start, long_end in abbreviation_pairs(doc):
+    # (the detector's pairs, not abbreviation_pairs: for a doc the detector has not seen, that
+    # reads doc._.abbreviations, this getter)
+    for short_start, short_end, long_start, long_end in doc.user_data.get(ABBREVIATION_PAIRS, []):
         short = doc.char_span(short_start, short_end)
         short._.long_form = doc.char_span(long_start, long_end)
         found.append(short)
@@ -263,9 +264,15 @@ def _occurrences(doc: Doc) -> list[tuple[tuple[int, int], set[tuple[int, int]]]]
     return list(occurrences.items())
 
 
+def _char_range(words: Words, start: int, end: int) -> tuple[int, int]:
+    """The character offsets of tokens ``start`` to ``end`` (``doc[start:end].start_char, .end_char``)."""
+    return words.offsets[start], words.offsets[end - 1] + len(words.tokens[end - 1])
+
+
 def _span_text(words: Words, text: str, start: int, end: int) -> str:
     """``doc[start:end].text`` (``text``: the doc's)."""
-    return text[words.offsets[start] : words.offsets[end - 1] + len(words.tokens[end - 1])]
+    char_start, char_end = _char_range(words, start, end)
+    return text[char_start:char_end]
 
 
 def _candidates(words: Words, text: str,
