@@ -16,7 +16,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from pipeline.extract.context import has_digit, holds_any, lowered
+from pipeline.extract.context import holds_any, lowered
 from pipeline.extract.outcome_vocabulary import words
 
 NUM = r"\d+(?:[.·]\d+)?"
@@ -159,8 +159,6 @@ class Figure:
 
 def find_figures(sentence: str) -> list[Figure]:
     """All candidate figures of a sentence, in order, with CI, n/N and p attached."""
-    if not has_digit(sentence):
-        return []  # every figure pattern starts from a digit (number words are read as counts)
     ci_spans = [(m.start(), m.end(), m) for m in CI.finditer(sentence)] if _may_hold_ci(sentence) else []
 
     def inside_ci(pos: int) -> bool:
