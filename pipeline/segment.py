@@ -104,18 +104,20 @@ def find_sections(document: Document) -> list[Section]:
 def _heading_lines(text: str):
     """``HEADING_LINE.finditer(text)``: the pattern matched at the start and after each line
     break that a heading follows (a match holds no line break: they cannot overlap)."""
-    for start in [0, *(m.end() for m in BREAK_BEFORE_HEADING.finditer(text))]:
-        m = HEADING_LINE.match(text, start)
-        if m:
-            yield m
+    return _matched_after(HEADING_LINE, BREAK_BEFORE_HEADING, text)
 
 
 def _inline_labels(text: str):
     """``INLINE_LABEL.finditer(text)``, the pattern tried only where a label starts: at the start,
     after a line break or after ". " that a label follows (its matches cannot overlap: a label
     holds neither). Trying it at every offset costs more than the rest of find_sections."""
-    for start in [0, *(m.end() for m in PLACE_BEFORE_LABEL.finditer(text))]:
-        m = INLINE_LABEL.match(text, start)
+    return _matched_after(INLINE_LABEL, PLACE_BEFORE_LABEL, text)
+
+
+def _matched_after(pattern: re.Pattern, place: re.Pattern, text: str):
+    """The matches of ``pattern`` at the start of ``text`` and where each match of ``place`` ends."""
+    for start in [0, *(m.end() for m in place.finditer(text))]:
+        m = pattern.match(text, start)
         if m:
             yield m
 
